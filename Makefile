@@ -1,0 +1,37 @@
+# Two commands on a fresh machine:
+#   make run   — set up, migrate, load demo data, serve http://127.0.0.1:5000 (SQLite)
+#   make test  — set up and run the whole test suite (SQLite and PostgreSQL, browser tests)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+
+.PHONY: run test setup test-setup catalogs lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed catalogs
+
+catalogs: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d translations -f -q
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: setup
+	$(BIN)/ruff check app tests bench
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check app tests bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,114 @@
+"""Jigai (技改项目库): the technical-transformation project library."""
+
+from flask import Flask, g, request
+
+from . import workflow
+from .config import ROOT, Config, normalise_database_url
+from .database import clear_write_intent, configure_engine, declare_write_intent
+from .extensions import babel, csrf, db, login_manager, migrate
+from .i18n import select_locale
+from .jsonio import JigaiJSONProvider
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def create_app(config: dict | type | None = None) -> Flask:
+    """Build the application; `config` (a mapping or a settings class) overrides Config."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+                static_folder=str(ROOT / "static"))
+    app.json_provider_class = JigaiJSONProvider
+    app.json = JigaiJSONProvider(app)
+    app.config.from_object(Config)
+    if isinstance(config, type):
+        app.config.from_object(config)
+    elif config:
+        app.config.update(config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"])
+    _engine_options(app)
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    workflow.init_app(app)
+
+    @app.context_processor
+    def _template_globals():
+        from flask_babel import get_locale
+
+        return {"html_lang": "en" if str(get_locale()) == "en" else "zh-CN"}
+
+    _write_intent_for_unsafe_methods(app)
+    _register_blueprints(app)
+    _json_errors_for_api(app)
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _engine_options(app: Flask) -> None:
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            from pathlib import Path
+
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        options.setdefault("connect_args", {"timeout": app.config["SQLITE_BUSY_TIMEOUT"]})
+    else:
+        options.setdefault("pool_size", 10)
+        options.setdefault("max_overflow", 20)
+        options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _write_intent_for_unsafe_methods(app: Flask) -> None:
+    @app.before_request
+    def _declare():
+        if request.method not in SAFE_METHODS:
+            g.write_intent = declare_write_intent()
+
+    @app.teardown_request
+    def _clear(_exc):
+        token = g.pop("write_intent", None)
+        if token is not None:
+            clear_write_intent(token)
+
+
+def _json_errors_for_api(app: Flask) -> None:
+    """Under /api/ every error is JSON, including unknown routes and unexpected faults."""
+    from werkzeug.exceptions import HTTPException, InternalServerError
+
+    from .api import error_response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(err: HTTPException):
+        if not request.path.startswith("/api/"):
+            return err
+        code = (err.name or "error").lower().replace(" ", "_")
+        return error_response(err.code or 500, code, err.description or err.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        if isinstance(err, HTTPException):
+            return _http_error(err)
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if request.path.startswith("/api/"):
+            return error_response(500, "internal_error", "Internal error; it has been logged.")
+        return InternalServerError()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .api import bp as api_bp
+    from .auth import bp as auth_bp
+
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)  # bearer tokens only; no cookies are honoured there
+    app.register_blueprint(auth_bp)

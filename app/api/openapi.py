@@ -1,0 +1,130 @@
+"""The OpenAPI 3.1 document of API v1, with request schemas taken from the pydantic models."""
+
+from functools import cache
+
+from pydantic import BaseModel
+
+from ..services.project_input import ProjectCreate, ProjectPatch
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _schemas(*models: type[BaseModel]) -> dict:
+    schemas = {}
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return schemas
+
+
+def _errors(*codes: int) -> dict:
+    described = {400: "Malformed request", 401: "Missing or invalid bearer token",
+                 403: "Role or jurisdiction does not allow this",
+                 404: "Unknown, or not visible to the caller",
+                 409: "Stale version, or someone acted first",
+                 422: "Validation or guard failure, with reasons"}
+    return {str(c): {"description": described[c],
+                     "content": {"application/json": {"schema": ERROR}}} for c in codes}
+
+
+def _json(ref: str, description: str = "OK") -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
+
+
+def _body(ref: str) -> dict:
+    return {"required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
+
+
+PROJECT_ID = {"name": "project_id", "in": "path", "required": True,
+              "schema": {"type": "string", "format": "uuid"}}
+
+
+@cache
+def openapi_document() -> dict:
+    from .routes import OrganizationCreate, TransitionRequest
+
+    schemas = _schemas(ProjectCreate, ProjectPatch, TransitionRequest, OrganizationCreate)
+    schemas.update({
+        "Error": {"type": "object", "required": ["error", "message", "fields"], "properties": {
+            "error": {"type": "string"}, "message": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+            "reasons": {"type": "array", "items": {"type": "string"}}}},
+        "Project": {"type": "object", "required": ["id", "status", "version"], "properties": {
+            "id": {"type": "string", "format": "uuid"}, "name": {"type": "string"},
+            "status": {"type": "string"}, "version": {"type": "integer"},
+            "available_triggers": {"type": "array", "items": {"type": "object"}}}},
+        "ProjectPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Project"}},
+            "next_cursor": {"type": ["string", "null"]}}},
+        "Events": {"type": "object", "required": ["items"], "properties": {
+            "items": {"type": "array", "items": {"type": "object"}}}},
+        "Workflow": {"type": "object", "required": ["key", "version"]},
+        "Workflows": {"type": "object", "required": ["items"], "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Workflow"}}}},
+        "Organization": {"type": "object", "required": ["id", "name", "kind"]},
+    })
+    query = [
+        {"name": "status", "in": "query", "schema": {"type": "string"},
+         "description": "Comma-separated statuses"},
+        {"name": "industry", "in": "query", "schema": {"type": "string"}},
+        {"name": "jurisdiction", "in": "query", "schema": {"type": "string", "pattern": r"^\d{6}$"}},
+        {"name": "year", "in": "query", "schema": {"type": "integer", "minimum": 2000,
+                                                    "maximum": 2100}},
+        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                     "maximum": 200}},
+        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+    ]
+    paths = {
+        "/projects": {
+            "get": {"operationId": "listProjects", "parameters": query,
+                    "responses": {"200": _json("ProjectPage"), **_errors(401, 422)}},
+            "post": {"operationId": "createProject", "requestBody": _body("ProjectCreate"),
+                     "responses": {"201": _json("Project", "Created"),
+                                   **_errors(400, 401, 403, 422)}},
+        },
+        "/projects/{project_id}": {
+            "parameters": [PROJECT_ID],
+            "get": {"operationId": "getProject",
+                    "responses": {"200": _json("Project"), **_errors(401, 404)}},
+            "patch": {"operationId": "updateProject", "requestBody": _body("ProjectPatch"),
+                      "responses": {"200": _json("Project"),
+                                    **_errors(400, 401, 403, 404, 409, 422)}},
+        },
+        "/projects/{project_id}/transitions": {
+            "parameters": [PROJECT_ID],
+            "post": {"operationId": "fireTransition", "requestBody": _body("TransitionRequest"),
+                     "responses": {"200": _json("Project"),
+                                   **_errors(400, 401, 403, 404, 409, 422)}},
+        },
+        "/projects/{project_id}/events": {
+            "parameters": [PROJECT_ID],
+            "get": {"operationId": "listEvents",
+                    "responses": {"200": _json("Events"), **_errors(401, 404)}},
+        },
+        "/workflows": {"get": {"operationId": "listWorkflows",
+                               "responses": {"200": _json("Workflows"), **_errors(401)}}},
+        "/workflows/{key}": {"get": {
+            "operationId": "getWorkflow",
+            "parameters": [{"name": "key", "in": "path", "required": True,
+                            "schema": {"type": "string"}},
+                           {"name": "version", "in": "query",
+                            "schema": {"type": "integer", "minimum": 1}}],
+            "responses": {"200": _json("Workflow"), **_errors(401, 404, 422)}}},
+        "/organizations": {"post": {
+            "operationId": "createOrganization", "requestBody": _body("OrganizationCreate"),
+            "responses": {"201": _json("Organization", "Created"),
+                          **_errors(400, 401, 403, 422)}}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Jigai 技改项目库 API", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {"schemas": schemas, "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"}}},
+    }

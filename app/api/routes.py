@@ -1,0 +1,156 @@
+"""API v1 routes: each loads (404), checks access (403) through the services, and answers."""
+
+from typing import Annotated, TypeVar
+
+from flask import g, request
+from flask_babel import gettext as _
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, ValidationError
+from sqlalchemy import select
+
+from ..errors import BadRequest, Forbidden, Invalid, NotFound
+from ..extensions import db
+from ..models import AgencyKind, OrgKind, WorkflowEvent
+from ..services import accounts
+from ..services.project_input import ProjectCreate, ProjectPatch
+from ..services.projects import (
+    ProjectFilter,
+    create_project,
+    get_project,
+    list_projects,
+    update_project,
+)
+from ..validation import validation_fields
+from ..workflow import workflows
+from . import bp
+from .openapi import openapi_document
+from .serializers import definition_json, event_json, project_detail, project_summary
+
+
+class TransitionRequest(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    trigger: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    version: int = Field(ge=1)
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    data: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class OrganizationCreate(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    kind: OrgKind
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    jurisdiction: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+    credit_code: Annotated[str, StringConstraints(max_length=40)] | None = None
+    agency_kind: AgencyKind | None = None
+    serves: list[Annotated[str, StringConstraints(pattern=r"^\d{6}$")]] = Field(
+        default_factory=list, max_length=50)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_body(model: type[M]) -> M:
+    """The request body validated against `model`; 422 naming each bad field otherwise."""
+    try:
+        return model.model_validate_json(request.get_data() or b"{}")
+    except ValidationError as err:
+        if any(e["type"] in ("json_invalid", "json_type") for e in err.errors()):
+            raise BadRequest(_("The request body is not valid JSON."),
+                             fields={"body": _("The request body is not valid JSON.")}) from err
+        raise Invalid(_("The request is not valid."), fields=validation_fields(err)) from err
+
+
+def _int_arg(name: str, low: int, high: int, default: int | None = None) -> int | None:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise Invalid(_("The request is not valid."),
+                      fields={name: _("Must be a whole number from %(low)s to %(high)s.",
+                                      low=low, high=high)})
+    return value
+
+
+@bp.get("/projects")
+def projects_index():
+    statuses = [s for value in request.args.getlist("status") for s in value.split(",") if s]
+    filters = ProjectFilter(status=statuses or None, industry=request.args.get("industry") or None,
+                            jurisdiction=request.args.get("jurisdiction") or None,
+                            year=_int_arg("year", 2000, 2100), q=request.args.get("q") or None)
+    items, next_cursor = list_projects(g.api_user, filters, limit=_int_arg("limit", 1, 200, 50),
+                                       cursor=request.args.get("cursor") or None)
+    return {"items": [project_summary(p) for p in items], "next_cursor": next_cursor}
+
+
+@bp.post("/projects")
+def projects_create():
+    project = create_project(g.api_user, parse_body(ProjectCreate))
+    return project_detail(project, g.api_user), 201
+
+
+@bp.get("/projects/<project_id>")
+def projects_show(project_id):
+    return project_detail(get_project(g.api_user, project_id, load_equipment=True), g.api_user)
+
+
+@bp.patch("/projects/<project_id>")
+def projects_update(project_id):
+    project = get_project(g.api_user, project_id)
+    patch = parse_body(ProjectPatch)
+    return project_detail(update_project(g.api_user, project, patch), g.api_user)
+
+
+@bp.post("/projects/<project_id>/transitions")
+def projects_transition(project_id):
+    project = get_project(g.api_user, project_id)
+    body = parse_body(TransitionRequest)
+    workflows().fire(project, body.trigger, g.api_user, version=body.version,
+                     comment=body.comment, data=body.data)
+    return project_detail(project, g.api_user)
+
+
+@bp.get("/projects/<project_id>/events")
+def projects_events(project_id):
+    project = get_project(g.api_user, project_id)
+    events = db.session.scalars(select(WorkflowEvent).where(WorkflowEvent.project_id == project.id)
+                                .order_by(WorkflowEvent.seq))
+    return {"items": [event_json(e, project) for e in events]}
+
+
+@bp.get("/workflows")
+def workflows_index():
+    return {"items": [definition_json(d) for d in sorted(
+        workflows().definitions.values(), key=lambda d: (d.jurisdiction, d.key, d.version))]}
+
+
+@bp.get("/workflows/<key>")
+def workflows_show(key):
+    version = _int_arg("version", 1, 10_000)
+    try:
+        definition = (workflows().get(key, version) if version else workflows().latest(key))
+    except (KeyError, ValueError):
+        raise NotFound(_("No such workflow.")) from None
+    return definition_json(definition, full=True)
+
+
+@bp.post("/organizations")
+def organizations_create():
+    if not g.api_user.is_admin:
+        raise Forbidden(_("Only administrators register organisations."))
+    body = parse_body(OrganizationCreate)
+    org = accounts.create_organization(kind=body.kind, name=body.name,
+                                       jurisdiction_code=body.jurisdiction,
+                                       credit_code=body.credit_code, agency_kind=body.agency_kind,
+                                       serves=body.serves)
+    return {"id": org.public_id, "name": org.name, "kind": org.kind.value,
+            "credit_code": org.credit_code, "jurisdiction": org.jurisdiction_code}, 201
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return openapi_document()

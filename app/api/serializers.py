@@ -1,0 +1,102 @@
+"""How API responses present projects, events and definitions."""
+
+from ..labels import STATUS_LABELS
+from ..models import Project, User, WorkflowEvent
+from ..workflow import Definition, workflows
+from ..workflow.audit import hashed_body
+
+
+def _org(org):
+    return None if org is None else {"id": org.public_id, "name": org.name}
+
+
+def project_summary(project: Project) -> dict:
+    return {
+        "id": project.public_id,
+        "name": project.name,
+        "status": project.status.value,
+        "status_label": str(STATUS_LABELS[project.status]),
+        "version": project.version,
+        "enterprise": _org(project.enterprise),
+        "jurisdiction": project.jurisdiction_code,
+        "jurisdiction_name": project.jurisdiction.full_name,
+        "industry": project.industry,
+        "task": project.task.value if project.task else None,
+        "batch_year": project.batch_year,
+        "total_investment": project.total_investment,
+        "equipment_investment": project.equipment_investment,
+        "financing_need": project.financing_need,
+        "project_code": project.project_code,
+        "lead_bank": _org(project.lead_bank),
+        "updated_at": project.updated_at,
+    }
+
+
+def project_detail(project: Project, user: User) -> dict:
+    definition = workflows().for_project(project) if project.workflow_key else None
+    body = project_summary(project)
+    body.update({
+        "enterprise": {**_org(project.enterprise),
+                       "credit_code": project.enterprise.credit_code},
+        "address": project.address,
+        "content": project.content,
+        "fixed_asset_investment": project.fixed_asset_investment,
+        "retired_equipment_value": project.retired_equipment_value,
+        "annual_investment": project.annual_investment,
+        "new_land": project.new_land,
+        "planned_start": project.planned_start,
+        "planned_end": project.planned_end,
+        "financing_term_months": project.financing_term_months,
+        "financing_purpose": project.financing_purpose,
+        "filing_number": project.filing_number,
+        "declared_at": project.declared_at,
+        "filed_at": project.filed_at,
+        "commitment_signed_at": project.commitment_signed_at,
+        "completion_reported_at": project.completion_reported_at,
+        "actual_total_investment": project.actual_total_investment,
+        "completed_on": project.completed_on,
+        "created_at": project.created_at,
+        "workflow": None if definition is None else {
+            "key": definition.key, "version": definition.version,
+            "title": definition.title, "document": definition.document},
+        "equipment": [{
+            "kind": item.kind.value, "name": item.name, "quantity": item.quantity,
+            "unit_price": item.unit_price, "years_in_service": item.years_in_service,
+            "energy_grade": item.energy_grade} for item in project.equipment],
+        "available_triggers": [{
+            "trigger": a.trigger, "label": a.label, "requires": list(a.requires),
+            "ready": a.ready, "reasons": a.reasons, "clause": a.spec.clause}
+            for a in workflows().available_triggers(project, user)],
+    })
+    return body
+
+
+def event_json(event: WorkflowEvent, project: Project) -> dict:
+    """An audit event; `hashed` is exactly what its hash covers (see workflow/audit.py)."""
+    return {
+        "seq": event.seq, "trigger": event.trigger, "from": event.from_state,
+        "to": event.to_state, "workflow": event.workflow_key,
+        "workflow_version": event.workflow_version, "clause": event.clause,
+        "actor": {"name": event.actor_name, "role": event.actor_role,
+                  "organization": event.actor_org_name},
+        "comment": event.comment, "data": event.data, "at": event.created_at,
+        "hashed": hashed_body(event, project.public_id),
+        "prev_hash": event.prev_hash, "hash": event.hash,
+    }
+
+
+def definition_json(definition: Definition, *, full: bool = False) -> dict:
+    body = {
+        "key": definition.key, "version": definition.version, "title": definition.title,
+        "document": definition.document, "source": definition.source,
+        "jurisdiction": definition.jurisdiction, "effective": definition.effective,
+        "expires": definition.expires,
+    }
+    if full:
+        body["states"] = list(definition.states)
+        body["transitions"] = [{
+            "trigger": t.trigger, "source": list(t.sources), "dest": t.dest, "role": t.role,
+            "level": t.level.value if t.level else None, "when": t.when,
+            "guards": list(t.guards), "requires": list(t.requires), "clause": t.clause,
+            "sla_days": t.sla_days} for t in definition.transitions]
+    return body

@@ -1,0 +1,109 @@
+"""`flask --app wsgi …` commands."""
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from .errors import DomainError
+from .extensions import db
+from .labels import ROLE_LABELS
+from .models import Organization, User
+from .services import accounts, demo
+from .workflow import DefinitionError, load_definitions
+from .workflow.render import mermaid, table
+
+
+def _fail(message: str) -> None:
+    click.secho(message, fg="red", err=True)
+    sys.exit(1)
+
+
+def _user(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        _fail(f"no user named '{username}'")
+    return user
+
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+tokens_cli = AppGroup("tokens", help="Issue API tokens.")
+workflows_cli = AppGroup("workflows", help="Check and show workflow definitions.")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--org", "org_name", required=True, help="Exact name of the user's organisation.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--display-name", default=None)
+@click.option("--admin", is_flag=True, help="Give the user administrator rights.")
+def users_create(username, org_name, password, display_name, admin):
+    """Create a user in an existing organisation."""
+    org = db.session.scalar(select(Organization).where(Organization.name == org_name))
+    if org is None:
+        _fail(f"no organisation named '{org_name}'")
+    try:
+        user = accounts.create_user(username=username, password=password, organization=org,
+                                    display_name=display_name, is_admin=admin)
+    except DomainError as err:
+        _fail("; ".join(f"{k}: {v}" for k, v in err.fields.items()) or err.message)
+    click.echo(f"created {user.username} ({user.role}, {org.name})")
+
+
+@tokens_cli.command("create")
+@click.argument("username")
+def tokens_create(username):
+    """Print a new API token for USERNAME (alone on the last line)."""
+    token = accounts.issue_token(_user(username))
+    click.echo(f"API token for {username} (shown once; keep it secret):")
+    click.echo(token)
+
+
+@workflows_cli.command("check")
+def workflows_check():
+    """Validate every definition; exit non-zero naming each problem."""
+    directory = current_app.config["WORKFLOWS_DIR"]
+    try:
+        definitions = load_definitions(directory)
+    except DefinitionError as err:
+        _fail(f"workflow definitions in {directory} are invalid:\n{err}")
+    for d in definitions:
+        click.echo(f"ok  {d.path.name}: {d.key} v{d.version} — {d.title} ({d.document}), "
+                   f"{len(d.transitions)} transitions")
+
+
+@workflows_cli.command("show")
+@click.argument("key")
+@click.option("--version", type=int, default=None)
+def workflows_show(key, version):
+    """Print a definition as a table and a Mermaid diagram."""
+    from .workflow import workflows
+
+    try:
+        definition = workflows().get(key, version) if version else workflows().latest(key)
+    except (KeyError, ValueError):
+        _fail(f"no workflow '{key}'")
+    click.echo(table(definition))
+    click.echo()
+    click.echo(mermaid(definition))
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(tokens_cli)
+    app.cli.add_command(workflows_cli)
+
+    @app.cli.command("demo")
+    def demo_command():
+        """Load idempotent demo data and print the demo logins."""
+        logins = demo.seed()
+        click.echo(f"Demo logins (password: {demo.DEMO_PASSWORD}):")
+        for username, role, org in logins:
+            click.echo(f"  {username:<26} {str(ROLE_LABELS.get(role, role)):<14} {org}")
+
+    @app.cli.command("jurisdictions")
+    def jurisdictions_command():
+        """Load the bundled GB/T 2260 jurisdiction table (missing rows only)."""
+        click.echo(f"added {demo.load_jurisdictions()} jurisdictions")

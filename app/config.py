@@ -1,0 +1,43 @@
+"""Settings read from the environment, with defaults that run on a fresh machine."""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common `postgres://` spellings and route them to psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    INSTANCE_DIR = Path(os.environ.get("JIGAI_INSTANCE_DIR", ROOT / "instance"))
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'jigai.sqlite3'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    WORKFLOWS_DIR = Path(os.environ.get("JIGAI_WORKFLOWS_DIR", ROOT / "workflows"))
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
+    LANGUAGES = ("zh_CN", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+
+    # Seconds a writer waits for SQLite's lock before giving up.
+    SQLITE_BUSY_TIMEOUT = float(os.environ.get("JIGAI_SQLITE_BUSY_TIMEOUT", "60"))
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test"
+    PASSWORD_HASH_COST = "test"

@@ -1,0 +1,69 @@
+"""Display names for fields, states, tasks and roles — one place for forms, reasons, exports."""
+
+from flask_babel import lazy_gettext as _l
+
+FIELD_LABELS = {
+    "name": _l("Project name"),
+    "jurisdiction": _l("Location (county)"),
+    "address": _l("Address"),
+    "industry": _l("Key industry"),
+    "task": _l("Key task"),
+    "batch_year": _l("Batch year"),
+    "content": _l("Construction content and scale"),
+    "total_investment": _l("Total investment"),
+    "fixed_asset_investment": _l("Fixed-asset investment"),
+    "equipment_investment": _l("Equipment investment (incl. software)"),
+    "retired_equipment_value": _l("Original value of retired equipment"),
+    "annual_investment": _l("Planned investment this year"),
+    "new_land": _l("Adds new land"),
+    "planned_start": _l("Planned start"),
+    "planned_end": _l("Planned completion"),
+    "financing_need": _l("Financing need"),
+    "financing_term_months": _l("Financing term (months)"),
+    "financing_purpose": _l("Use of the loan"),
+    "project_code": _l("Project code"),
+    "equipment": _l("Equipment"),
+    "credit_code": _l("Unified social credit code"),
+}
+
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "declared": _l("Declared"),
+    "returned": _l("Returned for correction"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+    "commitment_filing": _l("Commitment filing"),
+    "financing_matchmaking": _l("Financing matchmaking"),
+    "lead_bank_designated": _l("Lead bank designated"),
+    "completed": _l("Completed"),
+}
+
+TASK_LABELS = {
+    "advanced_equipment": _l("Advanced equipment renewal"),
+    "digital_transformation": _l("Digital transformation"),
+    "green_equipment": _l("Green equipment"),
+    "intrinsic_safety": _l("Intrinsic safety"),
+    "supply_capacity": _l("Supply capacity"),
+}
+
+ROLE_LABELS = {
+    "enterprise": _l("Enterprise"),
+    "bank": _l("Bank"),
+    "lead_bank": _l("Lead bank"),
+    "operator": _l("System operator"),
+    "agency:miit": _l("Industry and information technology department"),
+    "agency:ndrc": _l("Development and reform commission"),
+    "agency:approval": _l("Administrative approval bureau"),
+    "agency:land": _l("Natural resources department"),
+    "agency:env": _l("Ecology and environment department"),
+    "agency:pboc": _l("People's Bank of China branch"),
+    "agency:finance": _l("Financial regulator / finance service centre"),
+    "agency:treasury": _l("Finance bureau"),
+}
+
+LEVEL_LABELS = {
+    "national": _l("national"),
+    "province": _l("province"),
+    "city": _l("city"),
+    "county": _l("county"),
+}

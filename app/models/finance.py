@@ -1,0 +1,99 @@
+"""Financing: list membership, lead-bank claims and loans."""
+
+import enum
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, WanYuan, utcnow
+from .org import Organization, User, _enum
+
+
+class ListEntry(Base):
+    """Membership of a project in one list (e.g. the relending list) and batch."""
+
+    __tablename__ = "list_entries"
+    __table_args__ = (
+        Index("uq_list_entries_membership", "project_id", "list_key", "batch", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    list_key: Mapped[str] = mapped_column(String(64))
+    batch: Mapped[str] = mapped_column(String(64))
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ClaimStatus(enum.StrEnum):
+    OPEN = "open"
+    DECLINED = "declined"
+    DESIGNATED = "designated"
+
+
+class BankClaim(Base):
+    """A bank's claim to be a project's lead bank (主办行), decided by the designating agency.
+
+    The partial unique indexes are the database's own guarantee of one open claim and one
+    designated lead bank per project, whatever the application code does.
+    """
+
+    __tablename__ = "bank_claims"
+    __table_args__ = (
+        Index("uq_bank_claims_one_open", "project_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+        Index("uq_bank_claims_one_lead", "project_id", unique=True,
+              sqlite_where=text("status = 'designated'"),
+              postgresql_where=text("status = 'designated'")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    bank_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    status: Mapped[ClaimStatus] = mapped_column(_enum(ClaimStatus, "claim_status"))
+    claimed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    bank: Mapped[Organization] = relationship(foreign_keys=[bank_id], lazy="joined")
+    claimed_by: Mapped[User] = relationship(foreign_keys=[claimed_by_id])
+
+
+class Loan(Base):
+    """A loan drawdown recorded by the lead bank."""
+
+    __tablename__ = "loans"
+    __table_args__ = (
+        CheckConstraint("amount_yuan > 0", name="amount_positive"),
+        CheckConstraint("supplier_paid_date IS NULL OR supplier_paid_date >= drawdown_date",
+                        name="paid_after_drawdown"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column("amount_yuan", WanYuan)
+    drawdown_date: Mapped[date] = mapped_column(Date)
+    supplier_paid_date: Mapped[date | None] = mapped_column(Date)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    bank: Mapped[Organization] = relationship(lazy="joined")

@@ -1,0 +1,178 @@
+"""Jurisdictions, organisations (enterprise, bank, agency), users and API tokens."""
+
+import enum
+import uuid
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, utcnow
+
+
+def _enum(cls, name):
+    return Enum(cls, name=name, native_enum=False, create_constraint=True, length=32,
+                values_callable=lambda e: [m.value for m in e], validate_strings=True)
+
+
+class Level(enum.StrEnum):
+    NATIONAL = "national"
+    PROVINCE = "province"
+    CITY = "city"
+    COUNTY = "county"
+
+
+# How many leading digits of a GB/T 2260 code a jurisdiction of each level fixes.
+LEVEL_PREFIX = {Level.NATIONAL: 0, Level.PROVINCE: 2, Level.CITY: 4, Level.COUNTY: 6}
+NATIONAL_CODE = "000000"
+
+
+def ancestor_codes(code: str) -> list[str]:
+    """Codes of the jurisdictions containing `code`, itself first, national last."""
+    chain = [code]
+    for digits in (4, 2):
+        parent = code[:digits].ljust(6, "0")
+        if parent != chain[-1]:
+            chain.append(parent)
+    if chain[-1] != NATIONAL_CODE:
+        chain.append(NATIONAL_CODE)
+    return chain
+
+
+class Jurisdiction(Base):
+    __tablename__ = "jurisdictions"
+
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[Level] = mapped_column(_enum(Level, "jurisdiction_level"))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("jurisdictions.code"))
+
+    parent: Mapped["Jurisdiction | None"] = relationship(remote_side=[code])
+
+    @property
+    def prefix(self) -> str:
+        return self.code[: LEVEL_PREFIX[self.level]]
+
+    def contains(self, code: str) -> bool:
+        """Whether the jurisdiction with `code` is this one or lies below it."""
+        return code.startswith(self.prefix)
+
+    @property
+    def full_name(self) -> str:
+        names, node = [], self
+        while node is not None and node.level != Level.NATIONAL:
+            names.append(node.name)
+            node = node.parent
+        return "".join(reversed(names)) or self.name
+
+
+class OrgKind(enum.StrEnum):
+    ENTERPRISE = "enterprise"
+    BANK = "bank"
+    AGENCY = "agency"
+    OPERATOR = "operator"  # runs the system; its users administer it
+
+
+class AgencyKind(enum.StrEnum):
+    MIIT = "miit"  # 工业和信息化主管部门
+    NDRC = "ndrc"  # 发展改革委
+    APPROVAL = "approval"  # 行政审批服务局
+    LAND = "land"  # 自然资源
+    ENV = "env"  # 生态环境
+    PBOC = "pboc"  # 人民银行分行
+    FINANCE = "finance"  # 金融监管 / 金融服务中心
+    TREASURY = "treasury"  # 财政
+
+
+bank_service_areas = Table(
+    "bank_service_areas",
+    Base.metadata,
+    Column("bank_id", ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Column("jurisdiction_code", ForeignKey("jurisdictions.code"), primary_key=True),
+)
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    __table_args__ = (
+        CheckConstraint("(kind = 'agency') = (agency_kind IS NOT NULL)", name="agency_has_kind"),
+        CheckConstraint("kind <> 'enterprise' OR credit_code IS NOT NULL", name="enterprise_has_credit_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind, "org_kind"))
+    agency_kind: Mapped[AgencyKind | None] = mapped_column(_enum(AgencyKind, "agency_kind"))
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    jurisdiction: Mapped[Jurisdiction] = relationship(lazy="joined")
+    service_areas: Mapped[list[Jurisdiction]] = relationship(secondary=bank_service_areas)
+
+    @property
+    def role(self) -> str:
+        return f"agency:{self.agency_kind}" if self.kind == OrgKind.AGENCY else str(self.kind)
+
+    def serves(self, code: str) -> bool:
+        """For a bank: whether `code` lies in a jurisdiction it serves."""
+        return any(area.contains(code) for area in self.service_areas)
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    organization: Mapped[Organization] = relationship(lazy="joined")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.public_id)
+
+    @property
+    def role(self) -> str:
+        """`enterprise`, `bank`, `agency:<kind>` or `operator`, from the organisation."""
+        return self.organization.role
+
+    @property
+    def jurisdiction(self) -> Jurisdiction:
+        return self.organization.jurisdiction
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Only a SHA-256 of the token is kept; the token itself is shown once, at creation.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -1,0 +1,184 @@
+"""Projects and their equipment items."""
+
+import enum
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from .base import Base, WanYuan, utcnow
+from .org import Jurisdiction, Organization, _enum
+
+
+class Status(enum.StrEnum):
+    DRAFT = "draft"
+    DECLARED = "declared"
+    RETURNED = "returned"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    COMMITMENT_FILING = "commitment_filing"
+    FINANCING_MATCHMAKING = "financing_matchmaking"
+    LEAD_BANK_DESIGNATED = "lead_bank_designated"
+    COMPLETED = "completed"
+
+
+# The five stages a project moves through, in order (the progress bar and the statistics).
+STAGES = (
+    Status.DECLARED,
+    Status.COMMITMENT_FILING,
+    Status.FINANCING_MATCHMAKING,
+    Status.LEAD_BANK_DESIGNATED,
+    Status.COMPLETED,
+)
+
+
+class Task(enum.StrEnum):
+    """Key tasks (重点任务) of national-miit-2024-53.txt 二."""
+
+    ADVANCED_EQUIPMENT = "advanced_equipment"  # 先进设备更新
+    DIGITAL_TRANSFORMATION = "digital_transformation"  # 数字化转型
+    GREEN_EQUIPMENT = "green_equipment"  # 绿色装备
+    INTRINSIC_SAFETY = "intrinsic_safety"  # 本质安全
+    SUPPLY_CAPACITY = "supply_capacity"  # 供给能力
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    __table_args__ = (
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint(
+            "status <> 'lead_bank_designated' OR lead_bank_id IS NOT NULL", name="designated_has_bank"
+        ),
+        CheckConstraint(
+            "total_investment_yuan >= 0 AND fixed_asset_investment_yuan >= 0 "
+            "AND equipment_investment_yuan >= 0 AND retired_equipment_value_yuan >= 0 "
+            "AND financing_need_yuan >= 0",
+            name="amounts_not_negative",
+        ),
+        CheckConstraint(
+            "equipment_investment_yuan <= total_investment_yuan "
+            "AND fixed_asset_investment_yuan <= total_investment_yuan",
+            name="parts_within_total",
+        ),
+        CheckConstraint("planned_end >= planned_start", name="end_after_start"),
+        CheckConstraint("financing_term_months BETWEEN 1 AND 600", name="financing_term"),
+        CheckConstraint("status = 'draft' OR workflow_key IS NOT NULL", name="declared_has_workflow"),
+        Index("ix_projects_province_status", "province_code", "status"),
+        Index("ix_projects_city_status", "city_code", "status"),
+        Index("ix_projects_enterprise", "enterprise_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    # County-level location; province and city codes are kept beside it for indexed filters.
+    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"), index=True)
+    province_code: Mapped[str] = mapped_column(String(6))
+    city_code: Mapped[str] = mapped_column(String(6))
+    address: Mapped[str | None] = mapped_column(String(200))
+
+    workflow_key: Mapped[str | None] = mapped_column(String(64))
+    workflow_version: Mapped[int | None] = mapped_column(Integer)
+
+    industry: Mapped[str | None] = mapped_column(String(50), index=True)
+    task: Mapped[Task | None] = mapped_column(_enum(Task, "project_task"))
+    batch_year: Mapped[int | None] = mapped_column(Integer, index=True)
+    content: Mapped[str | None] = mapped_column(Text)
+
+    total_investment: Mapped[Decimal | None] = mapped_column("total_investment_yuan", WanYuan)
+    fixed_asset_investment: Mapped[Decimal | None] = mapped_column(
+        "fixed_asset_investment_yuan", WanYuan
+    )
+    equipment_investment: Mapped[Decimal | None] = mapped_column(
+        "equipment_investment_yuan", WanYuan
+    )
+    retired_equipment_value: Mapped[Decimal | None] = mapped_column(
+        "retired_equipment_value_yuan", WanYuan
+    )
+    annual_investment: Mapped[Decimal | None] = mapped_column("annual_investment_yuan", WanYuan)
+    new_land: Mapped[bool] = mapped_column(Boolean, default=False)
+    planned_start: Mapped[date | None] = mapped_column(Date)
+    planned_end: Mapped[date | None] = mapped_column(Date)
+    financing_need: Mapped[Decimal | None] = mapped_column("financing_need_yuan", WanYuan)
+    financing_term_months: Mapped[int | None] = mapped_column(Integer)
+    financing_purpose: Mapped[str | None] = mapped_column(String(500))
+    project_code: Mapped[str | None] = mapped_column(String(24), unique=True)
+
+    status: Mapped[Status] = mapped_column(_enum(Status, "project_status"), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    declared_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    commitment_signed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    filing_number: Mapped[str | None] = mapped_column(String(64))
+    filed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lead_bank_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    completion_reported_at: Mapped[datetime | None] = mapped_column(DateTime)
+    actual_total_investment: Mapped[Decimal | None] = mapped_column(
+        "actual_total_investment_yuan", WanYuan
+    )
+    completed_on: Mapped[date | None] = mapped_column(Date)
+
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    enterprise: Mapped[Organization] = relationship(foreign_keys=[enterprise_id])
+    lead_bank: Mapped[Organization | None] = relationship(foreign_keys=[lead_bank_id])
+    jurisdiction: Mapped[Jurisdiction] = relationship()
+    equipment: Mapped[list["EquipmentItem"]] = relationship(
+        back_populates="project", order_by="EquipmentItem.position",
+        cascade="all, delete-orphan",
+    )
+
+    @validates("jurisdiction_code")
+    def _place(self, _key, code: str) -> str:
+        self.province_code = code[:2] + "0000"
+        self.city_code = code[:4] + "00"
+        return code
+
+    @property
+    def needs_financing(self) -> bool:
+        return bool(self.financing_need) and self.financing_need > 0
+
+
+class EquipmentKind(enum.StrEnum):
+    NEW = "new"  # to be purchased
+    OLD = "old"  # to be retired
+
+
+class EquipmentItem(Base):
+    __tablename__ = "equipment_items"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("energy_grade IS NULL OR energy_grade BETWEEN 1 AND 3", name="grade"),
+        CheckConstraint("unit_price_yuan IS NULL OR unit_price_yuan >= 0", name="price"),
+        CheckConstraint("years_in_service IS NULL OR years_in_service >= 0", name="years"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[EquipmentKind] = mapped_column(_enum(EquipmentKind, "equipment_kind"))
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal | None] = mapped_column("unit_price_yuan", WanYuan)
+    years_in_service: Mapped[int | None] = mapped_column(Integer)
+    energy_grade: Mapped[int | None] = mapped_column(Integer)
+
+    project: Mapped[Project] = relationship(back_populates="equipment")

@@ -1,0 +1,148 @@
+"""The guards and branch predicates definitions may name."""
+
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import exists, select
+
+from ..extensions import db
+from ..labels import FIELD_LABELS
+from ..models import BankClaim, ClaimStatus, ListEntry
+from . import RuleContext, branch, guard
+from .eligibility import commitment_filing_reasons
+
+DECLARATION_FIELDS = (
+    "name", "industry", "task", "batch_year", "content", "total_investment",
+    "fixed_asset_investment", "equipment_investment", "planned_start", "planned_end",
+)
+
+
+def commitment_threshold(ctx: RuleContext) -> Decimal:
+    return Decimal(str(ctx.definition.params.get("commitment_equipment_share", "0.5")))
+
+
+def _commitment_reasons(ctx: RuleContext) -> list[str]:
+    p = ctx.project
+    return commitment_filing_reasons(new_land=p.new_land, total=p.total_investment,
+                                     equipment=p.equipment_investment,
+                                     threshold=commitment_threshold(ctx))
+
+
+@branch("needs_financing")
+def needs_financing(ctx: RuleContext) -> bool:
+    return ctx.project.needs_financing
+
+
+@branch("no_financing_need")
+def no_financing_need(ctx: RuleContext) -> bool:
+    return not ctx.project.needs_financing
+
+
+@guard("declaration_complete")
+def declaration_complete(ctx: RuleContext):
+    p = ctx.project
+    missing = [str(FIELD_LABELS[f]) for f in DECLARATION_FIELDS if getattr(p, f) in (None, "")]
+    if not p.equipment:
+        missing.append(str(FIELD_LABELS["equipment"]))
+    if missing:
+        return _("The declaration is incomplete: %(fields)s.", fields="、".join(missing))
+    return None
+
+
+@guard("commitment_eligible")
+def commitment_eligible(ctx: RuleContext):
+    reasons = _commitment_reasons(ctx)
+    return " ".join(reasons) if reasons else None
+
+
+@guard("commitment_signed_if_eligible")
+def commitment_signed_if_eligible(ctx: RuleContext):
+    if not _commitment_reasons(ctx) and ctx.project.commitment_signed_at is None:
+        return _("The enterprise has not signed the filing commitment yet.")
+    return None
+
+
+@guard("project_code_known")
+def project_code_known(ctx: RuleContext):
+    if ctx.project.project_code or ctx.data.get("project_code") or ctx.probing:
+        return None
+    return _("The project has no project code; give the code issued by the online approval "
+             "platform.")
+
+
+@guard("not_on_list")
+def not_on_list(ctx: RuleContext):
+    if ctx.probing:
+        return None
+    listed = db.session.scalar(select(exists().where(
+        ListEntry.project_id == ctx.project.id, ListEntry.list_key == ctx.data.get("list"),
+        ListEntry.batch == ctx.data.get("batch"))))
+    if listed:
+        return _("The project is already on list %(list)s, batch %(batch)s.",
+                 list=ctx.data.get("list"), batch=ctx.data.get("batch"))
+    return None
+
+
+@guard("whitelisted")
+def whitelisted(ctx: RuleContext):
+    listed = db.session.scalar(select(exists().where(ListEntry.project_id == ctx.project.id)))
+    return None if listed else _("The project is not on any whitelist yet.")
+
+
+def open_claim_of(project) -> BankClaim | None:
+    return db.session.scalar(select(BankClaim).where(
+        BankClaim.project_id == project.id, BankClaim.status == ClaimStatus.OPEN))
+
+
+@guard("no_open_claim")
+def no_open_claim(ctx: RuleContext):
+    claim = open_claim_of(ctx.project)
+    if claim is None:
+        return None
+    return _("%(bank)s has already claimed lead bank; the claim awaits a decision.",
+             bank=claim.bank.name)
+
+
+@guard("open_claim")
+def open_claim(ctx: RuleContext):
+    return None if open_claim_of(ctx.project) else _("No bank has an open lead-bank claim.")
+
+
+@guard("filed")
+def filed(ctx: RuleContext):
+    return None if ctx.project.filed_at else _("The project has not been filed yet.")
+
+
+@guard("completion_reported")
+def completion_reported(ctx: RuleContext):
+    if ctx.project.completion_reported_at:
+        return None
+    return _("The enterprise has not reported completion yet.")
+
+
+@guard("completion_date_valid")
+def completion_date_valid(ctx: RuleContext):
+    completed_on = ctx.data.get("completed_on")
+    if completed_on and completed_on > ctx.today:
+        return _("The completion date %(date)s lies in the future.", date=completed_on)
+    return None
+
+
+@guard("loan_dates_valid")
+def loan_dates_valid(ctx: RuleContext):
+    drawdown, paid = ctx.data.get("drawdown_date"), ctx.data.get("supplier_paid_date")
+    if drawdown and drawdown > ctx.today:
+        return _("The drawdown date %(date)s lies in the future.", date=drawdown)
+    if drawdown and paid and paid < drawdown:
+        return _("The supplier cannot be paid (%(paid)s) before the loan is drawn (%(drawn)s).",
+                 paid=paid, drawn=drawdown)
+    return None
+
+
+@guard("batch_open")
+def batch_open(ctx: RuleContext):
+    year = ctx.project.batch_year
+    if year is not None and year < ctx.today.year:
+        return _("The %(year)s batch is closed; declare the project for a current batch.",
+                 year=year)
+    return None

@@ -1,0 +1,110 @@
+"""What each trigger records besides the status change (the same under every definition).
+
+An effect runs inside the engine's transaction, after the conditional status update
+succeeded, and returns facts worth keeping in the audit event's data snapshot.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from ..extensions import db
+from ..models import BankClaim, ClaimStatus, ListEntry, Loan, Project
+from ..rules import RuleContext
+from ..rules.guards import open_claim_of
+
+EFFECTS: dict[str, Callable[[RuleContext, datetime], dict]] = {}
+
+
+def effect(trigger: str):
+    def register(fn):
+        EFFECTS[trigger] = fn
+        return fn
+    return register
+
+
+@effect("submit")
+def _submit(ctx, now):
+    if ctx.project.declared_at is None:
+        ctx.project.declared_at = now
+    return {}
+
+
+@effect("return")
+def _return(ctx, now):
+    # A returned project is re-reviewed from the start: its commitment and filing lapse.
+    p: Project = ctx.project
+    p.commitment_signed_at = None
+    p.filing_number = None
+    p.filed_at = None
+    return {}
+
+
+@effect("sign_commitment")
+def _sign_commitment(ctx, now):
+    ctx.project.commitment_signed_at = now
+    return {}
+
+
+@effect("file")
+def _file(ctx, now):
+    p: Project = ctx.project
+    p.filing_number = ctx.data["filing_number"]
+    p.filed_at = now
+    if ctx.data.get("project_code"):
+        p.project_code = ctx.data["project_code"]
+    return {"project_code": p.project_code}
+
+
+@effect("whitelist")
+def _whitelist(ctx, now):
+    db.session.add(ListEntry(project_id=ctx.project.id, list_key=ctx.data["list"],
+                             batch=ctx.data["batch"], added_by_id=ctx.actor.id, added_at=now))
+    return {}
+
+
+@effect("claim_lead_bank")
+def _claim(ctx, now):
+    bank = ctx.actor.organization
+    db.session.add(BankClaim(project_id=ctx.project.id, bank_id=bank.id, status=ClaimStatus.OPEN,
+                             claimed_by_id=ctx.actor.id, claimed_at=now))
+    return {"bank": bank.name}
+
+
+def _decide(ctx, now, status: ClaimStatus) -> BankClaim:
+    claim = open_claim_of(ctx.project)
+    claim.status = status
+    claim.decided_by_id = ctx.actor.id
+    claim.decided_at = now
+    claim.comment = ctx.comment
+    return claim
+
+
+@effect("decline_claim")
+def _decline(ctx, now):
+    return {"bank": _decide(ctx, now, ClaimStatus.DECLINED).bank.name}
+
+
+@effect("designate_lead_bank")
+def _designate(ctx, now):
+    claim = _decide(ctx, now, ClaimStatus.DESIGNATED)
+    ctx.project.lead_bank_id = claim.bank_id
+    return {"bank": claim.bank.name}
+
+
+@effect("record_loan")
+def _record_loan(ctx, now):
+    loan = Loan(project_id=ctx.project.id, bank_id=ctx.actor.organization_id,
+                amount=ctx.data["amount"], drawdown_date=ctx.data["drawdown_date"],
+                supplier_paid_date=ctx.data.get("supplier_paid_date"),
+                recorded_by_id=ctx.actor.id, recorded_at=now)
+    db.session.add(loan)
+    return {}
+
+
+@effect("report_completion")
+def _report_completion(ctx, now):
+    p: Project = ctx.project
+    p.actual_total_investment = ctx.data["actual_total_investment"]
+    p.completed_on = ctx.data["completed_on"]
+    p.completion_reported_at = now
+    return {}

@@ -1,0 +1,89 @@
+"""The trigger vocabulary every definition shares (DESIGN.md), with each trigger's inputs.
+
+Definitions decide who fires a trigger and when; what a trigger takes as input and what it
+records is the same everywhere, so it lives here, in code.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from ..rules.money import MAX_AMOUNT
+
+Text64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+ListKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,64}$")]
+ProjectCode = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$")]
+Amount = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, max_digits=16, decimal_places=4)]
+PositiveAmount = Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, max_digits=16, decimal_places=4)]
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoData(_Data):
+    pass
+
+
+class SignCommitmentData(_Data):
+    commitment_accepted: Literal[True] | None = None
+
+
+class FileData(_Data):
+    filing_number: Text64 | None = None
+    project_code: ProjectCode | None = None
+
+
+class WhitelistData(_Data):
+    list: ListKey | None = None
+    batch: Text64 | None = None
+
+
+class RecordLoanData(_Data):
+    amount: PositiveAmount | None = None
+    drawdown_date: date | None = None
+    supplier_paid_date: date | None = None
+
+
+class ReportCompletionData(_Data):
+    actual_total_investment: Amount | None = None
+    completed_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Trigger:
+    name: str
+    actor: str  # enterprise | agency | bank
+    label: object  # lazy translated string
+    data: type[_Data] = NoData
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """What `requires` may name: the comment, or a key of the trigger's data."""
+        return ("comment", *self.data.model_fields)
+
+
+TRIGGERS = {t.name: t for t in (
+    Trigger("submit", "enterprise", _l("Submit declaration")),
+    Trigger("withdraw", "enterprise", _l("Withdraw")),
+    Trigger("return", "agency", _l("Return for correction")),
+    Trigger("reject", "agency", _l("Reject")),
+    Trigger("recommend", "agency", _l("Recommend upward")),
+    Trigger("accept", "agency", _l("Accept into library")),
+    Trigger("sign_commitment", "enterprise", _l("Sign filing commitment"), SignCommitmentData),
+    Trigger("file", "agency", _l("Register filing"), FileData),
+    Trigger("whitelist", "agency", _l("Add to whitelist"), WhitelistData),
+    Trigger("claim_lead_bank", "bank", _l("Claim lead bank")),
+    Trigger("decline_claim", "agency", _l("Decline lead-bank claim")),
+    Trigger("designate_lead_bank", "agency", _l("Designate lead bank")),
+    Trigger("record_loan", "bank", _l("Record loan"), RecordLoanData),
+    Trigger("report_completion", "enterprise", _l("Report completion"), ReportCompletionData),
+    Trigger("verify_completion", "agency", _l("Verify completion")),
+)}
+
+# Audit-only events that are not workflow triggers.
+CREATE, EDIT = "create", "edit"

@@ -1,0 +1,97 @@
+"""Fixtures: the app on each database backend, a clean database per test, API clients.
+
+Every test that touches the database runs twice, on SQLite and on PostgreSQL. PostgreSQL is
+the machine's server (TEST_DATABASE_URL, default 127.0.0.1:5432/test); when it cannot be
+reached the PostgreSQL half is skipped, except under CI=true, where that is a failure.
+"""
+
+import os
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db
+from app.services.demo import load_jurisdictions
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# Reference data kept between tests.
+KEEP = {"jurisdictions", "alembic_version"}
+
+
+def _postgres_or_skip(url: str) -> str:
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        engine.dispose()
+    except sa.exc.OperationalError as err:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL is required under CI=true and is unreachable: {err}")
+        pytest.skip(f"PostgreSQL unreachable at {url}")
+    return url
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request, tmp_path_factory):
+    if request.param == "sqlite":
+        return "sqlite", f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/test.sqlite3"
+    url = _postgres_or_skip(PG_URL)
+    _reset_postgres(url)
+    return "postgresql", url
+
+
+@pytest.fixture(scope="session")
+def app(backend):
+    _name, url = backend
+    app = create_app(type("BackendConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    with app.app_context():
+        upgrade()  # the schema comes from the migrations, as in production
+        load_jurisdictions()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _wipe(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("TRUNCATE " + ", ".join(t.name for t in tables)
+                                     + " RESTART IDENTITY CASCADE")
+            else:
+                for table in tables:
+                    conn.execute(table.delete())
+
+
+@pytest.fixture
+def clean_app(app):
+    """The app with an empty database (but its reference data).
+
+    No app context is held during the test: a test-client request would reuse it (and its
+    `g` and database session), which real requests never do. Helpers open their own.
+    """
+    _wipe(app)
+    return app
+
+
+@pytest.fixture
+def client(clean_app):
+    return clean_app.test_client()
+
+
+@pytest.fixture
+def runner(clean_app):
+    return clean_app.test_cli_runner()

@@ -1,0 +1,123 @@
+"""Building blocks for tests: a cast of organisations and users, API clients, payloads."""
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import AgencyKind, OrgKind, Project, User, WorkflowEvent
+from app.models.base import china_today
+from app.services import accounts
+from app.services.demo import credit_code
+
+PASSWORD = "correct horse battery"
+
+
+class Cast:
+    """Creates organisations and users on demand, each with an API token.
+
+    Each call runs in its own app context, as a request would; what it returns is the
+    username, since ORM objects do not outlive their context.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.tokens: dict[str, str] = {}
+        self._serial = 0
+
+    def _create(self, username: str, is_admin=False, **org) -> str:
+        with self.app.app_context():
+            organization = accounts.create_organization(**org)
+            user = accounts.create_user(username=username, password=PASSWORD,
+                                        organization=organization, is_admin=is_admin,
+                                        display_name=f"{username} 经办人")
+            self.tokens[username] = accounts.issue_token(user)
+        return username
+
+    def enterprise(self, username: str, county: str = "320506") -> str:
+        self._serial += 1
+        return self._create(username, kind=OrgKind.ENTERPRISE, name=f"{username}有限公司",
+                            jurisdiction_code=county,
+                            credit_code=credit_code(county, 9000 + self._serial))
+
+    def agency(self, username: str, kind: str, code: str) -> str:
+        return self._create(username, kind=OrgKind.AGENCY, agency_kind=AgencyKind(kind),
+                            name=f"{username}局", jurisdiction_code=code)
+
+    def bank(self, username: str, serves: tuple[str, ...] = ("320500",)) -> str:
+        return self._create(username, kind=OrgKind.BANK, name=f"{username}银行",
+                            jurisdiction_code=serves[0], serves=list(serves))
+
+    def admin(self, username: str) -> str:
+        return self._create(username, is_admin=True, kind=OrgKind.OPERATOR,
+                            name=f"{username}运营中心", jurisdiction_code="000000")
+
+    def user(self, username: str) -> User:
+        """The user, for tests that call services directly (inside an app context)."""
+        return db.session.scalar(select(User).where(User.username == username))
+
+    def api(self, client, username: str) -> "Api":
+        return Api(client, self.tokens[username])
+
+
+@dataclass
+class Api:
+    client: object
+    token: str
+
+    def _headers(self, lang="en"):
+        return {"Authorization": f"Bearer {self.token}", "Accept-Language": lang}
+
+    def get(self, path, lang="en", **params):
+        return self.client.get(f"/api/v1{path}", query_string=params, headers=self._headers(lang))
+
+    def post(self, path, body=None, raw=None, lang="en"):
+        if raw is not None:
+            return self.client.post(f"/api/v1{path}", data=raw, headers=self._headers(lang),
+                                    content_type="application/json")
+        return self.client.post(f"/api/v1{path}", json=body, headers=self._headers(lang))
+
+    def patch(self, path, body, lang="en"):
+        return self.client.patch(f"/api/v1{path}", json=body, headers=self._headers(lang))
+
+    def fire(self, project_id, trigger, version, comment=None, lang="en", **data):
+        body = {"trigger": trigger, "version": version, "data": data}
+        if comment is not None:
+            body["comment"] = comment
+        return self.post(f"/projects/{project_id}/transitions", body, lang=lang)
+
+
+def project_payload(**overrides) -> dict:
+    """The declaration of DESIGN.md's example, adjustable field by field."""
+    body = {
+        "name": "数控机床更新改造项目", "jurisdiction": "320506", "industry": "高端装备",
+        "task": "advanced_equipment", "batch_year": china_today().year,
+        "content": "更新五轴数控机床2台，淘汰服役超过10年的普通车床4台。",
+        "total_investment": "5000", "fixed_asset_investment": "4600",
+        "equipment_investment": "4000", "retired_equipment_value": "800", "new_land": False,
+        "planned_start": "2025-03-01", "planned_end": "2025-12-31",
+        "financing_need": "2000", "financing_term_months": 36,
+        "equipment": [
+            {"kind": "new", "name": "五轴数控机床", "quantity": 2, "unit_price": "300",
+             "energy_grade": 2},
+            {"kind": "old", "name": "普通车床", "quantity": 4, "years_in_service": 14},
+        ],
+    }
+    body.update(overrides)
+    return body
+
+
+def counts(app, project_public_id) -> tuple:
+    """(status, version, number of audit events) as the database holds them now."""
+    with app.app_context():
+        project = db.session.scalar(select(Project).where(
+            Project.public_id == uuid.UUID(str(project_public_id))))
+        events = db.session.scalar(select(func.count()).select_from(WorkflowEvent)
+                                   .where(WorkflowEvent.project_id == project.id))
+        return project.status.value, project.version, events
+
+
+def amount(value) -> Decimal:
+    return Decimal(str(value))

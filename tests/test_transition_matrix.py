@@ -1,0 +1,214 @@
+"""Every transition of the national definition, refused four ways, and then allowed.
+
+For each (trigger, source state) pair the definition declares: the wrong role gets 403, the
+same role from another jurisdiction cannot even see the project (404), a stale version gets
+409, a failing guard or missing input gets 422 with the reason — and each time the project's
+status, version and audit-event count stay as they were. Finally the right actor succeeds,
+so the scenario itself is sound.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from app.workflow.definitions import parse_definition
+from tests.helpers import Cast, counts, project_payload
+
+NATIONAL = parse_definition(Path(__file__).parent.parent / "workflows"
+                            / "national-miit-2024-53.toml")
+
+DECLARED = [("submit", "ent_a")]
+IN_FILING = [*DECLARED, ("accept", "miit")]
+SIGNED = [*IN_FILING, ("sign_commitment", "ent_a")]
+MATCHMAKING = [*SIGNED, ("file", "ndrc")]
+WHITELISTED = [*MATCHMAKING, ("whitelist", "miit")]
+CLAIMED = [*WHITELISTED, ("claim_lead_bank", "bank1")]
+DESIGNATED = [*CLAIMED, ("designate_lead_bank", "pboc")]
+REPORTED = [*DESIGNATED, ("report_completion", "ent_a")]
+RETURNED = [*DECLARED, ("return", "miit")]
+NO_FINANCING = {"financing_need": "0"}
+
+STEP_DATA = {
+    "sign_commitment": {"commitment_accepted": True},
+    "file": {"filing_number": "苏行审备〔2025〕1号", "project_code": "2503-320506-07-02-000001"},
+    "whitelist": {"list": "relending", "batch": "2025-1"},
+    "record_loan": {"amount": "1000", "drawdown_date": "2025-05-01",
+                    "supplier_paid_date": "2025-05-03"},
+    "report_completion": {"actual_total_investment": "4900", "completed_on": "2025-10-01"},
+}
+
+
+@dataclass
+class Breach:
+    """How to make the step fail a guard or a required input, and the reason expected."""
+
+    reason: str
+    payload: dict = field(default_factory=dict)  # project overrides
+    path: list | None = None  # a different way to the source state
+    data: dict | None = None  # different step data
+    comment: str | None = "ok"
+
+
+@dataclass
+class Scenario:
+    path: list
+    actor: str
+    wrong_role: str
+    outsider: str
+    breach: Breach
+    payload: dict = field(default_factory=dict)
+    comment: str = "同意"
+
+
+SCENARIOS = {
+    ("submit", "draft"): Scenario(
+        [], "ent_a", "admin", "ent_b",
+        Breach("incomplete", payload={"content": None, "equipment": []})),
+    ("submit", "returned"): Scenario(
+        RETURNED, "ent_a", "miit", "ent_b",
+        Breach("incomplete", path=[("submit", "ent_a"), ("return", "miit"),
+                                   ("edit", {"content": None})])),
+    ("withdraw", "draft"): Scenario([], "ent_a", "admin", "ent_b",
+                                    Breach("required", comment=None)),
+    ("withdraw", "declared"): Scenario(DECLARED, "ent_a", "miit", "ent_b",
+                                       Breach("required", comment=None)),
+    ("withdraw", "returned"): Scenario(RETURNED, "ent_a", "miit", "ent_b",
+                                       Breach("required", comment=None)),
+    ("return", "declared"): Scenario(
+        DECLARED, "miit", "ndrc", "miit_far", Breach("required", comment=None)),
+    ("reject", "declared"): Scenario(
+        DECLARED, "miit", "pboc", "miit_far", Breach("required", comment=None)),
+    ("accept", "declared"): Scenario(
+        DECLARED, "miit", "ndrc", "miit_far", Breach("batch is closed",
+                                                     payload={"batch_year": 2024})),
+    ("sign_commitment", "commitment_filing"): Scenario(
+        IN_FILING, "ent_a", "ndrc", "ent_b", Breach("new land", payload={"new_land": True})),
+    ("return", "commitment_filing"): Scenario(
+        IN_FILING, "ndrc", "miit", "ndrc_far", Breach("required", comment=None)),
+    ("file", "commitment_filing"): Scenario(
+        SIGNED, "ndrc", "miit", "ndrc_far", Breach("not signed", path=IN_FILING)),
+    ("whitelist", "financing_matchmaking"): Scenario(
+        MATCHMAKING, "miit", "pboc", "miit_far", Breach("already on list", path=WHITELISTED)),
+    ("claim_lead_bank", "financing_matchmaking"): Scenario(
+        WHITELISTED, "bank1", "ent_a", "bank_far",
+        Breach("already claimed", path=[*WHITELISTED, ("claim_lead_bank", "bank2")])),
+    ("decline_claim", "financing_matchmaking"): Scenario(
+        CLAIMED, "pboc", "miit", "pboc_far", Breach("no bank has an open", path=WHITELISTED)),
+    ("designate_lead_bank", "financing_matchmaking"): Scenario(
+        CLAIMED, "pboc", "ndrc", "pboc_far", Breach("no bank has an open", path=WHITELISTED)),
+    ("record_loan", "lead_bank_designated"): Scenario(
+        DESIGNATED, "bank1", "bank2", "bank_far",
+        Breach("before the loan is drawn", data={"amount": "10", "drawdown_date": "2025-05-03",
+                                                 "supplier_paid_date": "2025-05-01"})),
+    ("report_completion", "lead_bank_designated"): Scenario(
+        DESIGNATED, "ent_a", "bank1", "ent_b",
+        Breach("in the future", data={"actual_total_investment": "1",
+                                      "completed_on": "2999-01-01"})),
+    ("report_completion", "commitment_filing"): Scenario(
+        MATCHMAKING, "ent_a", "ndrc", "ent_b",
+        Breach("not been filed", path=SIGNED), payload=NO_FINANCING),
+    ("verify_completion", "lead_bank_designated"): Scenario(
+        REPORTED, "miit", "pboc", "miit_far", Breach("not reported", path=DESIGNATED)),
+    ("verify_completion", "commitment_filing"): Scenario(
+        [*MATCHMAKING, ("report_completion", "ent_a")], "miit", "ndrc", "miit_far",
+        Breach("not reported", path=MATCHMAKING), payload=NO_FINANCING),
+}
+
+DECLARED_PAIRS = sorted({(t.trigger, s) for t in NATIONAL.transitions for s in t.sources})
+PAIR_IDS = [f"{trigger}-from-{source}" for trigger, source in DECLARED_PAIRS]
+
+
+def test_every_declared_transition_has_a_scenario():
+    assert sorted(SCENARIOS) == DECLARED_PAIRS
+
+
+@pytest.fixture
+def cast(clean_app):
+    cast = Cast(clean_app)
+    cast.enterprise("ent_a")
+    cast.enterprise("ent_b")
+    for kind in ("miit", "ndrc", "pboc"):
+        cast.agency(kind, kind, "320500")  # 苏州市
+        cast.agency(f"{kind}_far", kind, "320583")  # 昆山市: same city, another county
+    cast.bank("bank1")
+    cast.bank("bank2")
+    cast.bank("bank_far", serves=("230000",))
+    cast.admin("admin")
+    return cast
+
+
+def build(client, cast, path, payload):
+    """A project of ent_a brought along `path` through the API; returns its latest JSON."""
+    project = cast.api(client, "ent_a").post("/projects", project_payload(**payload)).json
+    for trigger, actor in path:
+        if trigger == "edit":
+            changes = actor
+            project = cast.api(client, "ent_a").patch(
+                f"/projects/{project['id']}", {"version": project["version"], **changes}).json
+            continue
+        response = cast.api(client, actor).fire(project["id"], trigger, project["version"],
+                                                comment="同意", **STEP_DATA.get(trigger, {}))
+        assert response.status_code == 200, (trigger, response.json)
+        project = response.json
+    return project
+
+
+def attempt(client, cast, actor, project, trigger, version=None, comment="同意", data=None):
+    data = STEP_DATA.get(trigger, {}) if data is None else data
+    return cast.api(client, actor).fire(project["id"], trigger,
+                                        project["version"] if version is None else version,
+                                        comment=comment, **data)
+
+
+@pytest.mark.parametrize(("trigger", "source"), DECLARED_PAIRS, ids=PAIR_IDS)
+def test_transition_refusals_leave_project_untouched(client, cast, trigger, source):
+    scenario = SCENARIOS[(trigger, source)]
+    project = build(client, cast, scenario.path, scenario.payload)
+    assert project["status"] == source
+    before = counts(client.application, project["id"])
+
+    wrong = attempt(client, cast, scenario.wrong_role, project, trigger)
+    assert wrong.status_code == 403, wrong.json
+    assert wrong.json["error"] == "forbidden" and wrong.json["message"]
+
+    outsider = attempt(client, cast, scenario.outsider, project, trigger)
+    assert outsider.status_code in (403, 404), outsider.json
+    assert cast.api(client, scenario.outsider).get(f"/projects/{project['id']}").status_code \
+        == outsider.status_code == 404
+
+    if project["version"] == 1:  # make a stale version exist
+        project = cast.api(client, "ent_a").patch(
+            f"/projects/{project['id']}", {"version": 1, "address": "吴中大道1号"}).json
+        before = counts(client.application, project["id"])
+    stale = attempt(client, cast, scenario.actor, project, trigger,
+                    version=project["version"] - 1)
+    assert stale.status_code == 409, stale.json
+
+    assert counts(client.application, project["id"]) == before
+
+    allowed = attempt(client, cast, scenario.actor, project, trigger, comment=scenario.comment)
+    assert allowed.status_code == 200, allowed.json
+    assert counts(client.application, project["id"])[1:] == (before[1] + 1, before[2] + 1)
+
+
+@pytest.mark.parametrize(("trigger", "source"), DECLARED_PAIRS, ids=PAIR_IDS)
+def test_failing_guard_or_missing_input_is_422_with_reason(client, cast, trigger, source):
+    scenario = SCENARIOS[(trigger, source)]
+    breach = scenario.breach
+    path = scenario.path if breach.path is None else breach.path
+    project = build(client, cast, path, {**scenario.payload, **breach.payload})
+    assert project["status"] == source
+    before = counts(client.application, project["id"])
+
+    refused = attempt(client, cast, scenario.actor, project, trigger, comment=breach.comment,
+                      data=breach.data)
+    assert refused.status_code == 422, refused.json
+    assert breach.reason.lower() in refused.json["message"].lower(), refused.json
+    assert counts(client.application, project["id"]) == before
+
+    zh = cast.api(client, scenario.actor).fire(project["id"], trigger, project["version"],
+                                               comment=breach.comment, lang="zh-CN",
+                                               **(breach.data or STEP_DATA.get(trigger, {})))
+    assert zh.status_code == 422
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in zh.json["message"]), zh.json["message"]
