@@ -6,11 +6,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from .errors import DomainError
 from .extensions import db
 from .labels import ROLE_LABELS
-from .models import Organization, User
+from .models import DefinitionSnapshot, Organization, User
 from .services import accounts, demo
 from .workflow import DefinitionError, load_definitions
 from .workflow.render import mermaid, table
@@ -69,9 +70,25 @@ def workflows_check():
         definitions = load_definitions(directory)
     except DefinitionError as err:
         _fail(f"workflow definitions in {directory} are invalid:\n{err}")
+    edited = [f"{d.path.name}: {d.key} version {d.version} differs from the text projects "
+              f"were frozen on; give the edited definition a new version number"
+              for d in definitions if _frozen_text_differs(d)]
+    if edited:
+        _fail("\n".join(edited))
     for d in definitions:
         click.echo(f"ok  {d.path.name}: {d.key} v{d.version} — {d.title} ({d.document}), "
                    f"{len(d.transitions)} transitions")
+
+
+def _frozen_text_differs(definition) -> bool:
+    """Whether projects were frozen on this key and version with other text (when the
+    database is reachable and migrated; the check is about files otherwise)."""
+    try:
+        snapshot = db.session.get(DefinitionSnapshot, (definition.key, definition.version))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return False
+    return snapshot is not None and snapshot.sha256 != definition.sha256
 
 
 @workflows_cli.command("show")

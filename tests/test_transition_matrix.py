@@ -28,6 +28,8 @@ DESIGNATED = [*CLAIMED, ("designate_lead_bank", "pboc")]
 REPORTED = [*DESIGNATED, ("report_completion", "ent_a")]
 RETURNED = [*DECLARED, ("return", "miit")]
 NO_FINANCING = {"financing_need": "0"}
+ORDINARY = {"new_land": True}
+BIG_CHANGE = ("edit", {"total_investment": "8000"})  # +60%: needs a change filing
 
 STEP_DATA = {
     "sign_commitment": {"commitment_accepted": True},
@@ -36,6 +38,8 @@ STEP_DATA = {
     "record_loan": {"amount": "1000", "drawdown_date": "2025-05-01",
                     "supplier_paid_date": "2025-05-03"},
     "report_completion": {"actual_total_investment": "4900", "completed_on": "2025-10-01"},
+    "record_opinion": {"opinion": "approve", "reference": "苏自然资函〔2025〕1号"},
+    "approve_change": {"filing_number": "苏行审备〔2025〕1号-变1"},
 }
 
 
@@ -108,6 +112,18 @@ SCENARIOS = {
     ("report_completion", "commitment_filing"): Scenario(
         MATCHMAKING, "ent_a", "ndrc", "ent_b",
         Breach("not been filed", path=SIGNED), payload=NO_FINANCING),
+    ("record_opinion", "commitment_filing"): Scenario(
+        IN_FILING, "land", "ndrc", "land_far",
+        Breach("qualifies for commitment filing", payload={"new_land": False}), payload=ORDINARY),
+    **{(trigger, state): Scenario(
+        [*path, BIG_CHANGE], "ndrc", "miit", "ndrc_far",
+        Breach("no change filing is pending", path=path) if trigger == "approve_change"
+        else Breach("required", comment=None), payload=payload)
+       for trigger in ("approve_change", "refuse_change")
+       for state, path, payload in (
+           ("commitment_filing", MATCHMAKING, NO_FINANCING),
+           ("financing_matchmaking", MATCHMAKING, {}),
+           ("lead_bank_designated", DESIGNATED, {}))},
     ("verify_completion", "lead_bank_designated"): Scenario(
         REPORTED, "miit", "pboc", "miit_far", Breach("not reported", path=DESIGNATED)),
     ("verify_completion", "commitment_filing"): Scenario(
@@ -128,7 +144,7 @@ def cast(clean_app):
     cast = Cast(clean_app)
     cast.enterprise("ent_a")
     cast.enterprise("ent_b")
-    for kind in ("miit", "ndrc", "pboc"):
+    for kind in ("miit", "ndrc", "pboc", "land", "env"):
         cast.agency(kind, kind, "320500")  # 苏州市
         cast.agency(f"{kind}_far", kind, "320583")  # 昆山市: same city, another county
     cast.bank("bank1")

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from ..errors import BadRequest, Forbidden, Invalid, NotFound
 from ..extensions import db
-from ..models import AgencyKind, OrgKind, WorkflowEvent
-from ..services import accounts
+from ..labels import ROLE_LABELS
+from ..models import AgencyKind, OrgKind, WorkflowEvent, china_today
+from ..services import accounts, deadlines
 from ..services.project_input import ProjectCreate, ProjectPatch
 from ..services.projects import (
     ProjectFilter,
@@ -23,7 +24,13 @@ from ..validation import validation_fields
 from ..workflow import workflows
 from . import bp
 from .openapi import openapi_document
-from .serializers import definition_json, event_json, project_detail, project_summary
+from .serializers import (
+    deadline_json,
+    definition_json,
+    event_json,
+    project_detail,
+    project_summary,
+)
 
 
 class TransitionRequest(BaseModel):
@@ -120,6 +127,17 @@ def projects_events(project_id):
     events = db.session.scalars(select(WorkflowEvent).where(WorkflowEvent.project_id == project.id)
                                 .order_by(WorkflowEvent.seq))
     return {"items": [event_json(e, project) for e in events]}
+
+
+@bp.get("/overdue")
+def overdue_index():
+    rows = deadlines.overdue(g.api_user, china_today())
+    return {
+        "by_agency": [{"role": role, "level": level or None, "count": count,
+                       "role_label": str(ROLE_LABELS[role])}
+                      for role, level, count in deadlines.overdue_by_agency(rows)],
+        "items": [{**deadline_json(row), "project": project_summary(row.project)} for row in rows],
+    }
 
 
 @bp.get("/workflows")

@@ -1,9 +1,11 @@
 """How API responses present projects, events and definitions."""
 
-from ..labels import STATUS_LABELS
-from ..models import Project, User, WorkflowEvent
+from ..labels import ROLE_LABELS, STATUS_LABELS
+from ..models import Deadline, Project, User, WorkflowEvent, china_today
+from ..rules.guards import pending_change_of, stage_opinions
 from ..workflow import Definition, workflows
 from ..workflow.audit import hashed_body
+from ..workflow.vocabulary import TRIGGERS
 
 
 def _org(org):
@@ -63,12 +65,34 @@ def project_detail(project: Project, user: User) -> dict:
             "kind": item.kind.value, "name": item.name, "quantity": item.quantity,
             "unit_price": item.unit_price, "years_in_service": item.years_in_service,
             "energy_grade": item.energy_grade} for item in project.equipment],
+        "deadlines": [deadline_json(d) for d in project.deadlines if d.met_at is None],
+        "opinions": [{"role": o.role, "organization": o.organization.name,
+                      "verdict": o.verdict.value, "reference": o.reference,
+                      "comment": o.comment, "at": o.recorded_at}
+                     for o in stage_opinions(project).values()],
+        "pending_change": _change(pending_change_of(project)),
         "available_triggers": [{
             "trigger": a.trigger, "label": a.label, "requires": list(a.requires),
             "ready": a.ready, "reasons": a.reasons, "clause": a.spec.clause}
             for a in workflows().available_triggers(project, user)],
     })
     return body
+
+
+def _change(request) -> dict | None:
+    if request is None:
+        return None
+    return {"changes": request.changes, "reasons": request.reasons, "at": request.requested_at}
+
+
+def deadline_json(deadline: Deadline) -> dict:
+    return {
+        "role": deadline.role, "role_label": str(ROLE_LABELS[deadline.role]),
+        "level": deadline.level or None, "trigger": deadline.trigger,
+        "step": str(TRIGGERS[deadline.trigger].label), "started_on": deadline.started_on,
+        "sla_days": deadline.sla_days, "used_days": deadline.used_days,
+        "due_on": deadline.due_on, "overdue": deadline.due_on < china_today(),
+    }
 
 
 def event_json(event: WorkflowEvent, project: Project) -> dict:
@@ -96,7 +120,7 @@ def definition_json(definition: Definition, *, full: bool = False) -> dict:
         body["states"] = list(definition.states)
         body["transitions"] = [{
             "trigger": t.trigger, "source": list(t.sources), "dest": t.dest, "role": t.role,
-            "level": t.level.value if t.level else None, "when": t.when,
+            "levels": [level.value for level in t.levels], "when": t.when,
             "guards": list(t.guards), "requires": list(t.requires), "clause": t.clause,
             "sla_days": t.sla_days} for t in definition.transitions]
     return body

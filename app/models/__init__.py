@@ -15,9 +15,12 @@ from .org import (
     bank_service_areas,
 )
 from .project import STAGES, EquipmentItem, EquipmentKind, Project, Status, Task
+from .review import ChangeRequest, ChangeStatus, Opinion, Verdict
+from .workflow import Deadline, DefinitionSnapshot
 
 __all__ = [
-    "STAGES", "AgencyKind", "ApiToken", "BankClaim", "Base", "ClaimStatus", "EquipmentItem",
+    "STAGES", "AgencyKind", "ApiToken", "BankClaim", "Base", "ChangeRequest", "ChangeStatus",
+    "ClaimStatus", "Deadline", "DefinitionSnapshot", "EquipmentItem", "Opinion", "Verdict",
     "EquipmentKind", "Jurisdiction", "Level", "ListEntry", "Loan", "OrgKind", "Organization",
     "Project", "Status", "Task", "User", "WorkflowEvent", "ancestor_codes", "bank_service_areas",
     "china_today", "utcnow",

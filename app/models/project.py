@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .base import Base, WanYuan, utcnow
 from .org import Jurisdiction, Organization, _enum
+from .workflow import Deadline
 
 
 class Status(enum.StrEnum):
@@ -127,11 +128,16 @@ class Project(Base):
     filing_number: Mapped[str | None] = mapped_column(String(64))
     filed_at: Mapped[datetime | None] = mapped_column(DateTime)
     lead_bank_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    recommended_at: Mapped[datetime | None] = mapped_column(DateTime)  # county review passed
     completion_reported_at: Mapped[datetime | None] = mapped_column(DateTime)
     actual_total_investment: Mapped[Decimal | None] = mapped_column(
         "actual_total_investment_yuan", WanYuan
     )
     completed_on: Mapped[date | None] = mapped_column(Date)
+
+    # Working days of the current step's time limit used before a return paused its clock.
+    clock_used_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    clock_paused_state: Mapped[str | None] = mapped_column(String(32))
 
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -139,6 +145,8 @@ class Project(Base):
     enterprise: Mapped[Organization] = relationship(foreign_keys=[enterprise_id])
     lead_bank: Mapped[Organization | None] = relationship(foreign_keys=[lead_bank_id])
     jurisdiction: Mapped[Jurisdiction] = relationship()
+    deadlines: Mapped[list["Deadline"]] = relationship(
+        cascade="all, delete-orphan", order_by="Deadline.due_on", back_populates="project")
     equipment: Mapped[list["EquipmentItem"]] = relationship(
         back_populates="project", order_by="EquipmentItem.position",
         cascade="all, delete-orphan",

@@ -22,7 +22,8 @@ class RuleContext:
     today: date
     data: dict = field(default_factory=dict)
     comment: str | None = None
-    probing: bool = False  # asked by available_triggers: inputs are not known yet
+    probing: bool = False  # asked by available_triggers or deadlines: inputs not known yet
+    acting_role: str | None = None  # the role of the step being judged
 
 
 def guard(name: str):

@@ -1,15 +1,22 @@
 """The guards and branch predicates definitions may name."""
 
-from decimal import Decimal
-
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from ..extensions import db
-from ..labels import FIELD_LABELS
-from ..models import BankClaim, ClaimStatus, ListEntry
+from ..labels import FIELD_LABELS, ROLE_LABELS
+from ..models import (
+    BankClaim,
+    ChangeRequest,
+    ChangeStatus,
+    ClaimStatus,
+    ListEntry,
+    Opinion,
+    Verdict,
+)
 from . import RuleContext, branch, guard
 from .eligibility import commitment_filing_reasons
+from .parameters import parameter
 
 DECLARATION_FIELDS = (
     "name", "industry", "task", "batch_year", "content", "total_investment",
@@ -17,15 +24,15 @@ DECLARATION_FIELDS = (
 )
 
 
-def commitment_threshold(ctx: RuleContext) -> Decimal:
-    return Decimal(str(ctx.definition.params.get("commitment_equipment_share", "0.5")))
+def commitment_reasons(project, today) -> list[str]:
+    """Why `project` does not qualify for commitment filing on `today` (empty: it does)."""
+    threshold = parameter("commitment_equipment_share", today, project.jurisdiction_code)
+    return commitment_filing_reasons(new_land=project.new_land, total=project.total_investment,
+                                     equipment=project.equipment_investment, threshold=threshold)
 
 
 def _commitment_reasons(ctx: RuleContext) -> list[str]:
-    p = ctx.project
-    return commitment_filing_reasons(new_land=p.new_land, total=p.total_investment,
-                                     equipment=p.equipment_investment,
-                                     threshold=commitment_threshold(ctx))
+    return commitment_reasons(ctx.project, ctx.today)
 
 
 @branch("needs_financing")
@@ -146,3 +153,70 @@ def batch_open(ctx: RuleContext):
         return _("The %(year)s batch is closed; declare the project for a current batch.",
                  year=year)
     return None
+
+
+@guard("recommended")
+def recommended(ctx: RuleContext):
+    if ctx.project.recommended_at:
+        return None
+    return _("The county-level department has not reviewed and recommended the project yet.")
+
+
+@guard("not_recommended")
+def not_recommended(ctx: RuleContext):
+    return _("The project has already been recommended.") if ctx.project.recommended_at else None
+
+
+@guard("ordinary_filing")
+def ordinary_filing(ctx: RuleContext):
+    if _commitment_reasons(ctx):
+        return None
+    return _("The project qualifies for commitment filing; no consultation opinion is needed.")
+
+
+def stage_opinions(project) -> dict[str, Opinion]:
+    """The latest opinion of each consulted role since the project entered its stage."""
+    rows = db.session.scalars(select(Opinion).where(
+        Opinion.project_id == project.id, Opinion.recorded_at >= project.status_changed_at)
+        .order_by(Opinion.recorded_at))
+    return {row.role: row for row in rows}
+
+
+@guard("opinion_not_recorded")
+def opinion_not_recorded(ctx: RuleContext):
+    if ctx.acting_role not in stage_opinions(ctx.project):
+        return None
+    return _("Your department's opinion is already recorded.")
+
+
+@guard("opinions_recorded")
+def opinions_recorded(ctx: RuleContext):
+    """An ordinary filing needs an approving opinion from every department the definition
+    consults (each role that has a record_opinion step)."""
+    if not _commitment_reasons(ctx):
+        return None
+    consulted = sorted({s.role for s in ctx.definition.transitions_for("record_opinion")})
+    opinions = stage_opinions(ctx.project)
+    missing = [str(ROLE_LABELS[role]) for role in consulted
+               if role not in opinions or opinions[role].verdict != Verdict.APPROVE]
+    if missing:
+        return _("Ordinary filing needs the approving opinion of: %(departments)s.",
+                 departments="、".join(missing))
+    return None
+
+
+def pending_change_of(project) -> ChangeRequest | None:
+    return db.session.scalar(select(ChangeRequest).where(
+        ChangeRequest.project_id == project.id, ChangeRequest.status == ChangeStatus.PENDING))
+
+
+@guard("change_pending")
+def change_pending(ctx: RuleContext):
+    return None if pending_change_of(ctx.project) else _("No change filing is pending.")
+
+
+@guard("not_filed")
+def not_filed(ctx: RuleContext):
+    if ctx.project.filed_at is None:
+        return None
+    return _("The project is already filed (%(number)s).", number=ctx.project.filing_number)

@@ -59,7 +59,8 @@ def can_see(user: User, project: Project) -> bool:
         select(visible_condition(user)).select_from(Project).where(Project.id == project.id)))
 
 
-def role_denial(user: User, role: str, project: Project, level: Level | None = None) -> str | None:
+def role_denial(user: User, role: str, project: Project,
+                levels: tuple[Level, ...] = ()) -> str | None:
     """Why `user` cannot act as `role` on `project` (None when they can).
 
     Checks the role and, for the role, the relation to the project: its enterprise, a bank
@@ -83,7 +84,7 @@ def role_denial(user: User, role: str, project: Project, level: Level | None = N
         return _("This step belongs to the %(role)s.", role=wanted)
     if not org.jurisdiction.contains(project.jurisdiction_code):
         return _("The project lies outside your jurisdiction.")
-    if level is not None and org.jurisdiction.level != level:
+    if levels and org.jurisdiction.level not in levels:
         return _("This step belongs to the %(role)s at %(level)s level.", role=wanted,
-                 level=LEVEL_LABELS[level])
+                 level="、".join(str(LEVEL_LABELS[level]) for level in levels))
     return None

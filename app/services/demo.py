@@ -25,6 +25,7 @@ from ..models import (
     User,
     china_today,
 )
+from ..rules.guards import commitment_reasons
 from ..workflow import workflows
 from .accounts import create_organization, create_user
 from .project_input import ProjectCreate
@@ -128,6 +129,7 @@ PLANS = [
     Plan("生产线自动化升级项目", ["submit", "accept"]),
     Plan("空压机能效提升项目", ["submit", "accept", "sign_commitment", "file",
                               "report_completion"], financing=False),
+    Plan("铸造车间绿色化改造项目", ["submit", "accept", "file", "whitelist"], eligible=False),
     Plan("涂装线环保改造项目", ["submit"]),
     Plan("车间设备更新项目", ["submit", "return"], comment="设备清单缺少能效等级，请补充后重新提交。"),
     Plan("新厂区扩建项目", ["submit", "reject"], eligible=False,
@@ -175,7 +177,7 @@ def _seed_area(area: Area, logins: list) -> dict[str, User]:
     definition = workflows().resolve(area.county, china_today())
     users: dict[str, User] = {}
     kinds = {spec.agency_kind for spec in definition.transitions if spec.agency_kind}
-    county_level = any(spec.level == Level.COUNTY for spec in definition.transitions)
+    county_level = any(Level.COUNTY in spec.levels for spec in definition.transitions)
     for kind in sorted(kinds):
         org = _org(area.agencies[kind], kind=OrgKind.AGENCY, agency_kind=AgencyKind(kind),
                    jurisdiction_code=area.code)
@@ -244,7 +246,7 @@ def step_data(trigger: str, project: Project, today: date) -> dict:
     }.get(trigger, {})
 
 
-def actor_for(role: str, project: Project, users: dict[str, User], level=None) -> User:
+def actor_for(role: str, project: Project, users: dict[str, User], levels=()) -> User:
     """The demo user who holds `role` for `project`."""
     if role == "enterprise":
         return db.session.scalar(select(User).where(
@@ -255,21 +257,34 @@ def actor_for(role: str, project: Project, users: dict[str, User], level=None) -
         return db.session.scalar(select(User).where(
             User.organization_id == project.lead_bank_id).order_by(User.id))
     kind = role.split(":", 1)[1]
-    return users["county"] if level == Level.COUNTY else users[kind]
+    return users["county"] if levels == (Level.COUNTY,) else users[kind]
 
 
 def walk(project: Project, steps: list[str], users: dict[str, User], *,
          comment: str | None = None, today: date | None = None) -> Project:
+    """Fire `steps` in order, each by the demo user holding the role the project's
+    definition names; county review and consultation opinions are inserted where the
+    definition asks for them."""
     today = today or china_today()
     engine = workflows()
+
+    def fire(trigger, spec):
+        actor = actor_for(spec.role, project, users, spec.levels)
+        data = {"opinion": "approve"} if trigger == "record_opinion" else step_data(
+            trigger, project, today)
+        engine.fire(project, trigger, actor, version=project.version,
+                    comment=comment or "同意。", data=data, today=today)
+
     for trigger in steps:
         definition = engine.for_project(project, today)
+        if trigger in ("accept", "reject") and definition.transitions_for("recommend"):
+            fire("recommend", definition.transitions_for("recommend")[0])
+        if trigger == "file" and commitment_reasons(project, today):
+            for spec in definition.transitions_for("record_opinion"):
+                fire("record_opinion", spec)
         spec = next(s for s in definition.transitions_for(trigger)
                     if project.status.value in s.sources)
-        actor = actor_for(spec.role, project, users, spec.level)
-        engine.fire(project, trigger, actor, version=project.version,
-                    comment=comment or "同意。", data=step_data(trigger, project, today),
-                    today=today)
+        fire(trigger, spec)
     return project
 
 

@@ -4,6 +4,7 @@ import base64
 import binascii
 import uuid
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -14,24 +15,33 @@ from ..database import unit_of_work
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import (
-    EquipmentItem,
+    ChangeRequest,
+    ChangeStatus,
     Jurisdiction,
-    Level,
     OrgKind,
     Project,
     Status,
     User,
-    ancestor_codes,
+    china_today,
     utcnow,
 )
+from ..rules.change_filing import change_filing_reasons
+from ..rules.guards import pending_change_of
 from ..validation import jsonable
-from ..workflow import CREATE, EDIT, advance, record_event
+from ..workflow import CREATE, EDIT, REQUEST_CHANGE, advance, record_event, workflows
+from ..workflow.deadlines import reschedule
 from .access import can_see, visible_condition, within
-from .project_input import ProjectCreate, ProjectFields, ProjectPatch
+from .project_input import ProjectCreate, ProjectPatch
+from .project_values import (
+    apply_values,
+    check_values,
+    current_values,
+    enterprise_by_credit_code,
+)
 
 EDITABLE = (Status.DRAFT, Status.RETURNED)
-SCALARS = tuple(name for name in ProjectFields.model_fields if name not in ("jurisdiction",
-                                                                             "equipment"))
+FILED_STATES = (Status.COMMITMENT_FILING, Status.FINANCING_MATCHMAKING,
+                Status.LEAD_BANK_DESIGNATED)
 
 
 def get_project(user: User, public_id: str | uuid.UUID, *, load_equipment=False) -> Project:
@@ -55,12 +65,12 @@ def create_project(actor: User, payload: ProjectCreate) -> Project:
         raise Forbidden(_("Only enterprises declare projects."))
     values = payload.model_dump(exclude_unset=True)
     with unit_of_work():
-        _check(values)
+        check_values(values)
         now = utcnow()
         project = Project(enterprise_id=actor.organization_id, status=Status.DRAFT, version=1,
                           jurisdiction_code=values["jurisdiction"], created_at=now,
                           updated_at=now, status_changed_at=now)
-        _apply(project, values)
+        apply_values(project, values)
         db.session.add(project)
         _flush_unique()
         record_event(project, CREATE, None, Status.DRAFT, actor, clause=None, comment=None,
@@ -68,66 +78,63 @@ def create_project(actor: User, payload: ProjectCreate) -> Project:
     return project
 
 
-def update_project(actor: User, project: Project, patch: ProjectPatch) -> Project:
-    """Edit a draft or returned project; `patch.version` is the version the actor saw."""
+def update_project(actor: User, project: Project, patch: ProjectPatch,
+                   today: date | None = None) -> Project:
+    """Edit a project; `patch.version` is the version the actor saw.
+
+    Drafts and returned projects change at once. A filed project changes at once for small
+    edits; an edit the change-filing rule names becomes a change request for the filing
+    agency, and takes effect when that agency registers it.
+    """
     changes = patch.model_dump(exclude_unset=True, exclude={"version"})
+    today = today or china_today()
     with unit_of_work():
         if project.enterprise_id != actor.organization_id:
             raise Forbidden(_("Only the declaring enterprise may edit the project."))
         if patch.version != project.version:
             raise Conflict(_("The project changed since you loaded it; reload and try again."))
-        if project.status not in EDITABLE:
-            raise Conflict(_("Only drafts and returned projects can be edited."))
-        merged = {**current_values(project), **changes}
-        _check(merged)
+        filed = project.status in FILED_STATES and project.filed_at is not None
+        if project.status not in EDITABLE and not filed:
+            raise Conflict(_("Only drafts and returned projects, or filed projects through a "
+                             "change filing, can be edited."))
+        if not filed and "enterprise_credit_code" in changes:
+            raise Invalid(_("Please correct the marked fields."), fields={
+                "enterprise_credit_code": _("A project changes hands only by a change filing "
+                                            "after it is filed.")})
+        if filed and changes.get("project_code", project.project_code) != project.project_code:
+            raise Invalid(_("Please correct the marked fields."), fields={
+                "project_code": _("The project code cannot change after filing.")})
+        check_values({**current_values(project), **changes}, code_follows_location=not filed)
+        reasons = change_filing_reasons(project, changes, today) if filed else []
         now = utcnow()
         advance(project, patch.version, now)
-        _apply(project, changes)
-        _flush_unique()
-        record_event(project, EDIT, project.status, project.status, actor, clause=None,
-                     comment=None, data=jsonable(changes), at=now)
+        if reasons:
+            _request_change(actor, project, changes, reasons, today, now)
+        else:
+            apply_values(project, changes)
+            _flush_unique()
+            record_event(project, EDIT, project.status, project.status, actor, clause=None,
+                         comment=None, data=jsonable(changes), at=now)
     return project
 
 
-def current_values(project: Project) -> dict:
-    values = {name: getattr(project, name) for name in SCALARS}
-    values["jurisdiction"] = project.jurisdiction_code
-    return values
-
-
-def _check(values: dict) -> None:
-    """Rules across fields and against the database; all problems reported at once."""
-    errors: dict[str, str] = {}
-    total = values.get("total_investment")
-    for part in ("fixed_asset_investment", "equipment_investment", "annual_investment"):
-        value = values.get(part)
-        if total is not None and value is not None and value > total:
-            errors[part] = _("Cannot exceed total investment.")
-    start, end = values.get("planned_start"), values.get("planned_end")
-    if start and end and end < start:
-        errors["planned_end"] = _("Completion cannot precede the start.")
-    code = values.get("jurisdiction")
-    place = db.session.get(Jurisdiction, code) if code else None
-    if code and (place is None or place.level != Level.COUNTY):
-        errors["jurisdiction"] = _("Not a known county-level jurisdiction code.")
-    project_code = values.get("project_code")
-    if project_code and code and project_code[5:11] not in ancestor_codes(code):
-        errors["project_code"] = _("Its region segment %(region)s does not match the project's "
-                                   "location.", region=project_code[5:11])
-    if errors:
-        raise Invalid(_("Please correct the marked fields."), fields=errors)
-
-
-def _apply(project: Project, values: dict) -> None:
-    for name in SCALARS:
-        if name in values:
-            value = values[name]
-            setattr(project, name, bool(value) if name == "new_land" else value)
-    if "jurisdiction" in values:
-        project.jurisdiction_code = values["jurisdiction"]
-    if values.get("equipment") is not None:
-        project.equipment = [EquipmentItem(position=i, **item)
-                             for i, item in enumerate(values["equipment"], start=1)]
+def _request_change(actor, project, changes, reasons, today, now) -> None:
+    if pending_change_of(project) is not None:
+        raise Conflict(_("A change filing for this project is already pending."))
+    if "enterprise_credit_code" in changes:
+        enterprise_by_credit_code(changes["enterprise_credit_code"])
+    db.session.add(ChangeRequest(project_id=project.id, changes=jsonable(changes),
+                                 reasons=reasons, status=ChangeStatus.PENDING,
+                                 requested_by_id=actor.id, requested_at=now))
+    definition = workflows().for_project(project)
+    approve = next(iter(definition.transitions_for("approve_change")), None)
+    if approve is None:
+        raise Conflict(_("This document's workflow has no change filing step."))
+    db.session.flush()
+    reschedule(project, definition, project.status, None, today, now)
+    record_event(project, REQUEST_CHANGE, project.status, project.status, actor,
+                 clause=approve.clause, comment=None,
+                 data={"changes": jsonable(changes), "reasons": reasons}, at=now)
 
 
 def _flush_unique() -> None:

@@ -6,13 +6,13 @@ from flask import Flask, current_app
 
 from .definitions import Definition, DefinitionError, TransitionSpec, load_definitions
 from .engine import Available, Workflows, advance, record_event
-from .vocabulary import CREATE, EDIT, TRIGGERS
+from .vocabulary import CREATE, EDIT, REQUEST_CHANGE, TRIGGERS
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "CREATE", "EDIT", "TRIGGERS", "Available", "Definition", "DefinitionError", "TransitionSpec",
-    "Workflows", "advance", "init_app", "load_definitions", "record_event", "workflows",
+    "CREATE", "EDIT", "REQUEST_CHANGE", "TRIGGERS", "Available", "Definition", "DefinitionError",
+    "TransitionSpec", "Workflows", "advance", "init_app", "load_definitions", "record_event", "workflows",
 ]
 
 _KEY = "jigai.workflows"

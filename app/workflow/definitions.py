@@ -6,11 +6,11 @@ document, within how many working days. This module reads and validates them; th
 turns each into a `transitions` machine.
 """
 
+import hashlib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from types import MappingProxyType
 
 from ..models import AgencyKind, Level, Status
 from ..rules import BRANCHES, GUARDS
@@ -21,6 +21,8 @@ class DefinitionError(ValueError):
     """A definition file that cannot be run; the message names the file and the problem."""
 
 
+TOP_LEVEL = frozenset({"key", "version", "title", "document", "source", "jurisdiction",
+                       "effective", "expires", "issuers", "notes", "states", "transitions"})
 ROLES = frozenset({"enterprise", "bank", "lead_bank"} | {f"agency:{k}" for k in AgencyKind})
 
 
@@ -32,10 +34,15 @@ class TransitionSpec:
     role: str
     clause: str
     sla_days: int | None = None
-    level: Level | None = None  # the acting agency's level, where the document fixes it
+    levels: tuple[Level, ...] = ()  # the acting agency's levels, where the document fixes them
     when: str | None = None  # branch predicate choosing between alternatives
     guards: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
+
+    @property
+    def level_key(self) -> str:
+        """The levels as one word ("" for any), e.g. for grouping deadlines."""
+        return "/".join(level.value for level in self.levels)
 
     @property
     def agency_kind(self) -> str | None:
@@ -54,8 +61,14 @@ class Definition:
     expires: date | None
     states: tuple[str, ...]
     transitions: tuple[TransitionSpec, ...]
-    params: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    text: str
+    issuers: tuple[str, ...] = ()
+    notes: str = ""  # the TOML source, kept for snapshots of frozen versions
     path: Path | None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
 
     def in_force(self, on: date) -> bool:
         return self.effective <= on and (self.expires is None or on <= self.expires)
@@ -75,13 +88,24 @@ def _fail(path: Path, message: str):
 def parse_definition(path: Path) -> Definition:
     """Read one TOML definition and check it against the vocabulary, roles, guards and states."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        _fail(path, f"cannot be read: {err}")
+    return parse_text(text, path)
+
+
+def parse_text(text: str, path: Path) -> Definition:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
         _fail(path, f"cannot be read: {err}")
 
     for name in ("key", "version", "title", "document", "jurisdiction", "effective", "states"):
         if name not in raw:
             _fail(path, f"missing top-level field '{name}'")
+    unknown = set(raw) - TOP_LEVEL
+    if unknown:
+        _fail(path, f"unknown top-level field(s) {', '.join(sorted(unknown))}")
     states = tuple(raw["states"])
     known_states = {s.value for s in Status}
     for state in states:
@@ -109,11 +133,24 @@ def parse_definition(path: Path) -> Definition:
         expires=raw.get("expires"),
         states=states,
         transitions=tuple(specs),
-        params=MappingProxyType(dict(raw.get("params", {}))),
+        text=text,
+        issuers=tuple(raw.get("issuers", ())),
+        notes=raw.get("notes", ""),
         path=path,
     )
     _check_reachability(path, definition)
+    _check_change_filing_route(path, definition)
     return definition
+
+
+def _check_change_filing_route(path: Path, definition: Definition) -> None:
+    """A change filing goes to the agency that registered the filing."""
+    filing = {t.role for t in definition.transitions_for("file")}
+    for trigger in ("approve_change", "refuse_change"):
+        for spec in definition.transitions_for(trigger):
+            if spec.role not in filing:
+                _fail(path, f"'{trigger}' is routed to '{spec.role}', but filings are registered "
+                            f"by {', '.join(sorted(filing)) or 'nobody'}")
 
 
 def _parse_transition(path, where, item, states) -> TransitionSpec:
@@ -148,15 +185,19 @@ def _parse_transition(path, where, item, states) -> TransitionSpec:
         if key not in TRIGGERS[trigger].inputs:
             allowed = ", ".join(TRIGGERS[trigger].inputs) or "none"
             _fail(path, f"{where}: '{trigger}' takes no input '{key}' (takes: {allowed})")
-    level = item.get("level")
-    if level is not None and level not in {lv.value for lv in Level}:
-        _fail(path, f"{where}: unknown level '{level}'")
+    raw_levels = item.get("level", [])
+    levels = [raw_levels] if isinstance(raw_levels, str) else list(raw_levels)
+    for level in levels:
+        if level not in {lv.value for lv in Level}:
+            _fail(path, f"{where}: unknown level '{level}'")
+    if levels and not role.startswith("agency:"):
+        _fail(path, f"{where}: only agency steps can be fixed to a level")
     sla = item.get("sla_days")
     if sla is not None and (not isinstance(sla, int) or sla <= 0):
         _fail(path, f"{where}: sla_days must be a positive whole number of working days")
     return TransitionSpec(
         trigger=trigger, sources=sources, dest=dest, role=role, clause=item["clause"],
-        sla_days=sla, level=Level(level) if level else None, when=when,
+        sla_days=sla, levels=tuple(Level(level) for level in levels), when=when,
         guards=tuple(item.get("guards", [])), requires=tuple(item.get("requires", [])),
     )
 

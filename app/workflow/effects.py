@@ -8,9 +8,20 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ..extensions import db
-from ..models import BankClaim, ClaimStatus, ListEntry, Loan, Project
+from ..models import (
+    BankClaim,
+    ChangeRequest,
+    ChangeStatus,
+    ClaimStatus,
+    ListEntry,
+    Loan,
+    Opinion,
+    Project,
+    Verdict,
+)
 from ..rules import RuleContext
-from ..rules.guards import open_claim_of
+from ..rules.guards import open_claim_of, pending_change_of
+from ..services.project_values import apply_changes
 
 EFFECTS: dict[str, Callable[[RuleContext, datetime], dict]] = {}
 
@@ -31,12 +42,53 @@ def _submit(ctx, now):
 
 @effect("return")
 def _return(ctx, now):
-    # A returned project is re-reviewed from the start: its commitment and filing lapse.
+    # A returned project is reviewed again from the start: recommendation, commitment and
+    # filing lapse (opinions lapse too: they count only from the current stage's start).
     p: Project = ctx.project
+    p.recommended_at = None
     p.commitment_signed_at = None
     p.filing_number = None
     p.filed_at = None
     return {}
+
+
+@effect("recommend")
+def _recommend(ctx, now):
+    ctx.project.recommended_at = now
+    return {"recommended_by": ctx.actor.organization.name}
+
+
+@effect("record_opinion")
+def _record_opinion(ctx, now):
+    db.session.add(Opinion(project_id=ctx.project.id, role=ctx.actor.role,
+                           organization_id=ctx.actor.organization_id, user_id=ctx.actor.id,
+                           verdict=Verdict(ctx.data["opinion"]), reference=ctx.data.get("reference"),
+                           comment=ctx.comment, recorded_at=now))
+    return {"department": ctx.actor.organization.name}
+
+
+def _decide_change(ctx, now, status: ChangeStatus) -> ChangeRequest:
+    request = pending_change_of(ctx.project)
+    request.status = status
+    request.decided_by_id = ctx.actor.id
+    request.decided_at = now
+    request.comment = ctx.comment
+    return request
+
+
+@effect("approve_change")
+def _approve_change(ctx, now):
+    request = _decide_change(ctx, now, ChangeStatus.APPROVED)
+    request.filing_number = ctx.data["filing_number"]
+    apply_changes(ctx.project, request.changes)
+    ctx.project.filing_number = request.filing_number
+    ctx.project.filed_at = now
+    return {"changes": request.changes}
+
+
+@effect("refuse_change")
+def _refuse_change(ctx, now):
+    return {"changes": _decide_change(ctx, now, ChangeStatus.REFUSED).changes}
 
 
 @effect("sign_commitment")

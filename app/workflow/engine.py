@@ -12,10 +12,13 @@ actors — and the audit event is written in the same transaction.
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
+from pathlib import Path
 
 from flask_babel import gettext as _
 from pydantic import ValidationError
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from transitions import Machine, MachineError
@@ -24,23 +27,39 @@ from ..database import unit_of_work
 from ..errors import Conflict, Forbidden, GuardFailed, Invalid, NotFound
 from ..extensions import db
 from ..labels import STATUS_LABELS
-from ..models import Project, Status, User, WorkflowEvent, ancestor_codes, china_today, utcnow
+from ..models import (
+    DefinitionSnapshot,
+    Project,
+    Status,
+    User,
+    WorkflowEvent,
+    ancestor_codes,
+    china_today,
+    utcnow,
+)
 from ..rules import BRANCHES, GUARDS, RuleContext
 from ..services.access import can_see, role_denial
 from ..validation import jsonable, validation_fields
 from .audit import GENESIS, event_hash
-from .definitions import Definition, TransitionSpec
+from .deadlines import reschedule
+from .definitions import Definition, TransitionSpec, parse_text
 from .effects import EFFECTS
 from .vocabulary import TRIGGERS
 
 
 @dataclass
 class Attempt(RuleContext):
-    """One try at firing a trigger: the rule context plus what the checks found."""
+    """One try at firing a trigger: the rule context plus what the checks found.
 
-    considered: TransitionSpec | None = None  # the alternative whose branch condition held
+    A trigger may have alternatives (by branch condition, or by role where several
+    departments may act); the refusal reported is that of an alternative whose role the
+    actor holds, else the first role denial.
+    """
+
+    considered: TransitionSpec | None = None  # an alternative whose branch condition held
+    permitted: TransitionSpec | None = None  # an alternative whose role the actor holds
     chosen: TransitionSpec | None = None
-    denial: str | None = None
+    denials: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
 
@@ -71,9 +90,12 @@ def _admissible(spec: TransitionSpec, event) -> bool:
     if spec.when and not BRANCHES[spec.when](attempt):
         return False
     attempt.considered = spec
-    attempt.denial = role_denial(attempt.actor, spec.role, attempt.project, spec.level)
-    if attempt.denial:
+    denial = role_denial(attempt.actor, spec.role, attempt.project, spec.levels)
+    if denial:
+        attempt.denials.append(denial)
         return False
+    attempt.permitted = spec
+    attempt.acting_role = spec.role
     if not attempt.probing:
         given = {**attempt.data, "comment": attempt.comment}
         attempt.missing = [key for key in spec.requires if given.get(key) in (None, "")]
@@ -92,6 +114,7 @@ class Workflows:
 
     def __init__(self, definitions: list[Definition]):
         self.definitions = {(d.key, d.version): d for d in definitions}
+        self.frozen: dict[tuple[str, int], Definition] = {}  # loaded from snapshots
         self._machines = {ident: self._build(d) for ident, d in self.definitions.items()}
 
     @staticmethod
@@ -114,7 +137,21 @@ class Workflows:
     # -- choosing a definition -------------------------------------------------------------
 
     def get(self, key: str, version: int) -> Definition:
-        return self.definitions[(key, version)]
+        """A definition by key and version — from the files, or for a version no longer on
+        disk, from the snapshot taken when a project was first frozen on it."""
+        ident = (key, version)
+        if ident not in self.definitions:
+            snapshot = db.session.get(DefinitionSnapshot, ident)
+            if snapshot is None:
+                raise KeyError(ident)
+            definition = parse_text(snapshot.source_text, Path(f"{key}@v{version} (snapshot)"))
+            self._machines[ident] = self._build(definition)
+            self.frozen[ident] = definition
+            return definition
+        return self.definitions[ident]
+
+    def _get_machine(self, definition: Definition) -> Machine:
+        return self._machines[(definition.key, definition.version)]
 
     def latest(self, key: str) -> Definition:
         return max((d for d in self.definitions.values() if d.key == key), key=lambda d: d.version)
@@ -144,7 +181,8 @@ class Workflows:
     def for_project(self, project: Project, today: date | None = None) -> Definition:
         if project.workflow_key is None:  # a draft: the definition is chosen when declared
             return self.resolve(project.jurisdiction_code, today or china_today())
-        return self.get(project.workflow_key, project.workflow_version)
+        ident = (project.workflow_key, project.workflow_version)
+        return self.definitions.get(ident) or self.frozen.get(ident) or self.get(*ident)
 
     # -- firing ------------------------------------------------------------------------------
 
@@ -157,7 +195,7 @@ class Workflows:
             definition = self.for_project(project, today)
         except Invalid:
             return []
-        machine = self._machines[(definition.key, definition.version)]
+        machine = self._get_machine(definition)
         subject = _Subject()
         machine.add_model(subject, initial=project.status.value)
         try:
@@ -166,9 +204,9 @@ class Workflows:
                 attempt = Attempt(project=project, actor=user, definition=definition,
                                   today=today or china_today(), probing=True)
                 ready = subject.may_trigger(trigger, ctx=attempt)
-                if attempt.considered and not attempt.denial:
+                if attempt.permitted:
                     found.append(Available(trigger, str(TRIGGERS[trigger].label),
-                                           attempt.considered, ready, attempt.reasons))
+                                           attempt.permitted, ready, attempt.reasons))
             return found
         finally:
             machine.remove_model(subject)
@@ -205,6 +243,8 @@ class Workflows:
                 if source == Status.DRAFT:  # declaring freezes the definition and version
                     project.workflow_key = definition.key
                     project.workflow_version = definition.version
+                    keep_snapshot(definition)
+                reschedule(project, definition, source, attempt.chosen, today, now)
                 record_event(project, trigger, source, project.status, actor,
                              clause=attempt.chosen.clause, comment=attempt.comment,
                              data=snapshot, at=now)
@@ -223,7 +263,7 @@ class Workflows:
         return {k: v for k, v in parsed.model_dump().items() if v is not None}
 
     def _run_machine(self, definition: Definition, attempt: Attempt, trigger: str) -> str:
-        machine = self._machines[(definition.key, definition.version)]
+        machine = self._get_machine(definition)
         subject = _Subject()
         status = attempt.project.status
         machine.add_model(subject, initial=status.value)
@@ -238,8 +278,8 @@ class Workflows:
         if attempt.considered is None:
             raise Conflict(_("“%(step)s” is not possible while the project is “%(status)s”.",
                              step=TRIGGERS[trigger].label, status=STATUS_LABELS[status]))
-        if attempt.denial:
-            raise Forbidden(attempt.denial)
+        if attempt.permitted is None:
+            raise Forbidden(attempt.denials[0])
         if attempt.missing:
             fields = {("comment" if k == "comment" else f"data.{k}"): _("Required for this step.")
                       for k in attempt.missing}
@@ -286,3 +326,12 @@ def record_event(project: Project, trigger: str, source: Status | None, dest: St
     event.hash = event_hash(event, project.public_id)
     db.session.add(event)
     return event
+
+
+def keep_snapshot(definition: Definition) -> None:
+    """Store the definition's text once, the first time a project is frozen on it."""
+    values = {"key": definition.key, "version": definition.version,
+              "sha256": definition.sha256, "source_text": definition.text,
+              "first_used_at": utcnow()}
+    insert = (postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert)
+    db.session.execute(insert(DefinitionSnapshot).values(**values).on_conflict_do_nothing())

@@ -12,7 +12,7 @@ def rows(definition: Definition) -> list[dict]:
         "trigger": t.trigger,
         "from": " / ".join(str(STATUS_LABELS[s]) for s in t.sources),
         "to": str(STATUS_LABELS[t.dest]) if t.dest else "—",
-        "role": str(ROLE_LABELS[t.role]) + (f" ({t.level.value})" if t.level else ""),
+        "role": str(ROLE_LABELS[t.role]) + (f" ({t.level_key})" if t.levels else ""),
         "clause": t.clause,
         "sla": f"{t.sla_days}" if t.sla_days else "—",
     } for t in definition.transitions]

@@ -49,6 +49,15 @@ class RecordLoanData(_Data):
     supplier_paid_date: date | None = None
 
 
+class OpinionData(_Data):
+    opinion: Literal["approve", "object"] | None = None
+    reference: Text64 | None = None  # the opinion's document number (文号)
+
+
+class ApproveChangeData(_Data):
+    filing_number: Text64 | None = None
+
+
 class ReportCompletionData(_Data):
     actual_total_investment: Amount | None = None
     completed_on: date | None = None
@@ -75,7 +84,10 @@ TRIGGERS = {t.name: t for t in (
     Trigger("recommend", "agency", _l("Recommend upward")),
     Trigger("accept", "agency", _l("Accept into library")),
     Trigger("sign_commitment", "enterprise", _l("Sign filing commitment"), SignCommitmentData),
+    Trigger("record_opinion", "agency", _l("Record consultation opinion"), OpinionData),
     Trigger("file", "agency", _l("Register filing"), FileData),
+    Trigger("approve_change", "agency", _l("Register change filing"), ApproveChangeData),
+    Trigger("refuse_change", "agency", _l("Refuse change filing")),
     Trigger("whitelist", "agency", _l("Add to whitelist"), WhitelistData),
     Trigger("claim_lead_bank", "bank", _l("Claim lead bank")),
     Trigger("decline_claim", "agency", _l("Decline lead-bank claim")),
@@ -86,4 +98,4 @@ TRIGGERS = {t.name: t for t in (
 )}
 
 # Audit-only events that are not workflow triggers.
-CREATE, EDIT = "create", "edit"
+CREATE, EDIT, REQUEST_CHANGE = "create", "edit", "request_change"

@@ -1,0 +1,49 @@
+"""Deadlines of pending steps, and the definitions projects are frozen on."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, utcnow
+
+
+class Deadline(Base):
+    """A step an agency owes a project, and the working day it is due.
+
+    Rows are replaced as the project moves; `met_at` marks an in-stage step done (e.g. the
+    first whitelisting) so its clock does not run on.
+    """
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        UniqueConstraint("project_id", "role", "level", name="uq_deadlines_step"),
+        Index("ix_deadlines_open_due", "role", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
+                                            index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    level: Mapped[str] = mapped_column(String(16), default="")  # "" = any level
+    trigger: Mapped[str] = mapped_column(String(40))
+    started_on: Mapped[date] = mapped_column(Date)
+    sla_days: Mapped[int] = mapped_column(Integer)
+    used_days: Mapped[int] = mapped_column(Integer, default=0)  # consumed before a pause
+    due_on: Mapped[date] = mapped_column(Date)
+    met_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    project = relationship("Project", back_populates="deadlines")
+
+
+class DefinitionSnapshot(Base):
+    """The text of every definition version a project was frozen on, so editing or removing
+    a definition file never strands a project in flight."""
+
+    __tablename__ = "workflow_definitions"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    source_text: Mapped[str] = mapped_column(Text)
+    first_used_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

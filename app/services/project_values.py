@@ -1,0 +1,84 @@
+"""Reading and writing a project's declared values (shared by editing and change filing)."""
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..errors import Invalid
+from ..extensions import db
+from ..models import (
+    EquipmentItem,
+    Jurisdiction,
+    Level,
+    Organization,
+    OrgKind,
+    Project,
+    ancestor_codes,
+)
+from .project_input import ProjectFields, ProjectPatch
+
+SCALARS = tuple(name for name in ProjectFields.model_fields
+                if name not in ("jurisdiction", "equipment"))
+PATCH_ONLY = ("enterprise_credit_code",)
+
+
+def current_values(project: Project) -> dict:
+    values = {name: getattr(project, name) for name in SCALARS}
+    values["jurisdiction"] = project.jurisdiction_code
+    return values
+
+
+def check_values(values: dict, *, code_follows_location: bool = True) -> None:
+    """Rules across fields and against the database; all problems reported at once.
+
+    A filed project keeps its project code when a change filing moves it, so the code's
+    region is checked against the location only before filing.
+    """
+    errors: dict[str, str] = {}
+    total = values.get("total_investment")
+    for part in ("fixed_asset_investment", "equipment_investment", "annual_investment"):
+        value = values.get(part)
+        if total is not None and value is not None and value > total:
+            errors[part] = _("Cannot exceed total investment.")
+    start, end = values.get("planned_start"), values.get("planned_end")
+    if start and end and end < start:
+        errors["planned_end"] = _("Completion cannot precede the start.")
+    code = values.get("jurisdiction")
+    place = db.session.get(Jurisdiction, code) if code else None
+    if code and (place is None or place.level != Level.COUNTY):
+        errors["jurisdiction"] = _("Not a known county-level jurisdiction code.")
+    project_code = values.get("project_code")
+    if (code_follows_location and project_code and code
+            and project_code[5:11] not in ancestor_codes(code)):
+        errors["project_code"] = _("Its region segment %(region)s does not match the project's "
+                                   "location.", region=project_code[5:11])
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), fields=errors)
+
+
+def apply_values(project: Project, values: dict) -> None:
+    for name in SCALARS:
+        if name in values:
+            value = values[name]
+            setattr(project, name, bool(value) if name == "new_land" else value)
+    if "jurisdiction" in values:
+        project.jurisdiction_code = values["jurisdiction"]
+    if values.get("equipment") is not None:
+        project.equipment = [EquipmentItem(position=i, **item)
+                             for i, item in enumerate(values["equipment"], start=1)]
+    if values.get("enterprise_credit_code"):
+        project.enterprise_id = enterprise_by_credit_code(values["enterprise_credit_code"]).id
+
+
+def enterprise_by_credit_code(code: str) -> Organization:
+    org = db.session.scalar(select(Organization).where(
+        Organization.credit_code == code.upper(), Organization.kind == OrgKind.ENTERPRISE))
+    if org is None:
+        raise Invalid(_("Please correct the marked fields."), fields={
+            "enterprise_credit_code": _("No registered enterprise has this code.")})
+    return org
+
+
+def apply_changes(project: Project, changes: dict) -> None:
+    """Apply changes kept as JSON (a change filing's) with their proper types."""
+    parsed = ProjectPatch.model_validate({**changes, "version": 1}, strict=False)
+    apply_values(project, parsed.model_dump(include=set(changes)))

@@ -1,0 +1,13 @@
+"""Every model change has a migration: after `upgrade`, the schema equals the models."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from app.extensions import db
+
+
+def test_migrations_match_models(app):
+    with app.app_context(), db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, db.metadata)
+    assert diff == []

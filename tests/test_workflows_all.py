@@ -1,0 +1,245 @@
+"""All five documents as workflows: each step belongs to exactly the role its definition names.
+
+A project walks the whole path under each definition (once by commitment filing with a
+financing need, once by ordinary filing with consultation opinions and no financing). At each
+step every other user of the cast tries first: those who can see the project get 403, those
+who cannot see it get 404, and nothing changes; then the named role succeeds.
+"""
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from app.models import AgencyKind
+from app.workflow.definitions import load_definitions
+from tests.helpers import Cast, counts, project_payload
+
+DEFINITIONS = {d.key: d for d in load_definitions(Path(__file__).parent.parent / "workflows")}
+
+# definition key -> (where its agencies sit, the project's county, another county)
+AREAS = {
+    "national-miit-2024-53": ("320500", "320506", "320583"),
+    "heilongjiang-2024-67": ("230000", "230110", "230103"),
+    "shanxi-2024": ("140000", "140105", "140106"),
+    "liaocheng-2024-draft": ("371500", "371502", "371521"),
+    "luoyang-2024-73": ("410300", "410305", "410311"),
+}
+CODE_SEGMENT = {"320506": "320506", "230110": "230110", "140105": "140105", "371502": "371502",
+                "410305": "410305"}
+
+COMMITMENT_PATH = ["submit", "accept", "sign_commitment", "file", "whitelist", "claim_lead_bank",
+                   "designate_lead_bank", "record_loan", "report_completion", "verify_completion"]
+ORDINARY_PATH = ["submit", "accept", "record_opinion", "file", "report_completion",
+                 "verify_completion"]
+DATA = {
+    "sign_commitment": {"commitment_accepted": True},
+    "record_opinion": {"opinion": "approve", "reference": "意见〔2025〕1号"},
+    "file": {"filing_number": "备〔2025〕8号"},
+    "whitelist": {"list": "relending", "batch": "2025-1"},
+    "record_loan": {"amount": "800", "drawdown_date": "2025-06-01",
+                    "supplier_paid_date": "2025-06-02"},
+    "report_completion": {"actual_total_investment": "4950", "completed_on": "2025-11-30"},
+}
+
+
+LEVEL_OF = {"230000": "province", "140000": "province", "320500": "city", "371500": "city",
+            "410300": "city"}
+
+
+def build_cast(app, key) -> tuple[Cast, dict[str, str]]:
+    """Every agency kind in the area, county clerks here and elsewhere, two enterprises, two
+    banks. Returns the cast and each user's (role, jurisdiction level)."""
+    agencies, county, other_county = AREAS[key]
+    cast = Cast(app)
+    roles = {}
+    for kind in AgencyKind:
+        roles[cast.agency(f"{key}-{kind}", kind.value, agencies)] = (f"agency:{kind}",
+                                                                     LEVEL_OF[agencies])
+    roles[cast.agency(f"{key}-county", "miit", county)] = ("agency:miit", "county")
+    roles[cast.agency(f"{key}-county-other", "miit", other_county)] = ("agency:miit", "other")
+    roles[cast.enterprise(f"{key}-ent", county)] = ("enterprise", None)
+    roles[cast.enterprise(f"{key}-ent-other", county)] = ("other enterprise", None)
+    for n in (1, 2):
+        roles[cast.bank(f"{key}-bank{n}", serves=(agencies,))] = ("bank", None)
+    return cast, roles
+
+
+def holds(spec, username, role, level, lead_bank) -> bool:
+    """Whether the cast member holds the role (and level) the step's definition names."""
+    if spec.role == "lead_bank":
+        return username == lead_bank
+    return role == spec.role and level != "other" and (
+        not spec.levels or level in spec.level_key.split("/"))
+
+
+def holder(definition, trigger, status, roles, lead_bank, done_opinions):
+    """The first (spec, username) that may fire `trigger` now, per the definition."""
+    for spec in definition.transitions_for(trigger):
+        if status not in spec.sources or spec.role in done_opinions:
+            continue
+        for username, (role, level) in roles.items():
+            if holds(spec, username, role, level, lead_bank):
+                return spec, username
+    raise AssertionError(f"no cast member holds {trigger} from {status}")
+
+
+def expected_refusal(role, level, whitelisted, project_status):
+    """403 for those who can see the project, 404 for those who cannot."""
+    if role == "other enterprise" or level == "other":
+        return 404
+    if role == "bank":
+        return 403 if whitelisted else 404
+    if role.startswith("agency:") and project_status == "draft":
+        return 404
+    return 403
+
+
+def steps_for(definition, path):
+    triggers = []
+    for trigger in path:
+        if trigger == "accept" and definition.transitions_for("recommend"):
+            triggers.append("recommend")
+        if trigger == "record_opinion":
+            triggers += ["record_opinion"] * len(definition.transitions_for("record_opinion"))
+            continue
+        triggers.append(trigger)
+    return triggers
+
+
+@pytest.mark.parametrize("path_name", ["commitment", "ordinary"])
+@pytest.mark.parametrize("key", sorted(AREAS))
+def test_each_step_belongs_to_exactly_its_role(clean_app, client, key, path_name):
+    definition = DEFINITIONS[key]
+    cast, roles = build_cast(clean_app, key)
+    county = AREAS[key][1]
+    commitment = path_name == "commitment"
+    payload = project_payload(
+        jurisdiction=county, project_code=f"2503-{CODE_SEGMENT[county]}-07-02-000001",
+        **({} if commitment else {"new_land": True, "financing_need": "0"}))
+    owner = cast.api(client, f"{key}-ent")
+    project = owner.post("/projects", payload).json
+    lead_bank, whitelisted, done_opinions = None, False, set()
+
+    for trigger in steps_for(definition, COMMITMENT_PATH if commitment else ORDINARY_PATH):
+        spec, actor = holder(definition, trigger, project["status"], roles, lead_bank,
+                             done_opinions)
+        before = counts(clean_app, project["id"])
+        for username, (role, level) in roles.items():
+            if any(holds(alt, username, role, level, lead_bank)
+                   for alt in definition.transitions_for(trigger)
+                   if project["status"] in alt.sources):
+                continue  # entitled too (another bank, another consulted department)
+            response = cast.api(client, username).fire(project["id"], trigger,
+                                                       project["version"], comment="试图办理",
+                                                       **DATA.get(trigger, {}))
+            expected = expected_refusal(role, level, whitelisted, project["status"])
+            assert response.status_code == expected, (trigger, username, response.json)
+        assert counts(clean_app, project["id"]) == before
+
+        response = cast.api(client, actor).fire(project["id"], trigger, project["version"],
+                                                 comment="同意", **DATA.get(trigger, {}))
+        assert response.status_code == 200, (trigger, actor, response.json)
+        project = response.json
+        whitelisted = whitelisted or trigger == "whitelist"
+        if trigger == "claim_lead_bank":
+            lead_bank = actor
+        if trigger == "record_opinion":
+            done_opinions.add(spec.role)
+
+    assert project["status"] == "completed"
+    events = owner.get(f"/projects/{project['id']}/events").json["items"]
+    assert all(e["clause"].startswith(definition.source) for e in events[1:]), events
+    assert {e["workflow"] for e in events[1:]} == {key}
+
+
+ROUTING = {
+    # (definition, trigger): (role, text the cited clause must contain)
+    ("liaocheng-2024-draft", "file"): ("agency:approval", "市行政审批服务局"),
+    ("luoyang-2024-73", "file"): ("agency:ndrc", "市发展改革委"),
+    ("shanxi-2024", "file"): ("agency:approval", "省审批服务管理局"),
+    ("heilongjiang-2024-67", "file"): ("agency:ndrc", "省发改委"),
+    ("national-miit-2024-53", "file"): ("agency:ndrc", "推广承诺备案制"),
+    ("heilongjiang-2024-67", "designate_lead_bank"): ("agency:pboc", "主办行制度"),
+    ("shanxi-2024", "designate_lead_bank"): ("agency:finance", "省地方金融管理局"),
+    ("luoyang-2024-73", "whitelist"): ("agency:finance", "洛阳市金融发展服务中心"),
+    ("liaocheng-2024-draft", "recommend"): ("agency:miit", "各县（市、区）人民政府"),
+}
+
+
+@pytest.mark.parametrize(("key", "trigger"), sorted(ROUTING))
+def test_routing_is_pinned_with_its_clause(key, trigger):
+    role, quote = ROUTING[(key, trigger)]
+    specs = DEFINITIONS[key].transitions_for(trigger)
+    assert specs and {s.role for s in specs} == {role}
+    for spec in specs:
+        assert spec.clause.startswith(DEFINITIONS[key].source + " ")
+        assert quote in spec.clause
+        assert spec.sla_days
+
+
+def test_liaocheng_review_is_county_then_city():
+    specs = {(s.trigger, s.level_key)
+             for s in DEFINITIONS["liaocheng-2024-draft"].transitions if s.role == "agency:miit"}
+    assert ("recommend", "county") in specs and ("accept", "city") in specs
+    accept = DEFINITIONS["liaocheng-2024-draft"].transitions_for("accept")[0]
+    assert "recommended" in accept.guards
+
+
+def test_every_agency_step_has_a_time_limit():
+    for definition in DEFINITIONS.values():
+        for spec in definition.transitions:
+            if spec.agency_kind:
+                assert spec.sla_days, (definition.key, spec.trigger)
+
+
+def test_county_clerk_cannot_act_on_another_countys_project(clean_app, client):
+    cast, _roles = build_cast(clean_app, "liaocheng-2024-draft")
+    owner = cast.api(client, "liaocheng-2024-draft-ent")
+    project = owner.post("/projects", project_payload(jurisdiction="371502")).json
+    project = owner.fire(project["id"], "submit", 1).json
+    other = cast.api(client, "liaocheng-2024-draft-county-other")
+    assert other.fire(project["id"], "recommend", project["version"]).status_code == 404
+    assert other.get("/projects").json["items"] == []
+    city = cast.api(client, "liaocheng-2024-draft-miit")
+    refused = city.fire(project["id"], "accept", project["version"])
+    assert refused.status_code == 422 and "county-level" in refused.json["message"]
+    own = cast.api(client, "liaocheng-2024-draft-county")
+    assert own.fire(project["id"], "recommend", project["version"]).status_code == 200
+
+
+def test_definition_choice_is_the_most_specific_in_force(clean_app):
+    from app.workflow import workflows
+
+    with clean_app.app_context():
+        engine = workflows()
+        on = date(2026, 6, 1)
+        assert engine.resolve("410305", on).key == "luoyang-2024-73"
+        assert engine.resolve("371502", on).key == "liaocheng-2024-draft"
+        assert engine.resolve("230110", on).key == "heilongjiang-2024-67"
+        assert engine.resolve("140105", on).key == "shanxi-2024"
+        assert engine.resolve("320506", on).key == "national-miit-2024-53"
+        # before Luoyang's document was issued, Henan has no own document: the national one
+        assert engine.resolve("410305", date(2024, 7, 15)).key == "national-miit-2024-53"
+
+
+def test_declaring_under_luoyang_after_expiry_is_refused(clean_app):
+    from app.errors import Invalid
+    from app.extensions import db
+    from app.services.project_input import ProjectCreate
+    from app.services.projects import create_project
+    from app.workflow import workflows
+
+    cast = Cast(clean_app)
+    cast.enterprise("ent", "410305")
+    with clean_app.app_context():
+        project = create_project(cast.user("ent"), ProjectCreate.model_validate(
+            project_payload(jurisdiction="410305", batch_year=2028), strict=False))
+        with pytest.raises(Invalid) as refused:
+            workflows().fire(project, "submit", cast.user("ent"), version=1,
+                             today=date(2028, 1, 3))
+        assert "洛工信〔2024〕73号" in refused.value.message
+        assert "2027-12-31" in refused.value.message
+        db.session.rollback()
+        workflows().fire(project, "submit", cast.user("ent"), version=1, today=date(2027, 12, 31))
+        assert project.workflow_key == "luoyang-2024-73"
