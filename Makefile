@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test setup test-setup catalogs lint clean
+.PHONY: run test setup browser catalogs lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,14 @@ run: setup
 	$(FLASK) demo
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: setup
+# Browser tests drive Debian's Chromium (never a downloaded browser); CJK fonts for screenshots.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
+
+test: setup browser
 	$(BIN)/ruff check app tests bench
 	$(BIN)/python -m pytest
 

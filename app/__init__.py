@@ -8,6 +8,9 @@ from .database import clear_write_intent, configure_engine, declare_write_intent
 from .extensions import babel, csrf, db, login_manager, migrate
 from .i18n import select_locale
 from .jsonio import JigaiJSONProvider
+from .services import notifications
+from .web import init_web
+from .workflow import EVENT_HOOKS
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -37,12 +40,9 @@ def create_app(config: dict | type | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     workflow.init_app(app)
 
-    @app.context_processor
-    def _template_globals():
-        from flask_babel import get_locale
-
-        return {"html_lang": "en" if str(get_locale()) == "en" else "zh-CN"}
-
+    init_web(app)
+    if notifications.on_event not in EVENT_HOOKS:
+        EVENT_HOOKS.append(notifications.on_event)
     _write_intent_for_unsafe_methods(app)
     _register_blueprints(app)
     _json_errors_for_api(app)
@@ -106,9 +106,10 @@ def _json_errors_for_api(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from . import admin, auth, banks, projects, review
     from .api import bp as api_bp
-    from .auth import bp as auth_bp
 
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens only; no cookies are honoured there
-    app.register_blueprint(auth_bp)
+    for module in (auth, projects, review, banks, admin):
+        app.register_blueprint(module.bp)

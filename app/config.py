@@ -31,7 +31,17 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
-    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # whole request; a file may use ATTACHMENT_MAX_BYTES
+    ATTACHMENT_MAX_BYTES = int(os.environ.get("JIGAI_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+    UPLOAD_DIR = os.environ.get("JIGAI_UPLOAD_DIR")  # default: instance/uploads
+
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "log")  # log | smtp
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "jigai@localhost")
 
     # Seconds a writer waits for SQLite's lock before giving up.
     SQLITE_BUSY_TIMEOUT = float(os.environ.get("JIGAI_SQLITE_BUSY_TIMEOUT", "60"))

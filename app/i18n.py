@@ -1,4 +1,5 @@
-"""Choosing the user's language: ?lang= switches and is remembered, else the browser's."""
+"""Choosing the user's language. The web UI is Chinese unless the user picks English with
+?lang=en (remembered in the session); API clients may ask with Accept-Language."""
 
 from flask import has_request_context, request, session
 
@@ -10,10 +11,11 @@ def select_locale() -> str:
     if not has_request_context():  # CLI and background work speak the default language
         return SUPPORTED[0]
     requested = LANG_PARAM.get(request.args.get("lang", ""))
+    api = request.path.startswith("/api/")
     if requested:
-        if not request.path.startswith("/api/"):
+        if not api:
             session["lang"] = requested
         return requested
-    if session.get("lang") in SUPPORTED:
-        return session["lang"]
-    return request.accept_languages.best_match(SUPPORTED) or SUPPORTED[0]
+    if api:
+        return request.accept_languages.best_match(SUPPORTED) or SUPPORTED[0]
+    return session.get("lang") if session.get("lang") in SUPPORTED else SUPPORTED[0]

@@ -67,3 +67,37 @@ LEVEL_LABELS = {
     "city": _l("city"),
     "county": _l("county"),
 }
+
+LIST_LABELS = {
+    "relending": _l("Technology-innovation and technical-transformation relending list"),
+    "provincial_key": _l("Provincial key project list"),
+    "city_key": _l("City key project list"),
+}
+
+ATTACHMENT_LABELS = {
+    "filing_proof": _l("Filing certificate"),
+    "commitment_scan": _l("Signed commitment letter (scan)"),
+    "equipment_quote": _l("Equipment quotation"),
+    "other": _l("Other"),
+}
+
+VERDICT_LABELS = {"approve": _l("Agree"), "object": _l("Disagree")}
+
+
+def step_label(trigger: str) -> str:
+    """The display name of a step (trigger or audit-only event)."""
+    from .workflow.vocabulary import TRIGGERS
+
+    if trigger in TRIGGERS:
+        return str(TRIGGERS[trigger].label)
+    return str(EVENT_LABELS.get(trigger, trigger))
+
+
+EVENT_LABELS = {
+    "create": _l("Created the draft"),
+    "edit": _l("Edited"),
+    "request_change": _l("Requested a change filing"),
+}
+
+CLAIM_LABELS = {"open": _l("claim awaiting decision"), "declined": _l("claim declined"),
+                "designated": _l("designated lead bank")}

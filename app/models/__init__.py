@@ -1,8 +1,9 @@
 """All mapped classes, importable from one place (and seen by Alembic)."""
 
-from .base import Base, china_today, utcnow
+from .base import UTC_ZONE, Base, china_today, utcnow
 from .events import WorkflowEvent
 from .finance import BankClaim, ClaimStatus, ListEntry, Loan
+from .inbox import Attachment, AttachmentKind, Comment, Notification
 from .org import (
     AgencyKind,
     ApiToken,
@@ -19,9 +20,10 @@ from .review import ChangeRequest, ChangeStatus, Opinion, Verdict
 from .workflow import Deadline, DefinitionSnapshot
 
 __all__ = [
-    "STAGES", "AgencyKind", "ApiToken", "BankClaim", "Base", "ChangeRequest", "ChangeStatus",
+    "STAGES", "AgencyKind", "ApiToken", "Attachment", "AttachmentKind", "Comment",
+    "Notification", "BankClaim", "Base", "ChangeRequest", "ChangeStatus",
     "ClaimStatus", "Deadline", "DefinitionSnapshot", "EquipmentItem", "Opinion", "Verdict",
     "EquipmentKind", "Jurisdiction", "Level", "ListEntry", "Loan", "OrgKind", "Organization",
     "Project", "Status", "Task", "User", "WorkflowEvent", "ancestor_codes", "bank_service_areas",
-    "china_today", "utcnow",
+    "UTC_ZONE", "china_today", "utcnow",
 ]

@@ -55,6 +55,7 @@ def utcnow() -> datetime:
 
 
 CHINA = ZoneInfo("Asia/Shanghai")
+UTC_ZONE = UTC
 
 
 def china_today() -> date:

@@ -76,14 +76,15 @@ def create_organization(*, kind: OrgKind, name: str, jurisdiction_code: str,
 
 
 def create_user(*, username: str, password: str, organization: Organization,
-                display_name: str | None = None, is_admin: bool = False) -> User:
+                display_name: str | None = None, is_admin: bool = False,
+                email: str | None = None) -> User:
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise Invalid(_("Please correct the marked fields."),
                       fields={"username": _("This username is taken.")})
     with unit_of_work():
         user = User(username=username, password_hash=hash_password(password),
                     organization=organization, display_name=display_name or username,
-                    is_admin=is_admin)
+                    is_admin=is_admin, email=email)
         db.session.add(user)
     return user
 

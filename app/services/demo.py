@@ -151,7 +151,7 @@ def _org(name, **kwargs) -> Organization:
 def _user(username, org, display_name) -> User:
     existing = db.session.scalar(select(User).where(User.username == username))
     return existing or create_user(username=username, password=DEMO_PASSWORD, organization=org,
-                                   display_name=display_name)
+                                   display_name=display_name, email=f"{username}@demo.jigai.local")
 
 
 def seed(today: date | None = None) -> list[tuple[str, str, str]]:
@@ -272,8 +272,9 @@ def walk(project: Project, steps: list[str], users: dict[str, User], *,
         actor = actor_for(spec.role, project, users, spec.levels)
         data = {"opinion": "approve"} if trigger == "record_opinion" else step_data(
             trigger, project, today)
-        engine.fire(project, trigger, actor, version=project.version,
-                    comment=comment or "同意。", data=data, today=today)
+        remark = (comment or "同意。") if spec.agency_kind else None
+        engine.fire(project, trigger, actor, version=project.version, comment=remark, data=data,
+                    today=today)
 
     for trigger in steps:
         definition = engine.for_project(project, today)

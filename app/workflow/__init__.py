@@ -5,14 +5,15 @@ import logging
 from flask import Flask, current_app
 
 from .definitions import Definition, DefinitionError, TransitionSpec, load_definitions
-from .engine import Available, Workflows, advance, record_event
+from .engine import EVENT_HOOKS, Available, Workflows, advance, record_event
 from .vocabulary import CREATE, EDIT, REQUEST_CHANGE, TRIGGERS
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "CREATE", "EDIT", "REQUEST_CHANGE", "TRIGGERS", "Available", "Definition", "DefinitionError",
-    "TransitionSpec", "Workflows", "advance", "init_app", "load_definitions", "record_event", "workflows",
+    "CREATE", "EDIT", "EVENT_HOOKS", "REQUEST_CHANGE", "TRIGGERS", "Available", "Definition",
+    "DefinitionError", "TransitionSpec", "Workflows", "advance", "init_app", "load_definitions",
+    "record_event", "workflows",
 ]
 
 _KEY = "jigai.workflows"

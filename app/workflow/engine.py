@@ -325,7 +325,13 @@ def record_event(project: Project, trigger: str, source: Status | None, dest: St
     )
     event.hash = event_hash(event, project.public_id)
     db.session.add(event)
+    for hook in EVENT_HOOKS:
+        hook(project, event)
     return event
+
+
+# Called with (project, event) for every audit event, inside its transaction (notifications).
+EVENT_HOOKS: list = []
 
 
 def keep_snapshot(definition: Definition) -> None:

@@ -1,0 +1,24 @@
+from flask import abort, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..models import Status
+from ..services.projects import ProjectFilter, list_projects
+from . import bp
+
+
+@bp.before_request
+@login_required
+def _banks_only():
+    if current_user.role != "bank":
+        abort(403)
+
+
+@bp.get("/market")
+def market():
+    items, next_cursor = list_projects(
+        current_user, ProjectFilter(status=[Status.FINANCING_MATCHMAKING.value],
+                                    industry=request.args.get("industry") or None),
+        limit=25, cursor=request.args.get("cursor") or None)
+    next_url = url_for("banks.market", **{**request.args, "cursor": next_cursor}) \
+        if next_cursor else None
+    return render_template("banks/market.html", items=items, next_url=next_url)

@@ -1,0 +1,52 @@
+"""How each workflow input is asked for in the browser, and read back from a posted form."""
+
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+
+from ..labels import LIST_LABELS, VERDICT_LABELS
+from ..workflow.vocabulary import TRIGGERS
+
+# input key -> (widget, label, choices)
+INPUTS = {
+    "comment": ("textarea", _l("Comment"), None),
+    "commitment_accepted": ("checkbox", _l("I have read the commitment letter and accept it"), None),
+    "filing_number": ("text", _l("Filing number"), None),
+    "project_code": ("text", _l("Project code (if the project has none yet)"), None),
+    "list": ("select", _l("List"), LIST_LABELS),
+    "batch": ("text", _l("Batch"), None),
+    "amount": ("amount", _l("Loan amount (10k yuan)"), None),
+    "drawdown_date": ("date", _l("Drawdown date"), None),
+    "supplier_paid_date": ("date", _l("Date paid to the equipment supplier"), None),
+    "actual_total_investment": ("amount", _l("Actual total investment (10k yuan)"), None),
+    "completed_on": ("date", _l("Completed on"), None),
+    "opinion": ("select", _l("Opinion"), VERDICT_LABELS),
+    "reference": ("text", _l("Document number of the opinion"), None),
+}
+
+
+def inputs_for(trigger: str) -> list[tuple[str, str, object, object]]:
+    """(key, widget, label, choices) for each input the trigger takes."""
+    return [(key, *INPUTS[key]) for key in TRIGGERS[trigger].inputs]
+
+
+def read_inputs(trigger: str, form) -> tuple[str | None, dict]:
+    """The comment and the data dict from a posted action form (blanks left out)."""
+    data = {}
+    for key, widget, _label, _choices in inputs_for(trigger):
+        if key == "comment":
+            continue
+        raw = (form.get(key) or "").strip()
+        if widget == "checkbox":
+            if raw:
+                data[key] = True
+        elif raw:
+            data[key] = _amount(raw) if widget == "amount" else raw
+    return (form.get("comment") or "").strip() or None, data
+
+
+def _amount(raw: str):
+    try:
+        return Decimal(raw.replace(",", "").replace("，", ""))
+    except InvalidOperation:
+        return raw  # left for the engine's validation to name

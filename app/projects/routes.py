@@ -1,0 +1,261 @@
+"""Project pages. Each view loads (404), lets the service check access (403), and renders."""
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from ..errors import DomainError, Invalid
+from ..extensions import db
+from ..labels import step_label
+from ..models import Jurisdiction, Level, Project, china_today
+from ..rules.parameters import parameter
+from ..services import attachments as files
+from ..services.comments import add_comment
+from ..services.project_input import ProjectCreate, ProjectPatch
+from ..services.project_page import project_page
+from ..services.project_values import current_values
+from ..services.projects import (
+    ProjectFilter,
+    create_project,
+    get_project,
+    list_projects,
+    update_project,
+)
+from ..validation import validation_fields
+from ..workflow import workflows
+from ..workflow.vocabulary import TRIGGERS
+from . import bp
+from .actions import inputs_for, read_inputs
+from .forms import AttachmentForm, CommentForm, ProjectForm, choices
+
+bp.before_request(login_required(lambda: None))
+
+
+def _county_choices():
+    counties = db.session.scalars(select(Jurisdiction).where(Jurisdiction.level == Level.COUNTY)
+                                  .order_by(Jurisdiction.code))
+    return choices((place.code, place.full_name) for place in counties)
+
+
+def _project_form(**kwargs) -> ProjectForm:
+    form = ProjectForm(**kwargs)
+    form.jurisdiction.choices = _county_choices()
+    return form
+
+
+def _edit_rows(form: ProjectForm) -> bool:
+    """Add or remove an equipment row without saving (works without JavaScript)."""
+    if "add_row" in request.form:
+        form.equipment.append_entry()
+        return True
+    if "remove_row" in request.form:
+        index = request.form.get("remove_row", type=int)
+        entries = form.equipment.entries
+        if index is not None and 0 <= index < len(entries) and len(entries) > 1:
+            entries.pop(index)
+        return True
+    return False
+
+
+def _show_errors(form: ProjectForm, err: DomainError) -> None:
+    rows = [i for i, entry in enumerate(form.equipment.entries) if not entry.form.is_blank()]
+    for name, message in err.fields.items():
+        parts = name.split(".")
+        target = form._fields.get(parts[0])
+        if parts[0] == "equipment" and len(parts) == 3 and int(parts[1]) < len(rows):
+            target = form.equipment.entries[rows[int(parts[1])]].form[parts[2]]
+        if target is not None and not isinstance(target.errors, dict):
+            target.errors = [*target.errors, message]
+        else:
+            flash(message, "error")
+    for reason in err.reasons:
+        flash(reason, "error")
+
+
+def _render_form(form, project=None, status=200, page=None):
+    threshold = parameter("commitment_equipment_share", china_today())
+    return render_template("projects/form.html", form=form, project=project, page=page,
+                           threshold=threshold), status
+
+
+def _save(form: ProjectForm, project: Project | None) -> Project:
+    payload = form.payload()
+    try:
+        if project is None:
+            return create_project(current_user, ProjectCreate.model_validate(payload, strict=False))
+        changes = {k: v for k, v in payload.items() if k in ProjectPatch.model_fields}
+        patch = ProjectPatch.model_validate({**changes, "version": form_version()}, strict=False)
+        return update_project(current_user, project, patch)
+    except ValidationError as err:
+        raise Invalid(_("Please correct the marked fields."),
+                      fields=validation_fields(err)) from err
+
+
+def form_version() -> int:
+    return request.form.get("version", type=int) or 0
+
+
+@bp.get("/projects")
+def index():
+    statuses = [s for s in request.args.getlist("status") if s]
+    filters = ProjectFilter(status=statuses or None, industry=request.args.get("industry") or None,
+                            jurisdiction=request.args.get("jurisdiction") or None,
+                            year=request.args.get("year", type=int),
+                            q=(request.args.get("q") or "").strip() or None)
+    items, next_cursor = list_projects(current_user, filters, limit=25,
+                                       cursor=request.args.get("cursor") or None)
+    next_url = url_for("projects.index", **{**request.args, "cursor": next_cursor}) \
+        if next_cursor else None
+    return render_template("projects/index.html", items=items, next_url=next_url,
+                           filters=filters)
+
+
+@bp.route("/projects/new", methods=["GET", "POST"])
+def new():
+    if current_user.role != "enterprise":
+        abort(403)
+    form = _project_form()
+    if request.method == "GET":
+        form.jurisdiction.data = current_user.organization.jurisdiction_code
+        form.batch_year.data = china_today().year
+        return _render_form(form)
+    if _edit_rows(form) or not form.validate():
+        return _render_form(form, status=200 if _edit_rows_requested() else 422)
+    try:
+        project = _save(form, None)
+    except DomainError as err:
+        _show_errors(form, err)
+        return _render_form(form, status=err.status)
+    return _after_save(project)
+
+
+def _edit_rows_requested() -> bool:
+    return "add_row" in request.form or "remove_row" in request.form
+
+
+@bp.route("/projects/<project_id>/edit", methods=["GET", "POST"])
+def edit(project_id):
+    project = get_project(current_user, project_id, load_equipment=True)
+    if project.enterprise_id != current_user.organization_id:
+        abort(403)
+    page = project_page(current_user, project)
+    if request.method == "GET":
+        values = current_values(project)
+        values["equipment"] = [{"kind": e.kind.value, "name": e.name, "quantity": e.quantity,
+                                "unit_price": e.unit_price, "years_in_service": e.years_in_service,
+                                "energy_grade": str(e.energy_grade or "")}
+                               for e in project.equipment] or [{}]
+        values["task"] = project.task.value if project.task else ""
+        form = _project_form(data=values)
+        return _render_form(form, project, page=page)
+    form = _project_form()
+    if _edit_rows(form) or not form.validate():
+        return _render_form(form, project, 200 if _edit_rows_requested() else 422, page)
+    try:
+        project = _save(form, project)
+    except DomainError as err:
+        _show_errors(form, err)
+        return _render_form(form, project, err.status, page)
+    return _after_save(project)
+
+
+def _after_save(project: Project):
+    """Save stays a draft; 'submit' also declares it (and reports what is still missing)."""
+    if "submit" not in request.form:
+        flash(_("Saved."), "success")
+        return redirect(url_for("projects.show", project_id=project.public_id))
+    try:
+        workflows().fire(project, "submit", current_user, version=project.version)
+    except DomainError as err:
+        flash(_("Saved, but not submitted: %(reason)s", reason=err.message), "error")
+        return redirect(url_for("projects.edit", project_id=project.public_id))
+    flash(_("Submitted. The agency has been told."), "success")
+    return redirect(url_for("projects.show", project_id=project.public_id))
+
+
+@bp.get("/projects/<project_id>")
+def show(project_id):
+    project = get_project(current_user, project_id, load_equipment=True)
+    return _render_show(project)
+
+
+def _render_show(project, *, action_error=None, status=200):
+    page = project_page(current_user, project)
+    return render_template("projects/show.html", page=page, p=project, inputs_for=inputs_for,
+                           action_error=action_error, comment_form=CommentForm(),
+                           attachment_form=AttachmentForm()), status
+
+
+@bp.post("/projects/<project_id>/act/<trigger>")
+def act(project_id, trigger):
+    project = get_project(current_user, project_id)
+    # The engine judges the request (role, version, guards) and gives the precise refusal.
+    comment, data = read_inputs(trigger, request.form) if trigger in TRIGGERS else (None, {})
+    try:
+        workflows().fire(project, trigger, current_user, version=form_version(), comment=comment,
+                         data=data)
+    except DomainError as err:
+        db.session.rollback()
+        return _render_show(project, action_error=(trigger, err), status=err.status)
+    flash(_("Done: %(step)s.", step=step_label(trigger)), "success")
+    return redirect(url_for("projects.show", project_id=project.public_id))
+
+
+@bp.post("/projects/<project_id>/comments")
+def comment(project_id):
+    project = get_project(current_user, project_id)
+    form = CommentForm()
+    if not form.validate():
+        flash(_("Write between 1 and %(n)s characters.", n=2000), "error")
+    else:
+        add_comment(current_user, project, form.body.data)
+    return redirect(url_for("projects.show", project_id=project.public_id) + "#comments")
+
+
+@bp.post("/projects/<project_id>/attachments")
+def upload(project_id):
+    project = get_project(current_user, project_id)
+    form = AttachmentForm()
+    if not form.validate():
+        return _render_show(project, action_error=("upload", Invalid(
+            _("Choose a file."), fields={"file": _("Choose a file.")})), status=422)
+    data = form.file.data.read(current_app.config["ATTACHMENT_MAX_BYTES"] + 1)
+    try:
+        files.upload(current_user, project, form.kind.data, form.file.data.filename or "", data)
+    except DomainError as err:
+        return _render_show(project, action_error=("upload", err), status=err.status)
+    flash(_("File added."), "success")
+    return redirect(url_for("projects.show", project_id=project.public_id) + "#files")
+
+
+@bp.get("/projects/<project_id>/attachments/<attachment_id>")
+def download(project_id, attachment_id):
+    project = get_project(current_user, project_id)
+    attachment = files.find(current_user, project, attachment_id)
+    response = send_file(files.file_store().path(attachment.storage_key),
+                         mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.filename)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.get("/projects/<project_id>/print/<document>")
+def print_document(project_id, document):
+    if document not in ("declaration", "commitment"):
+        abort(404)
+    project = get_project(current_user, project_id, load_equipment=True)
+    page = project_page(current_user, project)
+    return render_template(f"projects/print_{document}.html", page=page, p=project,
+                           today=china_today())
+

@@ -1,0 +1,104 @@
+"""Everything the project page shows, gathered in one place so the view and template stay
+plain: progress over the five stages, timeline, actions, files, comments, deadlines."""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from ..errors import Invalid
+from ..extensions import db
+from ..models import (
+    STAGES,
+    BankClaim,
+    Loan,
+    OrgKind,
+    Project,
+    Status,
+    User,
+    WorkflowEvent,
+    china_today,
+)
+from ..rules.guards import commitment_reasons, pending_change_of, stage_opinions
+from ..workflow import workflows
+from .attachments import attachments_of
+from .comments import comments_of
+
+SIDE = {Status.RETURNED: "side", Status.WITHDRAWN: "side", Status.REJECTED: "danger"}
+
+
+@dataclass
+class Stage:
+    status: Status
+    state: str  # done | current | todo | side | danger
+    since: object = None  # when the project first reached it
+
+
+@dataclass
+class ProjectPage:
+    project: Project
+    definition: object
+    stages: list[Stage]
+    actions: list
+    events: list[WorkflowEvent]
+    comments: list
+    attachments: list
+    deadlines: list
+    opinions: list
+    pending_change: object
+    return_reason: str | None
+    commitment_reasons: list[str]
+    claims: list = field(default_factory=list)
+    loans: list = field(default_factory=list)
+
+
+def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
+    reached = {}
+    for event in events:
+        reached.setdefault(event.to_state, event.created_at)
+    if project.status in STAGES:
+        current = STAGES.index(project.status)
+        state_of = lambda i: "done" if i < current else "current" if i == current else "todo"  # noqa: E731
+        if project.status == Status.COMPLETED:
+            state_of = lambda i: "done"  # noqa: E731
+    else:  # stopped before or at declaration, or drafting
+        side = SIDE.get(project.status)
+        state_of = lambda i: (side if i == 0 and side else "todo")  # noqa: E731
+    return [Stage(s, state_of(i), reached.get(s.value)) for i, s in enumerate(STAGES)]
+
+
+def project_page(user: User, project: Project) -> ProjectPage:
+    engine = workflows()
+    events = list(db.session.scalars(select(WorkflowEvent)
+                                     .where(WorkflowEvent.project_id == project.id)
+                                     .order_by(WorkflowEvent.seq)))
+    return_reason = None
+    if project.status == Status.RETURNED:
+        returns = [e for e in events if e.trigger == "return"]
+        return_reason = returns[-1].comment if returns else None
+    try:
+        definition = engine.for_project(project)
+    except Invalid:  # a draft whose place has no document in force; shown without one
+        definition = None
+    claims = list(db.session.scalars(select(BankClaim).where(BankClaim.project_id == project.id)
+                                     .order_by(BankClaim.id)))
+    loans = list(db.session.scalars(select(Loan).where(Loan.project_id == project.id)
+                                    .order_by(Loan.drawdown_date, Loan.id)))
+    if user.organization.kind == OrgKind.BANK:  # a bank sees its own dealings only
+        claims = [c for c in claims if c.bank_id == user.organization_id]
+        loans = [loan for loan in loans if loan.bank_id == user.organization_id]
+    return ProjectPage(
+        project=project,
+        definition=definition,
+        stages=stages_of(project, events),
+        actions=engine.available_triggers(project, user),
+        events=list(reversed(events)),
+        comments=comments_of(project),
+        attachments=attachments_of(project),
+        deadlines=[d for d in project.deadlines if d.met_at is None],
+        opinions=list(stage_opinions(project).values()),
+        pending_change=pending_change_of(project),
+        return_reason=return_reason,
+        commitment_reasons=commitment_reasons(project, china_today()),
+        claims=claims,
+        loans=loans,
+    )

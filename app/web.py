@@ -1,0 +1,70 @@
+"""What every page shares: filters for money and dates in the reader's locale, labels,
+the unread-notification count, error pages, and security headers."""
+
+from datetime import date, datetime
+
+from flask import Flask, render_template, request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from . import labels
+from .errors import DomainError
+from .models import STAGES, UTC_ZONE, china_today
+from .rules.money import format_wan
+from .services.notifications import unread_count
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def init_web(app: Flask) -> None:
+    app.jinja_env.filters.update(wan=format_wan, fdate=_fdate, fdatetime=_fdatetime)
+    app.jinja_env.globals.update(labels=labels, STAGES=STAGES, today_date=china_today)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _page_globals():
+        english = str(get_locale()) == "en"
+        unread = unread_count(current_user) if current_user.is_authenticated else 0
+        return {"html_lang": "en" if english else "zh-CN", "english": english,
+                "unread": unread}
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.errorhandler(DomainError)
+    def _domain_error(err: DomainError):
+        if request.path.startswith("/api/"):
+            from .api import error_response
+
+            return error_response(err.status, err.code, err.message, err.fields, err.reasons)
+        return render_template("error.html", status=err.status, message=err.message,
+                               reasons=err.reasons), err.status
+
+    for code in (403, 404, 405, 413):
+        app.register_error_handler(code, _http_error_page)
+
+
+def _http_error_page(err):
+    if request.path.startswith("/api/"):
+        from .api import error_response
+
+        return error_response(err.code, (err.name or "error").lower().replace(" ", "_"),
+                              err.description or err.name)
+    return render_template("error.html", status=err.code, message=err.description), err.code
+
+
+def _fdate(value: date | None) -> str:
+    return format_date(value, "medium") if value else "—"
+
+
+def _fdatetime(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    return format_datetime(value.replace(tzinfo=UTC_ZONE), "yyyy-MM-dd HH:mm")
