@@ -1,6 +1,21 @@
 """Display names for fields, states, tasks and roles — one place for forms, reasons, exports."""
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+
+def _english() -> bool:
+    return str(get_locale()) == "en"
+
+
+def join_list(values) -> str:
+    """Items joined the reader's way: 、 in Chinese, commas in English."""
+    return (", " if _english() else "、").join(str(v) for v in values)
+
+
+def paren(value) -> str:
+    """A parenthetical in the reader's typography: （…） in Chinese, (…) in English."""
+    return f" ({value})" if _english() else f"（{value}）"
 
 FIELD_LABELS = {
     "name": _l("Project name"),

@@ -18,7 +18,8 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
 
 
 def init_web(app: Flask) -> None:
-    app.jinja_env.filters.update(wan=format_wan, fdate=_fdate, fdatetime=_fdatetime)
+    app.jinja_env.filters.update(wan=format_wan, fdate=_fdate, fdatetime=_fdatetime,
+                                 paren=labels.paren, join_list=labels.join_list)
     app.jinja_env.globals.update(labels=labels, STAGES=STAGES, today_date=china_today)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

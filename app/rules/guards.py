@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from ..extensions import db
-from ..labels import FIELD_LABELS, ROLE_LABELS
+from ..labels import FIELD_LABELS, ROLE_LABELS, join_list
 from ..models import (
     BankClaim,
     ChangeRequest,
@@ -52,7 +52,7 @@ def declaration_complete(ctx: RuleContext):
     if not p.equipment:
         missing.append(str(FIELD_LABELS["equipment"]))
     if missing:
-        return _("The declaration is incomplete: %(fields)s.", fields="、".join(missing))
+        return _("The declaration is incomplete: %(fields)s.", fields=join_list(missing))
     return None
 
 
@@ -201,7 +201,7 @@ def opinions_recorded(ctx: RuleContext):
                if role not in opinions or opinions[role].verdict != Verdict.APPROVE]
     if missing:
         return _("Ordinary filing needs the approving opinion of: %(departments)s.",
-                 departments="、".join(missing))
+                 departments=join_list(missing))
     return None
 
 

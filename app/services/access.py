@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, exists, false, or_, select, true
 
 from ..extensions import db
-from ..labels import LEVEL_LABELS, ROLE_LABELS
+from ..labels import LEVEL_LABELS, ROLE_LABELS, join_list
 from ..models import BankClaim, Level, ListEntry, Loan, OrgKind, Project, Status, User
 from ..models.org import LEVEL_PREFIX
 
@@ -86,5 +86,5 @@ def role_denial(user: User, role: str, project: Project,
         return _("The project lies outside your jurisdiction.")
     if levels and org.jurisdiction.level not in levels:
         return _("This step belongs to the %(role)s at %(level)s level.", role=wanted,
-                 level="、".join(str(LEVEL_LABELS[level]) for level in levels))
+                 level=join_list(LEVEL_LABELS[level] for level in levels))
     return None

@@ -25,8 +25,8 @@ from .mail import queue_mail
 QUIET = frozenset({CREATE, EDIT})
 
 
-def on_event(project: Project, event: WorkflowEvent) -> None:
-    """Called for every audit event, inside its transaction."""
+def on_event(project: Project, event: WorkflowEvent, opened: list) -> None:
+    """Called for every audit event, inside its transaction, with the deadlines it opened."""
     if event.trigger in QUIET:
         return
     params = {"project": project.name, "step": event.trigger, "by": event.actor_org_name,
@@ -39,8 +39,8 @@ def on_event(project: Project, event: WorkflowEvent) -> None:
         claimant = event.data.get("bank")
         for user in _users(Organization.name == claimant):
             recipients[user.id] = (user, "decision")
-    for deadline in project.deadlines:
-        if deadline.id is None:  # opened by this event
+    for deadline in opened:
+        if deadline.met_at is None:
             params["due_on"] = deadline.due_on.isoformat()
             params["waiting"] = deadline.trigger
             for user in _agency_users(project, deadline.role, deadline.level):

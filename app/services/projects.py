@@ -131,10 +131,10 @@ def _request_change(actor, project, changes, reasons, today, now) -> None:
     if approve is None:
         raise Conflict(_("This document's workflow has no change filing step."))
     db.session.flush()
-    reschedule(project, definition, project.status, None, today, now)
+    opened = reschedule(project, definition, project.status, None, today, now)
     record_event(project, REQUEST_CHANGE, project.status, project.status, actor,
                  clause=approve.clause, comment=None,
-                 data={"changes": jsonable(changes), "reasons": reasons}, at=now)
+                 data={"changes": jsonable(changes), "reasons": reasons}, at=now, opened=opened)
 
 
 def _flush_unique() -> None:

@@ -37,15 +37,16 @@ def owed_steps(definition: Definition, project: Project,
 
 
 def reschedule(project: Project, definition: Definition, source: Status,
-               fired: TransitionSpec | None, today: date, now: datetime) -> None:
-    """Bring the project's deadlines up to date after `fired` moved it from `source`."""
+               fired: TransitionSpec | None, today: date, now: datetime) -> list[Deadline]:
+    """Bring the project's deadlines up to date after `fired` moved it from `source`;
+    returns the deadlines this opened (whose agencies are now to be told)."""
     rows = {(row.role, row.level): row for row in project.deadlines}
     if project.status == Status.RETURNED:
         project.clock_used_days = max((row.used_days + working_days_between(row.started_on, today)
                                        for row in rows.values() if row.met_at is None), default=0)
         project.clock_paused_state = source.value
         project.deadlines.clear()
-        return
+        return []
     resumed = 0
     if source == Status.RETURNED and project.clock_paused_state == project.status.value:
         resumed = project.clock_used_days
@@ -54,7 +55,7 @@ def reschedule(project: Project, definition: Definition, source: Status,
         project.deadlines.clear()
         rows = {}
     if project.status in SIDE_STATES or project.status == Status.COMPLETED:
-        return
+        return []
     owed = owed_steps(definition, project, today)
     fired_key = (fired.role, fired.level_key) if fired else None
     for key, row in rows.items():
@@ -62,10 +63,13 @@ def reschedule(project: Project, definition: Definition, source: Status,
             project.deadlines.remove(row)
         elif key == fired_key and row.met_at is None:
             row.met_at = now  # an in-stage step done (e.g. whitelisted); its clock stops
+    opened = []
     for key, spec in owed.items():
         if key not in rows:
             remaining = max(spec.sla_days - resumed, 0)
-            project.deadlines.append(Deadline(
+            opened.append(Deadline(
                 role=spec.role, level=key[1], trigger=spec.trigger, started_on=today,
                 sla_days=spec.sla_days, used_days=resumed,
                 due_on=add_working_days(today, remaining)))
+    project.deadlines.extend(opened)
+    return opened

@@ -6,7 +6,7 @@ rejected) sit below. Steps that stay within a stage are listed under its box.
 
 from markupsafe import Markup, escape
 
-from ..labels import ROLE_LABELS, STATUS_LABELS
+from ..labels import ROLE_LABELS, STATUS_LABELS, paren
 from .definitions import Definition
 from .vocabulary import TRIGGERS
 
@@ -41,7 +41,7 @@ def svg_diagram(definition: Definition) -> Markup:
                     inner[source].append(line)
             continue
         for source in spec.sources:
-            parts.append(_edge(source, spec.dest, f"{label}（{role}）", spec.clause))
+            parts.append(_edge(source, spec.dest, f"{label}{paren(role)}", spec.clause))
     for state in states:
         x, y = _box(state)
         parts.append(

@@ -244,10 +244,10 @@ class Workflows:
                     project.workflow_key = definition.key
                     project.workflow_version = definition.version
                     keep_snapshot(definition)
-                reschedule(project, definition, source, attempt.chosen, today, now)
+                opened = reschedule(project, definition, source, attempt.chosen, today, now)
                 record_event(project, trigger, source, project.status, actor,
                              clause=attempt.chosen.clause, comment=attempt.comment,
-                             data=snapshot, at=now)
+                             data=snapshot, at=now, opened=opened)
                 db.session.flush()
             except IntegrityError as err:  # a unique index saw a concurrent winner
                 raise Conflict(_("Someone else acted on this project first; reload.")) from err
@@ -306,8 +306,10 @@ def advance(project: Project, expected_version: int, now, **values) -> None:
 
 def record_event(project: Project, trigger: str, source: Status | None, dest: Status,
                  actor: User, *, clause: str | None, comment: str | None, data: dict,
-                 at) -> WorkflowEvent:
-    """Append the audit event for the change that brought `project` to its current version."""
+                 at, opened=()) -> WorkflowEvent:
+    """Append the audit event for the change that brought `project` to its current version.
+
+    `opened` are the deadlines the change opened; hooks (notifications) get them."""
     seq = project.version
     previous = GENESIS if seq == 1 else db.session.scalar(
         select(WorkflowEvent.hash).where(WorkflowEvent.project_id == project.id,
@@ -326,11 +328,12 @@ def record_event(project: Project, trigger: str, source: Status | None, dest: St
     event.hash = event_hash(event, project.public_id)
     db.session.add(event)
     for hook in EVENT_HOOKS:
-        hook(project, event)
+        hook(project, event, list(opened))
     return event
 
 
-# Called with (project, event) for every audit event, inside its transaction (notifications).
+# Called with (project, event, opened deadlines) for every audit event, inside its
+# transaction (notifications).
 EVENT_HOOKS: list = []
 
 
