@@ -39,6 +39,7 @@ FIELD_LABELS = {
     "project_code": _l("Project code"),
     "equipment": _l("Equipment"),
     "credit_code": _l("Unified social credit code"),
+    "policy_class": _l("Industrial-structure catalogue class"),
 }
 
 STATUS_LABELS = {
@@ -74,6 +75,13 @@ ROLE_LABELS = {
     "agency:pboc": _l("People's Bank of China branch"),
     "agency:finance": _l("Financial regulator / finance service centre"),
     "agency:treasury": _l("Finance bureau"),
+}
+
+POLICY_CLASS_LABELS = {
+    "encouraged": _l("Encouraged"),
+    "permitted": _l("Permitted"),
+    "restricted": _l("Restricted"),
+    "eliminated": _l("Eliminated"),
 }
 
 LEVEL_LABELS = {
@@ -112,6 +120,7 @@ EVENT_LABELS = {
     "create": _l("Created the draft"),
     "edit": _l("Edited"),
     "request_change": _l("Requested a change filing"),
+    "set_intended_banks": _l("Named intended banks"),
 }
 
 CLAIM_LABELS = {"open": _l("claim awaiting decision"), "declined": _l("claim declined"),

@@ -19,7 +19,8 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
 
 def init_web(app: Flask) -> None:
     app.jinja_env.filters.update(wan=format_wan, fdate=_fdate, fdatetime=_fdatetime,
-                                 paren=labels.paren, join_list=labels.join_list)
+                                 paren=labels.paren, join_list=labels.join_list,
+                                 percent=_percent)
     app.jinja_env.globals.update(labels=labels, STAGES=STAGES, today_date=china_today)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -69,3 +70,7 @@ def _fdatetime(value: datetime | None) -> str:
     if value is None:
         return "—"
     return format_datetime(value.replace(tzinfo=UTC_ZONE), "yyyy-MM-dd HH:mm")
+
+
+def _percent(value) -> str:
+    return "—" if value is None else f"{(value * 100).normalize():f}%"

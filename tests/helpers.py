@@ -79,6 +79,9 @@ class Api:
                                     content_type="application/json")
         return self.client.post(f"/api/v1{path}", json=body, headers=self._headers(lang))
 
+    def put(self, path, body, lang="en"):
+        return self.client.put(f"/api/v1{path}", json=body, headers=self._headers(lang))
+
     def patch(self, path, body, lang="en"):
         return self.client.patch(f"/api/v1{path}", json=body, headers=self._headers(lang))
 

@@ -153,6 +153,9 @@ def test_declaration_to_completion_in_the_browser(browser, live_server, cast, ar
     assert "national-miit-2024-53.txt 三(四)" in timeline.inner_text("#timeline")
     assert timeline.locator(".stages__step--done").count() == 5
     ent.shot("04-timeline")
+    ent.page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    assert ent.page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    ent.shot("05-project-on-phone")
     # told of each of the 7 decisions others took: return, accept, file, whitelist, claim,
     # designate, verify
     assert ent.page.inner_text(".bell__count") == "7"

@@ -7,10 +7,12 @@ status, version and audit-event count stay as they were. Finally the right actor
 so the scenario itself is sound.
 """
 
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from app.workflow.definitions import parse_definition
 from tests.helpers import Cast, counts, project_payload
@@ -23,8 +25,13 @@ IN_FILING = [*DECLARED, ("accept", "miit")]
 SIGNED = [*IN_FILING, ("sign_commitment", "ent_a")]
 MATCHMAKING = [*SIGNED, ("file", "ndrc")]
 WHITELISTED = [*MATCHMAKING, ("whitelist", "miit")]
+INTERESTED = [*WHITELISTED, ("express_interest", "bank1")]
+CREDITED = [*INTERESTED, ("approve_credit", "bank1")]
 CLAIMED = [*WHITELISTED, ("claim_lead_bank", "bank1")]
 DESIGNATED = [*CLAIMED, ("designate_lead_bank", "pboc")]
+CONTRACTED = [*CREDITED, ("claim_lead_bank", "bank1"), ("designate_lead_bank", "pboc"),
+              ("sign_contract", "bank1")]
+LENT = [*CONTRACTED, ("record_loan", "bank1")]
 REPORTED = [*DESIGNATED, ("report_completion", "ent_a")]
 RETURNED = [*DECLARED, ("return", "miit")]
 NO_FINANCING = {"financing_need": "0"}
@@ -40,6 +47,9 @@ STEP_DATA = {
     "report_completion": {"actual_total_investment": "4900", "completed_on": "2025-10-01"},
     "record_opinion": {"opinion": "approve", "reference": "苏自然资函〔2025〕1号"},
     "approve_change": {"filing_number": "苏行审备〔2025〕1号-变1"},
+    "approve_credit": {"amount": "2000", "approved_on": "2025-04-20"},
+    "sign_contract": {"amount": "2000", "signed_on": "2025-04-28", "contract_number": "借1号",
+                      "term_months": 36},
 }
 
 
@@ -102,9 +112,33 @@ SCENARIOS = {
     ("designate_lead_bank", "financing_matchmaking"): Scenario(
         CLAIMED, "pboc", "ndrc", "pboc_far", Breach("no bank has an open", path=WHITELISTED)),
     ("record_loan", "lead_bank_designated"): Scenario(
-        DESIGNATED, "bank1", "bank2", "bank_far",
-        Breach("before the loan is drawn", data={"amount": "10", "drawdown_date": "2025-05-03",
-                                                 "supplier_paid_date": "2025-05-01"})),
+        CONTRACTED, "bank1", "bank2", "bank_far",
+        Breach("above the contract", data={"amount": "2500", "drawdown_date": "2025-05-03"})),
+    ("express_interest", "financing_matchmaking"): Scenario(
+        WHITELISTED, "bank1", "ent_a", "bank_far",
+        Breach("already expressed interest", path=INTERESTED)),
+    **{("approve_credit", state): Scenario(
+        path, "bank1", "miit", "bank_far",
+        Breach("has not expressed interest", path=without_interest))
+       for state, path, without_interest in (
+           ("financing_matchmaking", INTERESTED, WHITELISTED),
+           ("lead_bank_designated", [*INTERESTED, ("claim_lead_bank", "bank1"),
+                                     ("designate_lead_bank", "pboc")], DESIGNATED))},
+    **{("sign_contract", state): Scenario(
+        path, "bank1", "ent_a", "bank_far",
+        Breach("exceeds the approved credit", data={**STEP_DATA["sign_contract"],
+                                                    "amount": "2001"}))
+       for state, path in (
+           ("financing_matchmaking", CREDITED),
+           ("lead_bank_designated", [*CREDITED, ("claim_lead_bank", "bank1"),
+                                     ("designate_lead_bank", "pboc")]))},
+    **{("confirm_refinancing", state): Scenario(
+        path, "pboc", "miit", "pboc_far",
+        Breach("no such loan", data={"loan": "00000000000000000000000000000000",
+                                     "refinanced_on": "2025-06-01"}))
+       for state, path in (("lead_bank_designated", LENT),
+                           ("completed", [*LENT, ("report_completion", "ent_a"),
+                                          ("verify_completion", "miit")]))},
     ("report_completion", "lead_bank_designated"): Scenario(
         DESIGNATED, "ent_a", "bank1", "ent_b",
         Breach("in the future", data={"actual_total_investment": "1",
@@ -154,6 +188,19 @@ def cast(clean_app):
     return cast
 
 
+def step_data(client, project, trigger) -> dict:
+    """STEP_DATA, plus the loan to refinance (read from the database)."""
+    if trigger != "confirm_refinancing":
+        return STEP_DATA.get(trigger, {})
+    from app.extensions import db
+    from app.models import Loan, Project
+
+    with client.application.app_context():
+        loan = db.session.scalar(select(Loan.public_id).join(Project, Loan.project_id == Project.id)
+                                 .where(Project.public_id == uuid.UUID(project["id"])))
+    return {"loan": str(loan), "refinanced_on": "2025-06-01"}
+
+
 def build(client, cast, path, payload):
     """A project of ent_a brought along `path` through the API; returns its latest JSON."""
     project = cast.api(client, "ent_a").post("/projects", project_payload(**payload)).json
@@ -164,14 +211,15 @@ def build(client, cast, path, payload):
                 f"/projects/{project['id']}", {"version": project["version"], **changes}).json
             continue
         response = cast.api(client, actor).fire(project["id"], trigger, project["version"],
-                                                comment="同意", **STEP_DATA.get(trigger, {}))
+                                                comment="同意",
+                                                **step_data(client, project, trigger))
         assert response.status_code == 200, (trigger, response.json)
         project = response.json
     return project
 
 
 def attempt(client, cast, actor, project, trigger, version=None, comment="同意", data=None):
-    data = STEP_DATA.get(trigger, {}) if data is None else data
+    data = step_data(client, project, trigger) if data is None else data
     return cast.api(client, actor).fire(project["id"], trigger,
                                         project["version"] if version is None else version,
                                         comment=comment, **data)

@@ -28,8 +28,10 @@ AREAS = {
 CODE_SEGMENT = {"320506": "320506", "230110": "230110", "140105": "140105", "371502": "371502",
                 "410305": "410305"}
 
-COMMITMENT_PATH = ["submit", "accept", "sign_commitment", "file", "whitelist", "claim_lead_bank",
-                   "designate_lead_bank", "record_loan", "report_completion", "verify_completion"]
+COMMITMENT_PATH = ["submit", "accept", "sign_commitment", "file", "whitelist", "express_interest",
+                   "approve_credit", "claim_lead_bank", "designate_lead_bank", "sign_contract",
+                   "record_loan", "confirm_refinancing", "report_completion",
+                   "verify_completion"]
 ORDINARY_PATH = ["submit", "accept", "record_opinion", "file", "report_completion",
                  "verify_completion"]
 DATA = {
@@ -37,6 +39,9 @@ DATA = {
     "record_opinion": {"opinion": "approve", "reference": "意见〔2025〕1号"},
     "file": {"filing_number": "备〔2025〕8号"},
     "whitelist": {"list": "relending", "batch": "2025-1"},
+    "approve_credit": {"amount": "2000", "approved_on": "2025-05-20"},
+    "sign_contract": {"amount": "1500", "signed_on": "2025-05-28", "contract_number": "借2号",
+                      "term_months": 36},
     "record_loan": {"amount": "800", "drawdown_date": "2025-06-01",
                     "supplier_paid_date": "2025-06-02"},
     "report_completion": {"actual_total_investment": "4950", "completed_on": "2025-11-30"},
@@ -124,6 +129,10 @@ def test_each_step_belongs_to_exactly_its_role(clean_app, client, key, path_name
     for trigger in steps_for(definition, COMMITMENT_PATH if commitment else ORDINARY_PATH):
         spec, actor = holder(definition, trigger, project["status"], roles, lead_bank,
                              done_opinions)
+        data = DATA.get(trigger, {})
+        if trigger == "confirm_refinancing":
+            loans = owner.get(f"/projects/{project['id']}/financing").json["loans"]
+            data = {"loan": loans[0]["id"], "refinanced_on": "2025-07-01"}
         before = counts(clean_app, project["id"])
         for username, (role, level) in roles.items():
             if any(holds(alt, username, role, level, lead_bank)
@@ -132,13 +141,13 @@ def test_each_step_belongs_to_exactly_its_role(clean_app, client, key, path_name
                 continue  # entitled too (another bank, another consulted department)
             response = cast.api(client, username).fire(project["id"], trigger,
                                                        project["version"], comment="试图办理",
-                                                       **DATA.get(trigger, {}))
+                                                       **data)
             expected = expected_refusal(role, level, whitelisted, project["status"])
             assert response.status_code == expected, (trigger, username, response.json)
         assert counts(clean_app, project["id"]) == before
 
         response = cast.api(client, actor).fire(project["id"], trigger, project["version"],
-                                                 comment="同意", **DATA.get(trigger, {}))
+                                                 comment="同意", **data)
         assert response.status_code == 200, (trigger, actor, response.json)
         project = response.json
         whitelisted = whitelisted or trigger == "whitelist"

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from ..errors import BadRequest, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..labels import ROLE_LABELS
-from ..models import AgencyKind, OrgKind, WorkflowEvent, china_today
-from ..services import accounts, deadlines
+from ..models import AgencyKind, Jurisdiction, OrgKind, Status, WorkflowEvent, china_today
+from ..services import accounts, deadlines, financing
+from ..services.access import event_visible
 from ..services.project_input import ProjectCreate, ProjectPatch
 from ..services.projects import (
     ProjectFilter,
@@ -28,6 +29,9 @@ from .serializers import (
     deadline_json,
     definition_json,
     event_json,
+    financing_json,
+    loan_json,
+    market_json,
     project_detail,
     project_summary,
 )
@@ -126,7 +130,59 @@ def projects_events(project_id):
     project = get_project(g.api_user, project_id)
     events = db.session.scalars(select(WorkflowEvent).where(WorkflowEvent.project_id == project.id)
                                 .order_by(WorkflowEvent.seq))
-    return {"items": [event_json(e, project) for e in events]}
+    return {"items": [event_json(e, project) for e in events if event_visible(g.api_user, e)]}
+
+
+class IntendedBanksRequest(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    version: int = Field(ge=1)
+    banks: list[Annotated[str, StringConstraints(max_length=36)]] = Field(max_length=10)
+
+
+@bp.put("/projects/<project_id>/intended-banks")
+def projects_intended_banks(project_id):
+    project = get_project(g.api_user, project_id)
+    body = parse_body(IntendedBanksRequest)
+    financing.set_intended_banks(g.api_user, project, body.version,
+                                 financing.parse_ids(body.banks))
+    return project_detail(project, g.api_user)
+
+
+@bp.get("/projects/<project_id>/financing")
+def projects_financing(project_id):
+    project = get_project(g.api_user, project_id)
+    return financing_json(financing.financing(g.api_user, project))
+
+
+@bp.get("/banks")
+def banks_index():
+    """Banks serving a place (for naming intended banks)."""
+    code = request.args.get("jurisdiction") or g.api_user.organization.jurisdiction_code
+    if db.session.get(Jurisdiction, code) is None:
+        raise Invalid(_("Unknown jurisdiction."), fields={"jurisdiction": _("Unknown jurisdiction.")})
+    return {"items": [{"id": b.public_id, "name": b.name} for b in financing.banks_serving(code)]}
+
+
+@bp.get("/market")
+def market_index():
+    """Whitelisted projects in the regions the calling bank serves."""
+    if g.api_user.organization.kind != OrgKind.BANK:
+        raise Forbidden(_("The marketplace is for banks."))
+    items, next_cursor = list_projects(
+        g.api_user, ProjectFilter(status=[Status.FINANCING_MATCHMAKING.value],
+                                  industry=request.args.get("industry") or None),
+        limit=_int_arg("limit", 1, 200, 50), cursor=request.args.get("cursor") or None,
+        listed_only=True)
+    return {"items": [market_json(p, financing.intended_banks(p)) for p in items],
+            "next_cursor": next_cursor}
+
+
+@bp.get("/loans")
+def loans_index():
+    """The caller's loan book: a bank's own loans, or the loans in an agency's region."""
+    return {"items": [loan_json(loan, figures, project)
+                      for loan, project, figures in financing.loan_book(g.api_user)]}
 
 
 @bp.get("/overdue")

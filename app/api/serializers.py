@@ -124,3 +124,58 @@ def definition_json(definition: Definition, *, full: bool = False) -> dict:
             "guards": list(t.guards), "requires": list(t.requires), "clause": t.clause,
             "sla_days": t.sla_days} for t in definition.transitions]
     return body
+
+
+def figures_json(figures) -> dict:
+    return {
+        "relending_share": figures.relending_share, "relending_principal": figures.relending_principal,
+        "relending_rate": figures.relending_rate, "subsidy_points": figures.subsidy_points,
+        "subsidy_months": figures.subsidy_months, "subsidy": figures.subsidy,
+        "notes": [str(n) for n in figures.notes],
+    }
+
+
+def loan_json(loan, figures, project=None) -> dict:
+    body = {
+        "id": loan.public_id, "bank": _org(loan.bank), "amount": loan.amount,
+        "drawdown_date": loan.drawdown_date, "supplier_paid_date": loan.supplier_paid_date,
+        "term_months": loan.term_months, "refinanced_on": loan.refinanced_on,
+        "other_subsidy": loan.other_subsidy, "figures": figures_json(figures),
+    }
+    if project is not None:
+        body["project"] = {"id": project.public_id, "name": project.name,
+                           "project_code": project.project_code}
+    return body
+
+
+def financing_json(view) -> dict:
+    return {
+        "intended_banks": [_org(bank) for bank in view.intended_banks],
+        "lists": [{"list": e.list_key, "batch": e.batch, "added_at": e.added_at}
+                  for e in view.lists],
+        "claims": [{"bank": _org(c.bank), "status": c.status.value, "claimed_at": c.claimed_at,
+                    "decided_at": c.decided_at} for c in view.claims],
+        "engagements": [{
+            "id": e.public_id, "bank": _org(e.bank), "interested_at": e.interested_at,
+            "credit_amount": e.credit_amount, "credit_approved_on": e.credit_approved_on,
+            "contract_amount": e.contract_amount, "contract_signed_on": e.contract_signed_on,
+            "contract_number": e.contract_number, "term_months": e.contract_term_months}
+            for e in view.engagements],
+        "loans": [loan_json(v.loan, v.figures) for v in view.loans],
+    }
+
+
+def market_json(project, intended) -> dict:
+    """What a bank needs to decide on a whitelisted project."""
+    return {
+        **project_summary(project),
+        "enterprise": {**_org(project.enterprise), "credit_code": project.enterprise.credit_code},
+        "financing_term_months": project.financing_term_months,
+        "financing_purpose": project.financing_purpose,
+        "fixed_asset_investment": project.fixed_asset_investment,
+        "planned_start": project.planned_start, "planned_end": project.planned_end,
+        "equipment": [{"kind": e.kind.value, "name": e.name, "quantity": e.quantity,
+                       "unit_price": e.unit_price, "energy_grade": e.energy_grade}
+                      for e in project.equipment],
+        "intended_banks": [_org(bank) for bank in intended],
+    }

@@ -2,6 +2,7 @@ from flask import abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..models import Status
+from ..services.financing import intended_banks, loan_book
 from ..services.projects import ProjectFilter, list_projects
 from . import bp
 
@@ -18,7 +19,14 @@ def market():
     items, next_cursor = list_projects(
         current_user, ProjectFilter(status=[Status.FINANCING_MATCHMAKING.value],
                                     industry=request.args.get("industry") or None),
-        limit=25, cursor=request.args.get("cursor") or None)
+        limit=25, cursor=request.args.get("cursor") or None, listed_only=True)
     next_url = url_for("banks.market", **{**request.args, "cursor": next_cursor}) \
         if next_cursor else None
-    return render_template("banks/market.html", items=items, next_url=next_url)
+    intended = {p.id: intended_banks(p) for p in items}
+    return render_template("banks/market.html", items=items, next_url=next_url,
+                           intended=intended)
+
+
+@bp.get("/loans")
+def loans():
+    return render_template("banks/loans.html", rows=loan_book(current_user))

@@ -2,7 +2,7 @@
 
 from .base import UTC_ZONE, Base, china_today, utcnow
 from .events import WorkflowEvent
-from .finance import BankClaim, ClaimStatus, ListEntry, Loan
+from .finance import BankClaim, ClaimStatus, Engagement, IntendedBank, ListEntry, Loan
 from .inbox import Attachment, AttachmentKind, Comment, Notification
 from .org import (
     AgencyKind,
@@ -15,15 +15,15 @@ from .org import (
     ancestor_codes,
     bank_service_areas,
 )
-from .project import STAGES, EquipmentItem, EquipmentKind, Project, Status, Task
+from .project import STAGES, EquipmentItem, EquipmentKind, PolicyClass, Project, Status, Task
 from .review import ChangeRequest, ChangeStatus, Opinion, Verdict
 from .workflow import Deadline, DefinitionSnapshot
 
 __all__ = [
-    "STAGES", "AgencyKind", "ApiToken", "Attachment", "AttachmentKind", "Comment",
-    "Notification", "BankClaim", "Base", "ChangeRequest", "ChangeStatus",
-    "ClaimStatus", "Deadline", "DefinitionSnapshot", "EquipmentItem", "Opinion", "Verdict",
-    "EquipmentKind", "Jurisdiction", "Level", "ListEntry", "Loan", "OrgKind", "Organization",
-    "Project", "Status", "Task", "User", "WorkflowEvent", "ancestor_codes", "bank_service_areas",
-    "UTC_ZONE", "china_today", "utcnow",
+    "AgencyKind", "ApiToken", "Attachment", "AttachmentKind", "BankClaim", "Base",
+    "ChangeRequest", "ChangeStatus", "ClaimStatus", "Comment", "Deadline", "DefinitionSnapshot",
+    "Engagement", "EquipmentItem", "EquipmentKind", "IntendedBank", "Jurisdiction", "Level",
+    "ListEntry", "Loan", "Notification", "Opinion", "OrgKind", "Organization", "PolicyClass",
+    "Project", "STAGES", "Status", "Task", "UTC_ZONE", "User", "Verdict", "WorkflowEvent",
+    "ancestor_codes", "bank_service_areas", "china_today", "utcnow",
 ]

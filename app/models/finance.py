@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -14,7 +15,9 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -76,8 +79,54 @@ class BankClaim(Base):
     claimed_by: Mapped[User] = relationship(foreign_keys=[claimed_by_id])
 
 
+class IntendedBank(Base):
+    """A bank the enterprise would like to borrow from (at most a few, in its order)."""
+
+    __tablename__ = "intended_banks"
+    __table_args__ = (UniqueConstraint("project_id", "bank_id", name="uq_intended_banks_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    position: Mapped[int] = mapped_column(Integer)
+
+    bank: Mapped[Organization] = relationship(lazy="joined")
+
+
+class Engagement(Base):
+    """One bank's progress with one project: interest (对接) → credit (授信) → contract (签约);
+    its drawdowns (放款) are the loans."""
+
+    __tablename__ = "engagements"
+    __table_args__ = (
+        UniqueConstraint("project_id", "bank_id", name="uq_engagements_pair"),
+        CheckConstraint("credit_amount_yuan IS NULL OR credit_amount_yuan > 0", name="credit"),
+        CheckConstraint("contract_amount_yuan IS NULL OR (credit_amount_yuan IS NOT NULL "
+                        "AND contract_amount_yuan <= credit_amount_yuan)", name="contract"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    interested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    credit_amount: Mapped[Decimal | None] = mapped_column("credit_amount_yuan", WanYuan)
+    credit_approved_on: Mapped[date | None] = mapped_column(Date)
+    contract_amount: Mapped[Decimal | None] = mapped_column("contract_amount_yuan", WanYuan)
+    contract_signed_on: Mapped[date | None] = mapped_column(Date)
+    contract_number: Mapped[str | None] = mapped_column(String(64))
+    contract_term_months: Mapped[int | None] = mapped_column(Integer)
+
+    bank: Mapped[Organization] = relationship(lazy="joined")
+
+
 class Loan(Base):
-    """A loan drawdown recorded by the lead bank."""
+    """A drawdown (放款) under a bank's contract.
+
+    `refinanced_on`: the people's bank refinanced it under the relending tool ("lend first,
+    refinance after"); `other_subsidy`: another programme already subsidises its interest,
+    so no second subsidy is counted.
+    """
 
     __tablename__ = "loans"
     __table_args__ = (
@@ -93,6 +142,9 @@ class Loan(Base):
     amount: Mapped[Decimal] = mapped_column("amount_yuan", WanYuan)
     drawdown_date: Mapped[date] = mapped_column(Date)
     supplier_paid_date: Mapped[date | None] = mapped_column(Date)
+    term_months: Mapped[int | None] = mapped_column(Integer)
+    refinanced_on: Mapped[date | None] = mapped_column(Date)
+    other_subsidy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -56,6 +56,15 @@ class Task(enum.StrEnum):
     SUPPLY_CAPACITY = "supply_capacity"  # 供给能力
 
 
+class PolicyClass(enum.StrEnum):
+    """The project's class in the industrial-structure adjustment catalogue (产业结构调整指导目录)."""
+
+    ENCOURAGED = "encouraged"  # 鼓励类
+    PERMITTED = "permitted"  # 允许类
+    RESTRICTED = "restricted"  # 限制类
+    ELIMINATED = "eliminated"  # 淘汰类
+
+
 class Project(Base):
     __tablename__ = "projects"
     __table_args__ = (
@@ -97,6 +106,7 @@ class Project(Base):
 
     industry: Mapped[str | None] = mapped_column(String(50), index=True)
     task: Mapped[Task | None] = mapped_column(_enum(Task, "project_task"))
+    policy_class: Mapped[PolicyClass | None] = mapped_column(_enum(PolicyClass, "policy_class"))
     batch_year: Mapped[int | None] = mapped_column(Integer, index=True)
     content: Mapped[str | None] = mapped_column(Text)
 

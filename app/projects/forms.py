@@ -22,7 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import TextInput
 
-from ..labels import ATTACHMENT_LABELS, FIELD_LABELS, TASK_LABELS
+from ..labels import ATTACHMENT_LABELS, FIELD_LABELS, POLICY_CLASS_LABELS, TASK_LABELS
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -67,7 +67,8 @@ class EquipmentRowForm(Form):
     unit_price = _optional(_l("Unit price"), AmountField)
     years_in_service = _optional(_l("Years in service"), IntegerField)
     energy_grade = SelectField(_l("Energy-efficiency grade"),
-                               choices=choices([("", "—"), ("1", "1"), ("2", "2"), ("3", "3")]))
+                               choices=choices([("", "—"), ("1", "1"), ("2", "2"), ("3", "3")]),
+                               default="")
 
     def is_blank(self) -> bool:
         return not (self.name.data or self.quantity.data or self.unit_price.data)
@@ -79,8 +80,11 @@ class ProjectForm(FlaskForm):
     address = _optional(FIELD_LABELS["address"])
     industry = _optional(FIELD_LABELS["industry"])
     task = SelectField(FIELD_LABELS["task"],
-                       choices=choices([("", "—"), *TASK_LABELS.items()]))
+                       choices=choices([("", "—"), *TASK_LABELS.items()]), default="")
     batch_year = _optional(FIELD_LABELS["batch_year"], IntegerField)
+    policy_class = SelectField(FIELD_LABELS["policy_class"],
+                               choices=choices([("", "—"), *POLICY_CLASS_LABELS.items()]),
+                               default="")
     content = _optional(FIELD_LABELS["content"], TextAreaField)
     total_investment = _optional(FIELD_LABELS["total_investment"], AmountField)
     fixed_asset_investment = _optional(FIELD_LABELS["fixed_asset_investment"], AmountField)

@@ -22,6 +22,7 @@ from ..models import Jurisdiction, Level, Project, china_today
 from ..rules.parameters import parameter
 from ..services import attachments as files
 from ..services.comments import add_comment
+from ..services.financing import parse_ids, set_intended_banks
 from ..services.project_input import ProjectCreate, ProjectPatch
 from ..services.project_page import project_page
 from ..services.project_values import current_values
@@ -157,6 +158,7 @@ def edit(project_id):
                                 "energy_grade": str(e.energy_grade or "")}
                                for e in project.equipment] or [{}]
         values["task"] = project.task.value if project.task else ""
+        values["policy_class"] = project.policy_class.value if project.policy_class else ""
         form = _project_form(data=values)
         return _render_form(form, project, page=page)
     form = _project_form()
@@ -210,6 +212,19 @@ def act(project_id, trigger):
         return _render_show(project, action_error=(trigger, err), status=err.status)
     flash(_("Done: %(step)s.", step=step_label(trigger)), "success")
     return redirect(url_for("projects.show", project_id=project.public_id))
+
+
+@bp.post("/projects/<project_id>/intended-banks")
+def intended_banks(project_id):
+    project = get_project(current_user, project_id)
+    try:
+        set_intended_banks(current_user, project, form_version(),
+                           parse_ids(request.form.getlist("banks")))
+    except DomainError as err:
+        db.session.rollback()
+        return _render_show(project, action_error=("intended_banks", err), status=err.status)
+    flash(_("Intended banks saved."), "success")
+    return redirect(url_for("projects.show", project_id=project.public_id) + "#finance")
 
 
 @bp.post("/projects/<project_id>/comments")

@@ -26,7 +26,7 @@ def change_filing_reasons(project, changes: dict, today: date) -> list[str]:
         limit = parameter("change_filing_investment_share", today, project.jurisdiction_code)
         shift = abs(Decimal(new) - old) / old
         if shift >= limit:
-            reasons.append(_("Total investment changes by %(shift)s (from %(old)s to %(new)s "
-                             "万元); a change of %(limit)s or more needs a change filing.",
+            reasons.append(_("Total investment changes by %(shift)s (from %(old)s to %(new)s, "
+                             "10k yuan); a change of %(limit)s or more needs a change filing.",
                              shift=f"{shift:.1%}", old=old, new=new, limit=f"{limit:.0%}"))
     return reasons

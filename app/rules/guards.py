@@ -1,21 +1,29 @@
 """The guards and branch predicates definitions may name."""
 
+import uuid
+from decimal import Decimal
+
 from flask_babel import gettext as _
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
 from ..extensions import db
-from ..labels import FIELD_LABELS, ROLE_LABELS, join_list
+from ..labels import FIELD_LABELS, LIST_LABELS, ROLE_LABELS, join_list
 from ..models import (
     BankClaim,
     ChangeRequest,
     ChangeStatus,
     ClaimStatus,
+    Engagement,
+    IntendedBank,
     ListEntry,
+    Loan,
     Opinion,
     Verdict,
 )
 from . import RuleContext, branch, guard
 from .eligibility import commitment_filing_reasons
+from .finance import relending_list_reasons
+from .money import format_wan
 from .parameters import parameter
 
 DECLARATION_FIELDS = (
@@ -220,3 +228,111 @@ def not_filed(ctx: RuleContext):
     if ctx.project.filed_at is None:
         return None
     return _("The project is already filed (%(number)s).", number=ctx.project.filing_number)
+
+
+@guard("known_list")
+def known_list(ctx: RuleContext):
+    if ctx.probing or ctx.data.get("list") in LIST_LABELS:
+        return None
+    return _("Unknown list %(list)s.", list=ctx.data.get("list"))
+
+
+def intended_bank_count(project) -> int:
+    return db.session.scalar(select(func.count()).select_from(IntendedBank)
+                             .where(IntendedBank.project_id == project.id))
+
+
+@guard("relending_eligible")
+def relending_eligible(ctx: RuleContext):
+    """Joining the relending list needs the list's conditions, each named when it fails."""
+    if ctx.probing or ctx.data.get("list") != "relending":
+        return None
+    reasons = relending_list_reasons(ctx.project, intended_bank_count(ctx.project), ctx.today)
+    return " ".join(reasons) if reasons else None
+
+
+def engagement_of(project, bank_id) -> Engagement | None:
+    return db.session.scalar(select(Engagement).where(Engagement.project_id == project.id,
+                                                      Engagement.bank_id == bank_id))
+
+
+def _engagement(ctx: RuleContext) -> Engagement | None:
+    return engagement_of(ctx.project, ctx.actor.organization_id) if ctx.actor else None
+
+
+@guard("not_interested")
+def not_interested(ctx: RuleContext):
+    return _("Your bank has already expressed interest.") if _engagement(ctx) else None
+
+
+@guard("interested")
+def interested(ctx: RuleContext):
+    return None if _engagement(ctx) else _("Your bank has not expressed interest yet.")
+
+
+@guard("credit_approved")
+def credit_approved(ctx: RuleContext):
+    engagement = _engagement(ctx)
+    if engagement is None or engagement.credit_amount is None:
+        return _("Your bank has not approved credit for this project yet.")
+    amount = ctx.data.get("amount")
+    if amount is not None and amount > engagement.credit_amount:
+        return _("The contract (%(amount)s, 10k yuan) exceeds the approved credit (%(credit)s, 10k yuan).",
+                 amount=format_wan(amount), credit=format_wan(engagement.credit_amount))
+    return None
+
+
+@guard("contract_signed")
+def contract_signed(ctx: RuleContext):
+    """A drawdown needs a signed contract with room left under it."""
+    engagement = _engagement(ctx)
+    if engagement is None or engagement.contract_amount is None:
+        return _("Your bank has not signed a loan contract for this project yet.")
+    amount = ctx.data.get("amount")
+    if amount is None:
+        return None
+    drawn = db.session.scalar(select(func.coalesce(func.sum(Loan.amount), 0)).where(
+        Loan.project_id == ctx.project.id, Loan.bank_id == engagement.bank_id)) or 0
+    drawn = Decimal(drawn)
+    if drawn + amount > engagement.contract_amount:
+        return _("Drawdowns would reach %(total)s (10k yuan), above the contract's %(contract)s (10k yuan).",
+                 total=format_wan(drawn + amount), contract=format_wan(engagement.contract_amount))
+    drawdown = ctx.data.get("drawdown_date")
+    if drawdown and engagement.contract_signed_on and drawdown < engagement.contract_signed_on:
+        return _("A drawdown cannot precede the contract (signed %(date)s).",
+                 date=engagement.contract_signed_on)
+    return None
+
+
+@guard("loan_refinanceable")
+def loan_refinanceable(ctx: RuleContext):
+    if ctx.probing:  # owed while a loan of a relending-listed project awaits refinancing
+        waiting = db.session.scalar(select(exists().where(
+            Loan.project_id == ctx.project.id, Loan.refinanced_on.is_(None))))
+        if waiting and on_list(ctx.project, "relending"):
+            return None
+        return _("No loan of this project awaits relending refinancing.")
+    loan = loan_of(ctx.project, ctx.data.get("loan"))
+    if loan is None:
+        return _("No such loan on this project.")
+    if loan.refinanced_on is not None:
+        return _("This loan was already refinanced on %(date)s.", date=loan.refinanced_on)
+    if not on_list(ctx.project, "relending"):
+        return _("The project is not on the relending list.")
+    if ctx.data.get("refinanced_on") and ctx.data["refinanced_on"] < loan.drawdown_date:
+        return _("Refinancing cannot precede the drawdown (%(date)s).", date=loan.drawdown_date)
+    return None
+
+
+def loan_of(project, public_id) -> Loan | None:
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        return None
+    return db.session.scalar(select(Loan).where(Loan.public_id == key,
+                                                Loan.project_id == project.id))
+
+
+def on_list(project, list_key: str) -> bool:
+    return bool(db.session.scalar(select(exists().where(
+        ListEntry.project_id == project.id, ListEntry.list_key == list_key))))

@@ -9,6 +9,11 @@ from flask_babel import get_locale
 MAX_AMOUNT = Decimal("10000000")
 
 
+def to_yuan(amount: Decimal) -> Decimal:
+    """Rounded to one yuan (0.0001 万元), without trailing zeros: 600.0000 → 600."""
+    return amount.quantize(Decimal("0.0001")).normalize() + Decimal(0)
+
+
 def format_wan(amount: Decimal | None, locale=None) -> str:
     """An amount in 万元 with thousands separators, in the user's locale."""
     if amount is None:

@@ -3,8 +3,11 @@
 Views, the API and the engine all ask here; nothing re-codes these rules.
 """
 
+import uuid
+
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, false, or_, select, true
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..labels import LEVEL_LABELS, ROLE_LABELS, join_list
@@ -33,11 +36,14 @@ def visible_condition(user: User):
         return within(org.jurisdiction) & (Project.status != Status.DRAFT)
     if org.kind == OrgKind.BANK:
         served = or_(*[within(area) for area in org.service_areas]) if org.service_areas else false()
-        listed = exists().where(ListEntry.project_id == Project.id)
+        # Aliases, so that the subqueries correlate with projects only, even inside queries
+        # that select from these tables too (a bank's loan book).
+        entry, claim, loan = aliased(ListEntry), aliased(BankClaim), aliased(Loan)
+        listed = exists().where(entry.project_id == Project.id)
         involved = or_(
             Project.lead_bank_id == org.id,
-            exists().where(BankClaim.project_id == Project.id, BankClaim.bank_id == org.id),
-            exists().where(Loan.project_id == Project.id, Loan.bank_id == org.id),
+            exists().where(claim.project_id == Project.id, claim.bank_id == org.id),
+            exists().where(loan.project_id == Project.id, loan.bank_id == org.id),
         )
         return (served & listed) | involved
     return false()
@@ -88,3 +94,31 @@ def role_denial(user: User, role: str, project: Project,
         return _("This step belongs to the %(role)s at %(level)s level.", role=wanted,
                  level=join_list(LEVEL_LABELS[level] for level in levels))
     return None
+
+
+# Steps between one bank and a project; competitors must not learn of them.
+BANK_PRIVATE = frozenset({"express_interest", "approve_credit", "sign_contract", "record_loan",
+                          "claim_lead_bank", "decline_claim", "confirm_refinancing"})
+
+
+def event_visible(user: User, event) -> bool:
+    """Banks see the project's trail without other banks' dealings; everyone else sees it all
+    (auditors need the whole chain to verify it)."""
+    org = user.organization
+    if org.kind != OrgKind.BANK or event.trigger not in BANK_PRIVATE:
+        return True
+    if event.actor_org_id == org.id or (event.data or {}).get("bank") == org.name:
+        return True
+    return event.trigger == "confirm_refinancing" and org.id == _loan_bank(event)
+
+
+def _loan_bank(event) -> int | None:
+    return db.session.scalar(select(Loan.bank_id).where(
+        Loan.project_id == event.project_id, Loan.public_id == _uuid(event.data.get("loan"))))
+
+
+def _uuid(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

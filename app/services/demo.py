@@ -19,6 +19,7 @@ from ..models import (
     AgencyKind,
     Jurisdiction,
     Level,
+    Loan,
     Organization,
     OrgKind,
     Project,
@@ -119,12 +120,14 @@ class Plan:
 
 PLANS = [
     Plan("数控机床更新改造项目", ["submit", "accept", "sign_commitment", "file", "whitelist",
-                                "claim_lead_bank", "designate_lead_bank", "record_loan",
-                                "report_completion", "verify_completion"]),
+                                "express_interest", "claim_lead_bank", "designate_lead_bank",
+                                "approve_credit", "sign_contract", "record_loan",
+                                "confirm_refinancing", "report_completion", "verify_completion"]),
     Plan("智能工厂数字化改造项目", ["submit", "accept", "sign_commitment", "file", "whitelist",
-                                 "claim_lead_bank", "designate_lead_bank", "record_loan"]),
+                                 "express_interest", "approve_credit", "claim_lead_bank",
+                                 "designate_lead_bank", "sign_contract", "record_loan"]),
     Plan("余热回收节能改造项目", ["submit", "accept", "sign_commitment", "file", "whitelist",
-                               "claim_lead_bank"]),
+                               "express_interest", "claim_lead_bank"]),
     Plan("老旧装置本质安全改造项目", ["submit", "accept", "sign_commitment", "file"]),
     Plan("生产线自动化升级项目", ["submit", "accept"]),
     Plan("空压机能效提升项目", ["submit", "accept", "sign_commitment", "file",
@@ -238,12 +241,24 @@ def step_data(trigger: str, project: Project, today: date) -> dict:
         "sign_commitment": {"commitment_accepted": True},
         "file": {"filing_number": f"备案-{project.project_code or project.id}"},
         "whitelist": {"list": "relending", "batch": f"{today.year}-1"},
+        "approve_credit": {"amount": str(project.financing_need or 1),
+                           "approved_on": today.isoformat()},
+        "sign_contract": {"amount": str(project.financing_need or 1),
+                          "signed_on": today.isoformat(), "contract_number": f"借{project.id:06d}",
+                          "term_months": project.financing_term_months or 36},
         "record_loan": {"amount": str((project.financing_need or Decimal(1)) / 2),
                         "drawdown_date": today.isoformat(),
                         "supplier_paid_date": today.isoformat()},
+        "confirm_refinancing": {"loan": _last_loan(project), "refinanced_on": today.isoformat()},
         "report_completion": {"actual_total_investment": str(project.total_investment),
                               "completed_on": today.isoformat()},
     }.get(trigger, {})
+
+
+def _last_loan(project: Project) -> str | None:
+    loan_id = db.session.scalar(select(Loan.public_id).where(Loan.project_id == project.id)
+                                .order_by(Loan.id.desc()))
+    return str(loan_id) if loan_id else None
 
 
 def actor_for(role: str, project: Project, users: dict[str, User], levels=()) -> User:
@@ -252,7 +267,7 @@ def actor_for(role: str, project: Project, users: dict[str, User], levels=()) ->
         return db.session.scalar(select(User).where(
             User.organization_id == project.enterprise_id).order_by(User.id))
     if role == "bank":
-        return users["bank1"]
+        return users["bank1"]  # the demo's first bank pursues its projects to the end
     if role == "lead_bank":
         return db.session.scalar(select(User).where(
             User.organization_id == project.lead_bank_id).order_by(User.id))

@@ -19,10 +19,10 @@ from ..models import (
     ancestor_codes,
     utcnow,
 )
-from ..workflow.vocabulary import CREATE, EDIT, TRIGGERS
+from ..workflow.vocabulary import CREATE, EDIT, SET_INTENDED_BANKS, TRIGGERS
 from .mail import queue_mail
 
-QUIET = frozenset({CREATE, EDIT})
+QUIET = frozenset({CREATE, EDIT, SET_INTENDED_BANKS})
 
 
 def on_event(project: Project, event: WorkflowEvent, opened: list) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ..models import EquipmentKind, Task
+from ..models import EquipmentKind, PolicyClass, Task
 from ..rules.money import MAX_AMOUNT
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -40,6 +40,7 @@ class ProjectFields(BaseModel):
     address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     industry: ShortText | None = None
     task: Task | None = None
+    policy_class: PolicyClass | None = None
     batch_year: int | None = Field(default=None, ge=2024, le=2035)
     content: LongText | None = None
     total_investment: Amount | None = None

@@ -9,9 +9,6 @@ from ..errors import Invalid
 from ..extensions import db
 from ..models import (
     STAGES,
-    BankClaim,
-    Loan,
-    OrgKind,
     Project,
     Status,
     User,
@@ -20,8 +17,10 @@ from ..models import (
 )
 from ..rules.guards import commitment_reasons, pending_change_of, stage_opinions
 from ..workflow import workflows
+from .access import event_visible
 from .attachments import attachments_of
 from .comments import comments_of
+from .financing import Financing, banks_serving, financing
 
 SIDE = {Status.RETURNED: "side", Status.WITHDRAWN: "side", Status.REJECTED: "danger"}
 
@@ -47,8 +46,8 @@ class ProjectPage:
     pending_change: object
     return_reason: str | None
     commitment_reasons: list[str]
-    claims: list = field(default_factory=list)
-    loans: list = field(default_factory=list)
+    finance: Financing | None = None
+    banks: list = field(default_factory=list)  # for the enterprise to name intended banks
 
 
 def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
@@ -79,19 +78,12 @@ def project_page(user: User, project: Project) -> ProjectPage:
         definition = engine.for_project(project)
     except Invalid:  # a draft whose place has no document in force; shown without one
         definition = None
-    claims = list(db.session.scalars(select(BankClaim).where(BankClaim.project_id == project.id)
-                                     .order_by(BankClaim.id)))
-    loans = list(db.session.scalars(select(Loan).where(Loan.project_id == project.id)
-                                    .order_by(Loan.drawdown_date, Loan.id)))
-    if user.organization.kind == OrgKind.BANK:  # a bank sees its own dealings only
-        claims = [c for c in claims if c.bank_id == user.organization_id]
-        loans = [loan for loan in loans if loan.bank_id == user.organization_id]
     return ProjectPage(
         project=project,
         definition=definition,
         stages=stages_of(project, events),
         actions=engine.available_triggers(project, user),
-        events=list(reversed(events)),
+        events=[e for e in reversed(events) if event_visible(user, e)],
         comments=comments_of(project),
         attachments=attachments_of(project),
         deadlines=[d for d in project.deadlines if d.met_at is None],
@@ -99,6 +91,7 @@ def project_page(user: User, project: Project) -> ProjectPage:
         pending_change=pending_change_of(project),
         return_reason=return_reason,
         commitment_reasons=commitment_reasons(project, china_today()),
-        claims=claims,
-        loans=loans,
+        finance=financing(user, project),
+        banks=banks_serving(project.jurisdiction_code)
+        if user.organization_id == project.enterprise_id else [],
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -18,6 +18,7 @@ from ..models import (
     ChangeRequest,
     ChangeStatus,
     Jurisdiction,
+    ListEntry,
     OrgKind,
     Project,
     Status,
@@ -158,12 +159,17 @@ class ProjectFilter:
 
 
 def list_projects(user: User, filters: ProjectFilter, *, limit: int = 50,
-                  cursor: str | None = None) -> tuple[list[Project], str | None]:
-    """A page of the projects `user` may see, newest first, with the cursor of the next page."""
+                  cursor: str | None = None,
+                  listed_only: bool = False) -> tuple[list[Project], str | None]:
+    """A page of the projects `user` may see, newest first, with the cursor of the next page.
+
+    `listed_only`: only projects on a whitelist (the bank marketplace)."""
     query = (select(Project).where(visible_condition(user))
              .options(joinedload(Project.enterprise), joinedload(Project.lead_bank),
                       joinedload(Project.jurisdiction))
              .order_by(Project.id.desc()).limit(limit + 1))
+    if listed_only:
+        query = query.where(exists().where(ListEntry.project_id == Project.id))
     if filters.status:
         unknown = [s for s in filters.status if s not in Status.__members__.values()]
         if unknown:

@@ -6,14 +6,14 @@ from flask import Flask, current_app
 
 from .definitions import Definition, DefinitionError, TransitionSpec, load_definitions
 from .engine import EVENT_HOOKS, Available, Workflows, advance, record_event
-from .vocabulary import CREATE, EDIT, REQUEST_CHANGE, TRIGGERS
+from .vocabulary import CREATE, EDIT, REQUEST_CHANGE, SET_INTENDED_BANKS, TRIGGERS
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "CREATE", "EDIT", "EVENT_HOOKS", "REQUEST_CHANGE", "TRIGGERS", "Available", "Definition",
     "DefinitionError", "TransitionSpec", "Workflows", "advance", "init_app", "load_definitions",
-    "record_event", "workflows",
+    "SET_INTENDED_BANKS", "record_event", "workflows",
 ]
 
 _KEY = "jigai.workflows"

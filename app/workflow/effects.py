@@ -13,6 +13,7 @@ from ..models import (
     ChangeRequest,
     ChangeStatus,
     ClaimStatus,
+    Engagement,
     ListEntry,
     Loan,
     Opinion,
@@ -20,7 +21,7 @@ from ..models import (
     Verdict,
 )
 from ..rules import RuleContext
-from ..rules.guards import open_claim_of, pending_change_of
+from ..rules.guards import engagement_of, loan_of, open_claim_of, pending_change_of
 from ..services.project_values import apply_changes
 
 EFFECTS: dict[str, Callable[[RuleContext, datetime], dict]] = {}
@@ -143,14 +144,50 @@ def _designate(ctx, now):
     return {"bank": claim.bank.name}
 
 
+@effect("express_interest")
+def _express_interest(ctx, now):
+    db.session.add(Engagement(project_id=ctx.project.id, bank_id=ctx.actor.organization_id,
+                              interested_at=now))
+    return {"bank": ctx.actor.organization.name}
+
+
+@effect("approve_credit")
+def _approve_credit(ctx, now):
+    engagement = engagement_of(ctx.project, ctx.actor.organization_id)
+    engagement.credit_amount = ctx.data["amount"]
+    engagement.credit_approved_on = ctx.data["approved_on"]
+    return {"bank": ctx.actor.organization.name}
+
+
+@effect("sign_contract")
+def _sign_contract(ctx, now):
+    engagement = engagement_of(ctx.project, ctx.actor.organization_id)
+    engagement.contract_amount = ctx.data["amount"]
+    engagement.contract_signed_on = ctx.data["signed_on"]
+    engagement.contract_number = ctx.data.get("contract_number")
+    engagement.contract_term_months = ctx.data.get("term_months")
+    return {"bank": ctx.actor.organization.name}
+
+
 @effect("record_loan")
 def _record_loan(ctx, now):
+    engagement = engagement_of(ctx.project, ctx.actor.organization_id)
     loan = Loan(project_id=ctx.project.id, bank_id=ctx.actor.organization_id,
                 amount=ctx.data["amount"], drawdown_date=ctx.data["drawdown_date"],
                 supplier_paid_date=ctx.data.get("supplier_paid_date"),
+                term_months=engagement.contract_term_months if engagement else None,
+                other_subsidy=bool(ctx.data.get("other_subsidy")),
                 recorded_by_id=ctx.actor.id, recorded_at=now)
     db.session.add(loan)
-    return {}
+    db.session.flush()
+    return {"loan": str(loan.public_id), "bank": ctx.actor.organization.name}
+
+
+@effect("confirm_refinancing")
+def _confirm_refinancing(ctx, now):
+    loan = loan_of(ctx.project, ctx.data["loan"])
+    loan.refinanced_on = ctx.data["refinanced_on"]
+    return {"amount": str(loan.amount)}
 
 
 @effect("report_completion")

@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from transitions import Machine, MachineError
 
 from ..database import unit_of_work
-from ..errors import Conflict, Forbidden, GuardFailed, Invalid, NotFound
+from ..errors import Conflict, DomainError, Forbidden, GuardFailed, Invalid, NotFound
 from ..extensions import db
 from ..labels import STATUS_LABELS
 from ..models import (
@@ -229,7 +229,16 @@ class Workflows:
             attempt = Attempt(project=project, actor=actor, definition=definition, today=today,
                               data=self._inputs(trigger, data), comment=comment or None)
             source = project.status
-            dest = self._run_machine(definition, attempt, trigger)
+            try:
+                dest = self._run_machine(definition, attempt, trigger)
+            except DomainError:
+                # Checks ran against a project someone may have changed meanwhile (another
+                # transaction committed after we read it): then the answer is "acted first".
+                current = db.session.execute(
+                    select(Project.version).where(Project.id == project.id)).scalar_one()
+                if current != version:
+                    raise Conflict(_("Someone else acted on this project first; reload.")) from None
+                raise
             now = utcnow()
             advance(project, version, now)
             try:

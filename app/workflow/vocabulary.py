@@ -43,10 +43,28 @@ class WhitelistData(_Data):
     batch: Text64 | None = None
 
 
+class ApproveCreditData(_Data):
+    amount: PositiveAmount | None = None
+    approved_on: date | None = None
+
+
+class SignContractData(_Data):
+    amount: PositiveAmount | None = None
+    signed_on: date | None = None
+    contract_number: Text64 | None = None
+    term_months: Annotated[int, Field(ge=1, le=600)] | None = None
+
+
 class RecordLoanData(_Data):
     amount: PositiveAmount | None = None
     drawdown_date: date | None = None
     supplier_paid_date: date | None = None
+    other_subsidy: bool | None = None  # another programme subsidises this loan's interest
+
+
+class ConfirmRefinancingData(_Data):
+    loan: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F-]{32,36}$")] | None = None
+    refinanced_on: date | None = None
 
 
 class OpinionData(_Data):
@@ -89,13 +107,19 @@ TRIGGERS = {t.name: t for t in (
     Trigger("approve_change", "agency", _l("Register change filing"), ApproveChangeData),
     Trigger("refuse_change", "agency", _l("Refuse change filing")),
     Trigger("whitelist", "agency", _l("Add to whitelist"), WhitelistData),
+    Trigger("express_interest", "bank", _l("Express interest")),
+    Trigger("approve_credit", "bank", _l("Record credit approval"), ApproveCreditData),
+    Trigger("sign_contract", "bank", _l("Record loan contract"), SignContractData),
     Trigger("claim_lead_bank", "bank", _l("Claim lead bank")),
     Trigger("decline_claim", "agency", _l("Decline lead-bank claim")),
     Trigger("designate_lead_bank", "agency", _l("Designate lead bank")),
     Trigger("record_loan", "bank", _l("Record loan"), RecordLoanData),
+    Trigger("confirm_refinancing", "agency", _l("Confirm relending refinancing"),
+            ConfirmRefinancingData),
     Trigger("report_completion", "enterprise", _l("Report completion"), ReportCompletionData),
     Trigger("verify_completion", "agency", _l("Verify completion")),
 )}
 
 # Audit-only events that are not workflow triggers.
 CREATE, EDIT, REQUEST_CHANGE = "create", "edit", "request_change"
+SET_INTENDED_BANKS = "set_intended_banks"

@@ -1,0 +1,161 @@
+"""Financing seen from each side: the enterprise's intended banks, each bank's own progress
+and loans (a bank never sees another bank's figures), and per-loan relending and subsidy
+figures."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..database import unit_of_work
+from ..errors import Conflict, Forbidden, Invalid
+from ..extensions import db
+from ..models import (
+    BankClaim,
+    Engagement,
+    IntendedBank,
+    ListEntry,
+    Loan,
+    Organization,
+    OrgKind,
+    Project,
+    Status,
+    User,
+    bank_service_areas,
+    china_today,
+    utcnow,
+)
+from ..models.org import ancestor_codes
+from ..rules.finance import LoanFigures, loan_figures
+from ..rules.parameters import parameter
+from ..workflow import SET_INTENDED_BANKS, advance, record_event
+from .access import visible_condition
+
+CLOSED = (Status.LEAD_BANK_DESIGNATED, Status.COMPLETED, Status.REJECTED, Status.WITHDRAWN)
+
+
+def banks_serving(jurisdiction_code: str) -> list[Organization]:
+    """Banks whose service areas contain the place, by name."""
+    return list(db.session.scalars(
+        select(Organization).join(bank_service_areas,
+                                  bank_service_areas.c.bank_id == Organization.id)
+        .where(Organization.kind == OrgKind.BANK,
+               bank_service_areas.c.jurisdiction_code.in_(ancestor_codes(jurisdiction_code)))
+        .order_by(Organization.name).distinct()))
+
+
+def set_intended_banks(actor: User, project: Project, version: int,
+                       bank_ids: list[str], today: date | None = None) -> Project:
+    """The enterprise names the banks it would like to borrow from, in order."""
+    today = today or china_today()
+    with unit_of_work():
+        if project.enterprise_id != actor.organization_id:
+            raise Forbidden(_("Only the declaring enterprise names its intended banks."))
+        if project.status in CLOSED:
+            raise Conflict(_("Intended banks can no longer change at this stage."))
+        if version != project.version:
+            raise Conflict(_("The project changed since you loaded it; reload and try again."))
+        limit = int(parameter("relending_max_intended_banks", today, project.jurisdiction_code))
+        if len(bank_ids) > limit:
+            raise Invalid(_("Please correct the marked fields."), fields={
+                "banks": _("Name at most %(n)s banks.", n=limit)})
+        serving = {str(bank.public_id): bank for bank in banks_serving(project.jurisdiction_code)}
+        chosen = []
+        for bank_id in bank_ids:
+            bank = serving.get(str(bank_id))
+            if bank is None or bank in chosen:
+                raise Invalid(_("Please correct the marked fields."), fields={
+                    "banks": _("Choose distinct banks that serve the project's region.")})
+            chosen.append(bank)
+        now = utcnow()
+        advance(project, version, now)
+        for row in db.session.scalars(select(IntendedBank)
+                                      .where(IntendedBank.project_id == project.id)):
+            db.session.delete(row)
+        db.session.flush()
+        for position, bank in enumerate(chosen, start=1):
+            db.session.add(IntendedBank(project_id=project.id, bank_id=bank.id,
+                                        position=position))
+        record_event(project, SET_INTENDED_BANKS, project.status, project.status, actor,
+                     clause=None, comment=None, data={"banks": [b.name for b in chosen]}, at=now)
+    return project
+
+
+def intended_banks(project: Project) -> list[Organization]:
+    return [row.bank for row in db.session.scalars(
+        select(IntendedBank).where(IntendedBank.project_id == project.id)
+        .order_by(IntendedBank.position))]
+
+
+def lists_of(project: Project) -> list[ListEntry]:
+    return list(db.session.scalars(select(ListEntry).where(ListEntry.project_id == project.id)
+                                   .order_by(ListEntry.added_at)))
+
+
+@dataclass
+class LoanView:
+    loan: Loan
+    figures: LoanFigures
+
+
+@dataclass
+class Financing:
+    intended_banks: list
+    lists: list
+    claims: list
+    engagements: list
+    loans: list[LoanView]
+
+
+def _own(user: User, rows: list, attribute: str = "bank_id") -> list:
+    """A bank sees its own rows only; enterprises and agencies see all of the project's."""
+    if user.organization.kind == OrgKind.BANK:
+        return [r for r in rows if getattr(r, attribute) == user.organization_id]
+    return rows
+
+
+def financing(user: User, project: Project) -> Financing:
+    listed = any(entry.list_key == "relending" for entry in lists_of(project))
+    loans = _own(user, list(db.session.scalars(
+        select(Loan).where(Loan.project_id == project.id).order_by(Loan.drawdown_date, Loan.id))))
+    return Financing(
+        intended_banks=intended_banks(project),
+        lists=lists_of(project),
+        claims=_own(user, list(db.session.scalars(select(BankClaim).where(
+            BankClaim.project_id == project.id).order_by(BankClaim.id)))),
+        engagements=_own(user, list(db.session.scalars(select(Engagement).where(
+            Engagement.project_id == project.id).order_by(Engagement.id)))),
+        loans=[LoanView(loan, loan_figures(loan, listed=listed,
+                                           jurisdiction=project.jurisdiction_code))
+               for loan in loans],
+    )
+
+
+def loan_book(user: User, limit: int = 500) -> list[tuple[Loan, Project, LoanFigures]]:
+    """The loans a user may see with their figures: a bank's own book, or an agency's region."""
+    query = (select(Loan, Project).join(Project, Loan.project_id == Project.id)
+             .where(visible_condition(user)).options(joinedload(Loan.bank))
+             .order_by(Loan.drawdown_date.desc(), Loan.id.desc()).limit(limit))
+    if user.organization.kind == OrgKind.BANK:
+        query = query.where(Loan.bank_id == user.organization_id)
+    rows = db.session.execute(query).all()
+    listed = set(db.session.scalars(select(ListEntry.project_id).where(
+        ListEntry.list_key == "relending",
+        ListEntry.project_id.in_({project.id for _loan, project in rows}))))
+    return [(loan, project, loan_figures(loan, listed=project.id in listed,
+                                         jurisdiction=project.jurisdiction_code))
+            for loan, project in rows]
+
+
+def parse_ids(values) -> list[str]:
+    ids = []
+    for value in values:
+        try:
+            ids.append(str(uuid.UUID(str(value))))
+        except ValueError:
+            raise Invalid(_("Please correct the marked fields."), fields={
+                "banks": _("Choose distinct banks that serve the project's region.")}) from None
+    return ids
