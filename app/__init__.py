@@ -106,10 +106,10 @@ def _json_errors_for_api(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import admin, auth, banks, projects, review
+    from . import admin, auth, banks, projects, reports, review
     from .api import bp as api_bp
 
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens only; no cookies are honoured there
-    for module in (auth, projects, review, banks, admin):
+    for module in (auth, projects, review, banks, admin, reports):
         app.register_blueprint(module.bp)

@@ -32,6 +32,40 @@ def _user(username: str) -> User:
 users_cli = AppGroup("users", help="Manage user accounts.")
 tokens_cli = AppGroup("tokens", help="Issue API tokens.")
 workflows_cli = AppGroup("workflows", help="Check and show workflow definitions.")
+plan_cli = AppGroup("plan", help="Import equipment-renewal plan tables.")
+
+
+@plan_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--jurisdiction", default=None,
+              help="GB/T 2260 code of the plan's region; by default taken from the file name "
+                   "(e.g. heilongjiang-… is the Heilongjiang document's region).")
+def plan_import(path, jurisdiction):
+    """Import a plan table (industry, year, equipment_units, investment_10k_yuan)."""
+    from pathlib import Path
+
+    from .services.plans import import_plan
+    from .workflow import workflows
+
+    name = Path(path).name
+    if jurisdiction is None:
+        matches = {d.jurisdiction for d in workflows().definitions.values()
+                   if name.startswith(d.key.split("-")[0] + "-")}
+        if len(matches) != 1:
+            _fail("give --jurisdiction: the file name names no document's region")
+        jurisdiction = matches.pop()
+    try:
+        report = import_plan(Path(path).read_text(encoding="utf-8"), jurisdiction, name)
+    except DomainError as err:
+        _fail("\n".join([err.message, *err.reasons]))
+    click.echo(f"imported {report.rows} rows for {jurisdiction}, years "
+               f"{', '.join(map(str, report.years))}")
+    for d in report.discrepancies:
+        column = "units" if d.column == "equipment_units" else "investment (万元)"
+        click.echo(f"{d.year}: stated total {column} {d.stated:,} differs from the sum of the "
+                   f"rows {d.summed:,} (difference {d.summed - d.stated:+,})")
+    if not report.discrepancies:
+        click.echo("stated totals agree with the rows")
 
 
 @users_cli.command("create")
@@ -111,6 +145,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(workflows_cli)
+    app.cli.add_command(plan_cli)
 
     @app.cli.command("demo")
     def demo_command():
@@ -119,6 +154,20 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Demo logins (password: {demo.DEMO_PASSWORD}):")
         for username, role, org in logins:
             click.echo(f"  {username:<26} {str(ROLE_LABELS.get(role, role)):<14} {org}")
+
+    @app.cli.command("bench-data")
+    @click.option("--projects", "count", type=int, required=True, help="How many to add.")
+    @click.option("--seed", type=int, default=2024)
+    def bench_data_command(count, seed):
+        """Add realistic generated projects (with trails, loans …) for benchmarks."""
+        import time
+
+        from bench.datagen import generate
+
+        started = time.perf_counter()
+        counts = generate(count, seed=seed)
+        click.echo(", ".join(f"{n:,} {k}" for k, n in counts.items())
+                   + f" in {time.perf_counter() - started:.1f} s")
 
     @app.cli.command("jurisdictions")
     def jurisdictions_command():

@@ -1,7 +1,18 @@
 """Display names for fields, states, tasks and roles — one place for forms, reasons, exports."""
 
+from functools import cache
+from pathlib import Path
+
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+
+@cache
+def key_industries() -> tuple[str, ...]:
+    """The key-industry vocabulary (app/data/industries.txt)."""
+    path = Path(__file__).parent / "data" / "industries.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return tuple(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
 def _english() -> bool:
@@ -121,7 +132,10 @@ EVENT_LABELS = {
     "edit": _l("Edited"),
     "request_change": _l("Requested a change filing"),
     "set_intended_banks": _l("Named intended banks"),
+    "import": _l("Entered from an offline declaration"),
 }
 
 CLAIM_LABELS = {"open": _l("claim awaiting decision"), "declined": _l("claim declined"),
                 "designated": _l("designated lead bank")}
+
+IMPORT_LABELS = {"running": _l("In progress"), "failed": _l("Refused"), "done": _l("Imported")}

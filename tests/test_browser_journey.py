@@ -70,7 +70,7 @@ def test_declaration_to_completion_in_the_browser(browser, live_server, cast, ar
     ent.page.click("text=新建申报")
     p = ent.page
     p.fill("#name", name)
-    p.fill("#industry", "高端装备")
+    p.select_option("#industry", "高端装备")
     p.select_option("#task", "advanced_equipment")
     p.fill("#content", "更新五轴数控机床2台，淘汰服役超过10年的普通车床4台。")
     p.fill("#planned_start", "2026-03-01")

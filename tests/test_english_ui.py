@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import String, Text, select
 
 from app.extensions import db
+from app.labels import key_industries
 from app.models import Jurisdiction, Project, Status
 from app.services.demo import DEMO_PASSWORD, seed
 from app.workflow import workflows
@@ -35,6 +36,7 @@ def data_strings(app) -> list[str]:
         for d in workflows().definitions.values():
             found.update([d.title, d.document, d.notes, *d.issuers])
             found.update(t.clause for t in d.transitions)
+    found.update(key_industries())  # reference data: the documents' own industry names
     found.add("中文")  # the language switch names each language in itself
     return sorted((s for s in found if CHINESE.search(s)), key=len, reverse=True)
 
@@ -61,9 +63,10 @@ def pages_for(app, username):
         paths += ["/projects/new"] + [f"/projects/{projects[s].public_id}/edit"
                                       for s in (Status.DRAFT, Status.RETURNED) if s in projects]
     if username.endswith("miit"):
-        paths += ["/queue", "/queue?overdue=1&sort=investment"]
+        paths += ["/queue", "/queue?overdue=1&sort=investment", "/dashboard",
+                  "/dashboard?year=2026", "/imports"]
     if username.endswith("bank1"):
-        paths += ["/market"]
+        paths += ["/market", "/loans"]
     return paths
 
 

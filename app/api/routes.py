@@ -11,7 +11,7 @@ from ..errors import BadRequest, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..labels import ROLE_LABELS
 from ..models import AgencyKind, Jurisdiction, OrgKind, Status, WorkflowEvent, china_today
-from ..services import accounts, deadlines, financing
+from ..services import accounts, deadlines, financing, reports
 from ..services.access import event_visible
 from ..services.project_input import ProjectCreate, ProjectPatch
 from ..services.projects import (
@@ -34,6 +34,7 @@ from .serializers import (
     market_json,
     project_detail,
     project_summary,
+    summary_json,
 )
 
 
@@ -183,6 +184,14 @@ def loans_index():
     """The caller's loan book: a bank's own loans, or the loans in an agency's region."""
     return {"items": [loan_json(loan, figures, project)
                       for loan, project, figures in financing.loan_book(g.api_user)]}
+
+
+@bp.get("/stats/summary")
+def stats_summary():
+    """Counts by stage and industry, investment sums, financing, plan vs actual."""
+    report = reports.summary(g.api_user, request.args.get("jurisdiction") or None,
+                             _int_arg("year", 2000, 2100))
+    return summary_json(report)
 
 
 @bp.get("/overdue")

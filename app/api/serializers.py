@@ -179,3 +179,14 @@ def market_json(project, intended) -> dict:
                       for e in project.equipment],
         "intended_banks": [_org(bank) for bank in intended],
     }
+
+
+def summary_json(report) -> dict:
+    return {
+        "jurisdiction": {"code": report.scope.code, "name": report.scope.full_name},
+        "year": report.year, "by_stage": report.by_stage, "by_industry": report.by_industry,
+        "by_region": report.by_region, "totals": report.totals, "financing": report.financing,
+        "stage_days": report.stage_days, "overdue": report.overdue, "plan": report.plan,
+        "plan_discrepancies": report.plan_discrepancies, "monthly": report.monthly,
+        "target": dict(report.target) if report.target else None,
+    }

@@ -1,6 +1,6 @@
 """All mapped classes, importable from one place (and seen by Alembic)."""
 
-from .base import UTC_ZONE, Base, china_today, utcnow
+from .base import CHINA, UTC_ZONE, Base, china_today, utcnow
 from .events import WorkflowEvent
 from .finance import BankClaim, ClaimStatus, Engagement, IntendedBank, ListEntry, Loan
 from .inbox import Attachment, AttachmentKind, Comment, Notification
@@ -16,10 +16,13 @@ from .org import (
     bank_service_areas,
 )
 from .project import STAGES, EquipmentItem, EquipmentKind, PolicyClass, Project, Status, Task
+from .reports import Baseline, ImportJob, PlanEntry, PlanImport, StageTime
 from .review import ChangeRequest, ChangeStatus, Opinion, Verdict
 from .workflow import Deadline, DefinitionSnapshot
 
 __all__ = [
+    "CHINA",
+    "Baseline", "ImportJob", "PlanEntry", "PlanImport", "StageTime",
     "AgencyKind", "ApiToken", "Attachment", "AttachmentKind", "BankClaim", "Base",
     "ChangeRequest", "ChangeStatus", "ClaimStatus", "Comment", "Deadline", "DefinitionSnapshot",
     "Engagement", "EquipmentItem", "EquipmentKind", "IntendedBank", "Jurisdiction", "Level",

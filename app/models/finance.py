@@ -145,6 +145,10 @@ class Loan(Base):
     term_months: Mapped[int | None] = mapped_column(Integer)
     refinanced_on: Mapped[date | None] = mapped_column(Date)
     other_subsidy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Figures as of the last change, kept so that totals are sums (see rules/finance.py).
+    relending_principal: Mapped[Decimal | None] = mapped_column("relending_principal_yuan",
+                                                                WanYuan)
+    subsidy: Mapped[Decimal | None] = mapped_column("subsidy_yuan", WanYuan)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -22,7 +22,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import TextInput
 
-from ..labels import ATTACHMENT_LABELS, FIELD_LABELS, POLICY_CLASS_LABELS, TASK_LABELS
+from ..labels import (
+    ATTACHMENT_LABELS,
+    FIELD_LABELS,
+    POLICY_CLASS_LABELS,
+    TASK_LABELS,
+    key_industries,
+)
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -78,7 +84,8 @@ class ProjectForm(FlaskForm):
     name = StringField(FIELD_LABELS["name"], validators=[DataRequired(), Length(max=200)])
     jurisdiction = SelectField(FIELD_LABELS["jurisdiction"], validators=[DataRequired()])
     address = _optional(FIELD_LABELS["address"])
-    industry = _optional(FIELD_LABELS["industry"])
+    industry = SelectField(FIELD_LABELS["industry"], default="",
+                           choices=choices([("", "—"), *((i, i) for i in key_industries())]))
     task = SelectField(FIELD_LABELS["task"],
                        choices=choices([("", "—"), *TASK_LABELS.items()]), default="")
     batch_year = _optional(FIELD_LABELS["batch_year"], IntegerField)

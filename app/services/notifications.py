@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 
 from ..database import unit_of_work
 from ..extensions import db
+from ..labels import step_label
 from ..models import (
     AgencyKind,
     Jurisdiction,
@@ -75,8 +76,7 @@ def notification_text(kind: str, trigger: str, params: dict) -> str:
         return _("Waiting for you: %(step)s on “%(project)s”, due %(due)s.",
                  step=TRIGGERS[params.get("waiting", trigger)].label, project=params["project"],
                  due=params.get("due_on", ""))
-    step = TRIGGERS[trigger].label if trigger in TRIGGERS else trigger
-    return _("%(by)s: %(step)s — “%(project)s”.", by=params["by"], step=step,
+    return _("%(by)s: %(step)s — “%(project)s”.", by=params["by"], step=step_label(trigger),
              project=params["project"])
 
 

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from ..errors import Invalid
 from ..extensions import db
+from ..labels import key_industries
 from ..models import (
     EquipmentItem,
     Jurisdiction,
@@ -42,12 +43,15 @@ def check_values(values: dict, *, code_follows_location: bool = True) -> None:
     start, end = values.get("planned_start"), values.get("planned_end")
     if start and end and end < start:
         errors["planned_end"] = _("Completion cannot precede the start.")
+    industry = values.get("industry")
+    if industry and industry not in key_industries():
+        errors["industry"] = _("Not a key industry; choose one from the list.")
     code = values.get("jurisdiction")
     place = db.session.get(Jurisdiction, code) if code else None
     if code and (place is None or place.level != Level.COUNTY):
         errors["jurisdiction"] = _("Not a known county-level jurisdiction code.")
     project_code = values.get("project_code")
-    if (code_follows_location and project_code and code
+    if (code_follows_location and project_code and code and "jurisdiction" not in errors
             and project_code[5:11] not in ancestor_codes(code)):
         errors["project_code"] = _("Its region segment %(region)s does not match the project's "
                                    "location.", region=project_code[5:11])

@@ -21,6 +21,7 @@ from ..models import (
     ListEntry,
     OrgKind,
     Project,
+    StageTime,
     Status,
     User,
     china_today,
@@ -29,7 +30,7 @@ from ..models import (
 from ..rules.change_filing import change_filing_reasons
 from ..rules.guards import pending_change_of
 from ..validation import jsonable
-from ..workflow import CREATE, EDIT, REQUEST_CHANGE, advance, record_event, workflows
+from ..workflow import CREATE, EDIT, IMPORT, REQUEST_CHANGE, advance, record_event, workflows
 from ..workflow.deadlines import reschedule
 from .access import can_see, visible_condition, within
 from .project_input import ProjectCreate, ProjectPatch
@@ -60,22 +61,35 @@ def get_project(user: User, public_id: str | uuid.UUID, *, load_equipment=False)
     return project
 
 
-def create_project(actor: User, payload: ProjectCreate) -> Project:
-    """A new draft of the actor's enterprise, with its 'create' audit event."""
-    if actor.organization.kind != OrgKind.ENTERPRISE:
-        raise Forbidden(_("Only enterprises declare projects."))
+def create_project(actor: User, payload: ProjectCreate, *, on_behalf_of=None,
+                   imported_from: str | None = None) -> Project:
+    """A new draft of the actor's enterprise, with its 'create' audit event — or, entered by
+    an agency from an offline declaration, a draft of that enterprise ('import' event)."""
     values = payload.model_dump(exclude_unset=True)
+    if on_behalf_of is None:
+        if actor.organization.kind != OrgKind.ENTERPRISE:
+            raise Forbidden(_("Only enterprises declare projects."))
+        enterprise = actor.organization
+    else:
+        if not (actor.organization.kind == OrgKind.AGENCY
+                and actor.organization.jurisdiction.contains(values["jurisdiction"])):
+            raise Forbidden(_("The project lies outside your jurisdiction."))
+        enterprise = on_behalf_of
     with unit_of_work():
         check_values(values)
         now = utcnow()
-        project = Project(enterprise_id=actor.organization_id, status=Status.DRAFT, version=1,
+        project = Project(enterprise_id=enterprise.id, status=Status.DRAFT, version=1,
                           jurisdiction_code=values["jurisdiction"], created_at=now,
                           updated_at=now, status_changed_at=now)
         apply_values(project, values)
         db.session.add(project)
         _flush_unique()
-        record_event(project, CREATE, None, Status.DRAFT, actor, clause=None, comment=None,
-                     data=jsonable(values), at=now)
+        db.session.add(StageTime(project_id=project.id, status=Status.DRAFT.value, entered_at=now))
+        data = jsonable(values)
+        if imported_from:
+            data["imported_from"] = imported_from
+        record_event(project, IMPORT if imported_from else CREATE, None, Status.DRAFT, actor,
+                     clause=None, comment=None, data=data, at=now)
     return project
 
 

@@ -6,12 +6,12 @@ from flask import Flask, current_app
 
 from .definitions import Definition, DefinitionError, TransitionSpec, load_definitions
 from .engine import EVENT_HOOKS, Available, Workflows, advance, record_event
-from .vocabulary import CREATE, EDIT, REQUEST_CHANGE, SET_INTENDED_BANKS, TRIGGERS
+from .vocabulary import CREATE, EDIT, IMPORT, REQUEST_CHANGE, SET_INTENDED_BANKS, TRIGGERS
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "CREATE", "EDIT", "EVENT_HOOKS", "REQUEST_CHANGE", "TRIGGERS", "Available", "Definition",
+    "CREATE", "EDIT", "EVENT_HOOKS", "IMPORT", "REQUEST_CHANGE", "TRIGGERS", "Available", "Definition",
     "DefinitionError", "TransitionSpec", "Workflows", "advance", "init_app", "load_definitions",
     "SET_INTENDED_BANKS", "record_event", "workflows",
 ]

@@ -7,9 +7,12 @@ used are kept and, when the enterprise resubmits into the same stage, only the r
 Negative decisions (return, reject …) share the limit of the step they decide on.
 """
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
-from ..models import Deadline, Project, Status
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import CHINA, Deadline, Project, StageTime, Status
 from ..rules import BRANCHES, GUARDS, RuleContext
 from ..rules.calendar import add_working_days, working_days_between
 from .definitions import Definition, TransitionSpec
@@ -73,3 +76,20 @@ def reschedule(project: Project, definition: Definition, source: Status,
                 due_on=add_working_days(today, remaining)))
     project.deadlines.extend(opened)
     return opened
+
+
+def china_date(moment: datetime) -> date:
+    return moment.replace(tzinfo=UTC).astimezone(CHINA).date()
+
+
+def track_stage(project: Project, now: datetime) -> None:
+    """Close the project's current stay in a status (with its working days) and open the
+    next one; reports of time spent per step read these rows, not the audit trail."""
+    current = db.session.scalar(
+        select(StageTime).where(StageTime.project_id == project.id, StageTime.left_at.is_(None)))
+    if current is not None:
+        current.left_at = now
+        current.working_days = working_days_between(china_date(current.entered_at),
+                                                     china_date(now))
+    db.session.add(StageTime(project_id=project.id, status=project.status.value,
+                             entered_at=now))

@@ -10,7 +10,9 @@ import hashlib
 import tomllib
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 
 from ..models import AgencyKind, Level, Status
 from ..rules import BRANCHES, GUARDS
@@ -22,7 +24,8 @@ class DefinitionError(ValueError):
 
 
 TOP_LEVEL = frozenset({"key", "version", "title", "document", "source", "jurisdiction",
-                       "effective", "expires", "issuers", "notes", "states", "transitions"})
+                       "effective", "expires", "issuers", "notes", "target", "states",
+                       "transitions"})
 ROLES = frozenset({"enterprise", "bank", "lead_bank"} | {f"agency:{k}" for k in AgencyKind})
 
 
@@ -61,9 +64,10 @@ class Definition:
     expires: date | None
     states: tuple[str, ...]
     transitions: tuple[TransitionSpec, ...]
-    text: str
+    text: str  # the TOML source, kept for snapshots of frozen versions
     issuers: tuple[str, ...] = ()
-    notes: str = ""  # the TOML source, kept for snapshots of frozen versions
+    notes: str = ""
+    target: MappingProxyType | None = None  # the document's growth target, for reports
     path: Path | None = None
 
     @property
@@ -136,6 +140,7 @@ def parse_text(text: str, path: Path) -> Definition:
         text=text,
         issuers=tuple(raw.get("issuers", ())),
         notes=raw.get("notes", ""),
+        target=_parse_target(path, raw.get("target")),
         path=path,
     )
     _check_reachability(path, definition)
@@ -151,6 +156,19 @@ def _check_change_filing_route(path: Path, definition: Definition) -> None:
             if spec.role not in filing:
                 _fail(path, f"'{trigger}' is routed to '{spec.role}', but filings are registered "
                             f"by {', '.join(sorted(filing)) or 'nobody'}")
+
+
+def _parse_target(path: Path, raw: dict | None) -> MappingProxyType | None:
+    """`[target] year, baseline_year, growth, clause`: e.g. equipment investment in 2027 at
+    least 25% above 2023."""
+    if raw is None:
+        return None
+    try:
+        target = {"year": int(raw["year"]), "baseline_year": int(raw["baseline_year"]),
+                  "growth": Decimal(str(raw["growth"])), "clause": str(raw["clause"])}
+    except (KeyError, ValueError, ArithmeticError) as err:
+        _fail(path, f"target needs year, baseline_year, growth and clause ({err})")
+    return MappingProxyType(target)
 
 
 def _parse_transition(path, where, item, states) -> TransitionSpec:

@@ -21,7 +21,8 @@ from ..models import (
     Verdict,
 )
 from ..rules import RuleContext
-from ..rules.guards import engagement_of, loan_of, open_claim_of, pending_change_of
+from ..rules.finance import loan_figures
+from ..rules.guards import engagement_of, loan_of, on_list, open_claim_of, pending_change_of
 from ..services.project_values import apply_changes
 
 EFFECTS: dict[str, Callable[[RuleContext, datetime], dict]] = {}
@@ -180,6 +181,7 @@ def _record_loan(ctx, now):
                 recorded_by_id=ctx.actor.id, recorded_at=now)
     db.session.add(loan)
     db.session.flush()
+    store_figures(loan, ctx.project)
     return {"loan": str(loan.public_id), "bank": ctx.actor.organization.name}
 
 
@@ -187,7 +189,15 @@ def _record_loan(ctx, now):
 def _confirm_refinancing(ctx, now):
     loan = loan_of(ctx.project, ctx.data["loan"])
     loan.refinanced_on = ctx.data["refinanced_on"]
+    store_figures(loan, ctx.project)
     return {"amount": str(loan.amount)}
+
+
+def store_figures(loan: Loan, project: Project) -> None:
+    figures = loan_figures(loan, listed=on_list(project, "relending"),
+                           jurisdiction=project.jurisdiction_code)
+    loan.relending_principal = figures.relending_principal
+    loan.subsidy = figures.subsidy
 
 
 @effect("report_completion")

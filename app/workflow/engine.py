@@ -41,7 +41,7 @@ from ..rules import BRANCHES, GUARDS, RuleContext
 from ..services.access import can_see, role_denial
 from ..validation import jsonable, validation_fields
 from .audit import GENESIS, event_hash
-from .deadlines import reschedule
+from .deadlines import reschedule, track_stage
 from .definitions import Definition, TransitionSpec, parse_text
 from .effects import EFFECTS
 from .vocabulary import TRIGGERS
@@ -253,6 +253,8 @@ class Workflows:
                     project.workflow_key = definition.key
                     project.workflow_version = definition.version
                     keep_snapshot(definition)
+                if dest != source:
+                    track_stage(project, now)
                 opened = reschedule(project, definition, source, attempt.chosen, today, now)
                 record_event(project, trigger, source, project.status, actor,
                              clause=attempt.chosen.clause, comment=attempt.comment,

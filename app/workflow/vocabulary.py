@@ -123,3 +123,4 @@ TRIGGERS = {t.name: t for t in (
 # Audit-only events that are not workflow triggers.
 CREATE, EDIT, REQUEST_CHANGE = "create", "edit", "request_change"
 SET_INTENDED_BANKS = "set_intended_banks"
+IMPORT = "import"  # a draft entered by an agency from an offline declaration

@@ -60,3 +60,19 @@
     if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
   });
 }());
+
+/* Progress of a batch import: poll until it finishes, then show the outcome. */
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-progress-url]");
+  if (!box) { return; }
+  var bar = document.getElementById("job-progress");
+  var timer = window.setInterval(function () {
+    fetch(box.dataset.progressUrl, { credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(function (state) {
+        if (state.total) { bar.max = state.total; bar.value = state.done; }
+        if (state.status !== "running") { window.clearInterval(timer); window.location.reload(); }
+      });
+  }, 800);
+}());

@@ -1,0 +1,86 @@
+"""What reports read besides projects: plans, baselines, and time spent in each stage."""
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, WanYuan, utcnow
+
+
+class PlanEntry(Base):
+    """One row of an equipment-renewal plan: units and investment per industry and year."""
+
+    __tablename__ = "plan_entries"
+    __table_args__ = (UniqueConstraint("jurisdiction_code", "industry", "year",
+                                       name="uq_plan_entries_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"))
+    industry: Mapped[str] = mapped_column(String(50))
+    year: Mapped[int] = mapped_column(Integer)
+    equipment_units: Mapped[int] = mapped_column(Integer)
+    investment: Mapped[Decimal] = mapped_column("investment_yuan", WanYuan)
+
+
+class PlanImport(Base):
+    """An import of a plan table, with the totals it stated and where they disagreed."""
+
+    __tablename__ = "plan_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"), index=True)
+    source: Mapped[str] = mapped_column(String(200))
+    stated_totals: Mapped[dict] = mapped_column(JSON)  # year -> {units, investment}
+    discrepancies: Mapped[list] = mapped_column(JSON)
+    imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Baseline(Base):
+    """An agency's figure for a base year (e.g. 2023 equipment investment), from which the
+    document's growth target is measured."""
+
+    __tablename__ = "baselines"
+    __table_args__ = (UniqueConstraint("jurisdiction_code", "year", name="uq_baselines_year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"))
+    year: Mapped[int] = mapped_column(Integer)
+    equipment_investment: Mapped[Decimal] = mapped_column("equipment_investment_yuan", WanYuan)
+    entered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    entered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class StageTime(Base):
+    """A project's stay in one status: kept as it happens, so reports of time spent in each
+    step never read the audit trail."""
+
+    __tablename__ = "stage_times"
+    __table_args__ = (Index("ix_stage_times_status_open", "status", "left_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
+                                            index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    entered_at: Mapped[datetime] = mapped_column(DateTime)
+    left_at: Mapped[datetime | None] = mapped_column(DateTime)
+    working_days: Mapped[int | None] = mapped_column(Integer)
+
+
+class ImportJob(Base):
+    """A batch import of declarations from a workbook: its outcome and every row error."""
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))  # running | failed | done
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
