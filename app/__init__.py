@@ -3,9 +3,9 @@
 from flask import Flask, g, request
 
 from . import workflow
-from .config import ROOT, Config, normalise_database_url
+from .config import PRODUCTION, ROOT, Config, normalise_database_url
 from .database import clear_write_intent, configure_engine, declare_write_intent
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import select_locale
 from .jsonio import JigaiJSONProvider
 from .services import notifications
@@ -35,7 +35,11 @@ def create_app(config: dict | type | None = None) -> Flask:
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
+    if app.config["SECRET_KEY"] == "dev-only-change-me" and PRODUCTION and not app.testing:
+        raise RuntimeError("set SECRET_KEY: the development key must not sign production sessions")
     login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    limiter.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     workflow.init_app(app)

@@ -33,6 +33,18 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 tokens_cli = AppGroup("tokens", help="Issue API tokens.")
 workflows_cli = AppGroup("workflows", help="Check and show workflow definitions.")
 plan_cli = AppGroup("plan", help="Import equipment-renewal plan tables.")
+audit_cli = AppGroup("audit", help="Check the audit trail.")
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Recompute every project's hash chain; name the first broken event and exit 1."""
+    from .services.audit import verify_trail
+
+    result = verify_trail()
+    if result.first_break:
+        _fail(f"audit trail broken after {result.events:,} events: {result.first_break}")
+    click.echo(f"audit trail intact: {result.projects:,} projects, {result.events:,} events")
 
 
 @plan_cli.command("import")
@@ -146,6 +158,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(tokens_cli)
     app.cli.add_command(workflows_cli)
     app.cli.add_command(plan_cli)
+    app.cli.add_command(audit_cli)
 
     @app.cli.command("demo")
     def demo_command():

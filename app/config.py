@@ -1,6 +1,7 @@
 """Settings read from the environment, with defaults that run on a fresh machine."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -12,6 +13,9 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+PRODUCTION = os.environ.get("JIGAI_ENV", "").lower() == "production"
 
 
 class Config:
@@ -30,6 +34,16 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = PRODUCTION or os.environ.get("JIGAI_SECURE_COOKIES") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    # Idle timeout: the session lapses this long after the last request.
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=int(os.environ.get("JIGAI_IDLE_MINUTES", "30")))
+    SESSION_REFRESH_EACH_REQUEST = True
+    # Login throttling: failed sign-ins per account before it is locked for the window.
+    LOGIN_FAILURE_LIMIT = os.environ.get("JIGAI_LOGIN_LIMIT", "10 per 15 minutes")
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # whole request; a file may use ATTACHMENT_MAX_BYTES
     ATTACHMENT_MAX_BYTES = int(os.environ.get("JIGAI_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))

@@ -12,6 +12,7 @@ from .errors import DomainError
 from .models import STAGES, UTC_ZONE, china_today
 from .rules.money import format_wan
 from .services.notifications import unread_count
+from .services.security import log_event
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -42,6 +43,8 @@ def init_web(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(err: DomainError):
+        if err.status == 403:
+            log_event("access_denied", detail=err.message)
         if request.path.startswith("/api/"):
             from .api import error_response
 
@@ -54,6 +57,8 @@ def init_web(app: Flask) -> None:
 
 
 def _http_error_page(err):
+    if err.code == 403:
+        log_event("access_denied", detail=err.description)
     if request.path.startswith("/api/"):
         from .api import error_response
 

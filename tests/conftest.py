@@ -6,6 +6,7 @@ reached the PostgreSQL half is skipped, except under CI=true, where that is a fa
 """
 
 import os
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.config import TestConfig
-from app.extensions import db
+from app.extensions import db, limiter
 from app.services.demo import load_jurisdictions
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -34,21 +35,33 @@ def _postgres_or_skip(url: str) -> str:
     return url
 
 
-def _reset_postgres(url: str) -> None:
+def _private_schema(url: str) -> tuple[str, str]:
+    """A schema of this test session's own, so that concurrent runs never collide."""
+    schema = f"jigai_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.exec_driver_sql("CREATE SCHEMA public")
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    engine.dispose()
+    separator = "&" if "?" in url else "?"
+    return schema, f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+def _drop_schema(url: str, schema: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     engine.dispose()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def backend(request, tmp_path_factory):
     if request.param == "sqlite":
-        return "sqlite", f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/test.sqlite3"
+        yield "sqlite", f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/test.sqlite3"
+        return
     url = _postgres_or_skip(PG_URL)
-    _reset_postgres(url)
-    return "postgresql", url
+    schema, scoped = _private_schema(url)
+    yield "postgresql", scoped
+    _drop_schema(url, schema)
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +82,9 @@ def _wipe(app) -> None:
         tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
+                # The audit tables refuse TRUNCATE by trigger; a test database is wiped as
+                # the superuser with triggers off for this transaction only.
+                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
                 conn.exec_driver_sql("TRUNCATE " + ", ".join(t.name for t in tables)
                                      + " RESTART IDENTITY CASCADE")
             else:
@@ -78,12 +94,13 @@ def _wipe(app) -> None:
 
 @pytest.fixture
 def clean_app(app):
-    """The app with an empty database (but its reference data).
+    """The app with an empty database (but its reference data) and fresh rate-limit counters.
 
     No app context is held during the test: a test-client request would reuse it (and its
     `g` and database session), which real requests never do. Helpers open their own.
     """
     _wipe(app)
+    limiter.reset()
     return app
 
 

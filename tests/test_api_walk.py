@@ -14,6 +14,7 @@ def cast(clean_app):
     cast.enterprise("ent_a")
     for kind in ("miit", "ndrc", "pboc"):
         cast.agency(kind, kind, "320500")
+    cast.agency("miit_checker", "miit", "320500")  # completion is checked by another clerk
     cast.bank("bank1")
     return cast
 
@@ -44,7 +45,7 @@ STEPS = [
                               "supplier_paid_date": "2025-04-12"}, "lead_bank_designated"),
     ("report_completion", "ent_a", {"actual_total_investment": "4980.5",
                                     "completed_on": "2025-12-20"}, "lead_bank_designated"),
-    ("verify_completion", "miit", {}, "completed"),
+    ("verify_completion", "miit_checker", {}, "completed"),
 ]
 
 
@@ -74,7 +75,7 @@ def test_project_walks_declaration_to_completion(client, cast):
     assert [e["trigger"] for e in events] == ["create"] + [s[0] for s in STEPS]
     assert project["version"] == len(events)
     roles = {"ent_a": "enterprise", "miit": "agency:miit", "ndrc": "agency:ndrc",
-             "pboc": "agency:pboc", "bank1": "bank"}
+             "pboc": "agency:pboc", "bank1": "bank", "miit_checker": "agency:miit"}
     previous = "0" * 64
     for event, step in zip(events, [None, *STEPS], strict=True):
         assert event["prev_hash"] == previous

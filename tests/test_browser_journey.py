@@ -16,6 +16,7 @@ def cast(clean_app):
     cast.enterprise("qiye")
     for kind in ("miit", "ndrc", "pboc"):
         cast.agency(f"{kind}1", kind, "320500")
+    cast.agency("miit2", "miit", "320500")  # checks completion: not the clerk who accepted
     cast.bank("yinhang")
     return cast
 
@@ -139,9 +140,12 @@ def test_declaration_to_completion_in_the_browser(browser, live_server, cast, ar
     ent.open_project(name)
     ent.act("report_completion", actual_total_investment="4,980.5", completed_on="2026-11-20")
     miit.open_project(name)
-    miit.act("verify_completion", comment="核验通过。")
-    assert miit.status() == "已竣工"
-    miit.shot("03-completed-project")
+    assert miit.page.locator("#action-verify_completion").count() == 0  # maker-checker
+    checker = desk("miit2")
+    checker.open_project(name)
+    checker.act("verify_completion", comment="核验通过。")
+    assert checker.status() == "已竣工"
+    checker.shot("03-completed-project")
 
     timeline = ent.page
     ent.open_project(name)

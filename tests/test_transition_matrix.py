@@ -138,7 +138,7 @@ SCENARIOS = {
                                      "refinanced_on": "2025-06-01"}))
        for state, path in (("lead_bank_designated", LENT),
                            ("completed", [*LENT, ("report_completion", "ent_a"),
-                                          ("verify_completion", "miit")]))},
+                                          ("verify_completion", "miit2")]))},
     ("report_completion", "lead_bank_designated"): Scenario(
         DESIGNATED, "ent_a", "bank1", "ent_b",
         Breach("in the future", data={"actual_total_investment": "1",
@@ -159,9 +159,9 @@ SCENARIOS = {
            ("financing_matchmaking", MATCHMAKING, {}),
            ("lead_bank_designated", DESIGNATED, {}))},
     ("verify_completion", "lead_bank_designated"): Scenario(
-        REPORTED, "miit", "pboc", "miit_far", Breach("not reported", path=DESIGNATED)),
+        REPORTED, "miit2", "miit", "miit_far", Breach("not reported", path=DESIGNATED)),
     ("verify_completion", "commitment_filing"): Scenario(
-        [*MATCHMAKING, ("report_completion", "ent_a")], "miit", "ndrc", "miit_far",
+        [*MATCHMAKING, ("report_completion", "ent_a")], "miit2", "miit", "miit_far",
         Breach("not reported", path=MATCHMAKING), payload=NO_FINANCING),
 }
 
@@ -184,6 +184,7 @@ def cast(clean_app):
     cast.bank("bank1")
     cast.bank("bank2")
     cast.bank("bank_far", serves=("230000",))
+    cast.agency("miit2", "miit", "320500")  # checks what "miit" accepted
     cast.admin("admin")
     return cast
 

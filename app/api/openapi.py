@@ -44,9 +44,10 @@ PROJECT_ID = {"name": "project_id", "in": "path", "required": True,
 
 @cache
 def openapi_document() -> dict:
-    from .routes import OrganizationCreate, TransitionRequest
+    from .routes import IntendedBanksRequest, OrganizationCreate, TransitionRequest
 
-    schemas = _schemas(ProjectCreate, ProjectPatch, TransitionRequest, OrganizationCreate)
+    schemas = _schemas(ProjectCreate, ProjectPatch, TransitionRequest, OrganizationCreate,
+                       IntendedBanksRequest)
     schemas.update({
         "Error": {"type": "object", "required": ["error", "message", "fields"], "properties": {
             "error": {"type": "string"}, "message": {"type": "string"},
@@ -65,6 +66,12 @@ def openapi_document() -> dict:
         "Workflows": {"type": "object", "required": ["items"], "properties": {
             "items": {"type": "array", "items": {"$ref": "#/components/schemas/Workflow"}}}},
         "Organization": {"type": "object", "required": ["id", "name", "kind"]},
+        "Items": {"type": "object", "required": ["items"], "properties": {
+            "items": {"type": "array", "items": {"type": "object"}}}},
+        "Financing": {"type": "object", "required": ["intended_banks", "lists", "claims",
+                                                     "engagements", "loans"]},
+        "Summary": {"type": "object", "required": ["jurisdiction", "by_stage", "totals"]},
+        "Overdue": {"type": "object", "required": ["by_agency", "items"]},
     })
     query = [
         {"name": "status", "in": "query", "schema": {"type": "string"},
@@ -105,6 +112,34 @@ def openapi_document() -> dict:
             "get": {"operationId": "listEvents",
                     "responses": {"200": _json("Events"), **_errors(401, 404)}},
         },
+        "/projects/{project_id}/intended-banks": {
+            "parameters": [PROJECT_ID],
+            "put": {"operationId": "setIntendedBanks", "requestBody": _body("IntendedBanksRequest"),
+                    "responses": {"200": _json("Project"),
+                                  **_errors(400, 401, 403, 404, 409, 422)}},
+        },
+        "/projects/{project_id}/financing": {
+            "parameters": [PROJECT_ID],
+            "get": {"operationId": "getFinancing",
+                    "responses": {"200": _json("Financing"), **_errors(401, 404)}},
+        },
+        "/market": {"get": {
+            "operationId": "listMarket",
+            "parameters": [q for q in query if q["name"] in ("industry", "limit", "cursor")],
+            "responses": {"200": _json("ProjectPage"), **_errors(401, 403, 422)}}},
+        "/loans": {"get": {"operationId": "listLoans",
+                           "responses": {"200": _json("Items"), **_errors(401)}}},
+        "/banks": {"get": {
+            "operationId": "listBanks",
+            "parameters": [{"name": "jurisdiction", "in": "query",
+                            "schema": {"type": "string", "pattern": r"^\d{6}$"}}],
+            "responses": {"200": _json("Items"), **_errors(401, 422)}}},
+        "/overdue": {"get": {"operationId": "listOverdue",
+                             "responses": {"200": _json("Overdue"), **_errors(401)}}},
+        "/stats/summary": {"get": {
+            "operationId": "statsSummary",
+            "parameters": [q for q in query if q["name"] in ("jurisdiction", "year")],
+            "responses": {"200": _json("Summary"), **_errors(401, 403, 422)}}},
         "/workflows": {"get": {"operationId": "listWorkflows",
                                "responses": {"200": _json("Workflows"), **_errors(401)}}},
         "/workflows/{key}": {"get": {

@@ -1,14 +1,16 @@
 import uuid
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from ..extensions import db, login_manager
+from ..api import error_response
+from ..extensions import db, limiter, login_manager
 from ..models import User, china_today
 from ..services import notifications as inbox
 from ..services.accounts import check_password
+from ..services.security import log_event
 from ..services.workbench import workbench
 from . import bp
 from .forms import LoginForm
@@ -32,22 +34,53 @@ def _safe_next(target: str | None) -> str:
     return url_for("auth.home")
 
 
+def _account_key() -> str:
+    """Failed sign-ins are counted per account, whatever address they come from."""
+    return "login:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
+def _failed(response) -> bool:
+    return request.method == "POST" and response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMIT"], key_func=_account_key,
+               methods=["POST"], deduct_when=_failed)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data))
         if user is not None and user.active and check_password(user, form.password.data):
+            language = session.get("lang")
+            session.clear()  # a new session at sign-in: no fixation of an old one
+            if language:
+                session["lang"] = language
             login_user(user)
+            session.permanent = True  # lapses after PERMANENT_SESSION_LIFETIME idle
+            log_event("login_ok", user=user)
             return redirect(_safe_next(request.args.get("next")))
+        log_event("login_failed", username=form.username.data)
         form.password.errors.append(_("Wrong username or password."))
     return render_template("auth/login.html", form=form)
+
+
+@bp.app_errorhandler(429)
+def _throttled(err):
+    if request.path.startswith("/api/"):
+        return error_response(429, "too_many_requests", str(err.description))
+    log_event("login_locked", username=(request.form.get("username") or "")[:64])
+    form = LoginForm()
+    form.password.errors = [_("Too many failed attempts: this account is locked for a while. "
+                              "Try again later.")]
+    return render_template("auth/login.html", form=form), 429
 
 
 @bp.post("/logout")
 @login_required
 def logout():
+    log_event("logout")
     logout_user()
+    session.clear()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 

@@ -1,7 +1,7 @@
 """All mapped classes, importable from one place (and seen by Alembic)."""
 
 from .base import CHINA, UTC_ZONE, Base, china_today, utcnow
-from .events import WorkflowEvent
+from .events import SecurityEvent, WorkflowEvent
 from .finance import BankClaim, ClaimStatus, Engagement, IntendedBank, ListEntry, Loan
 from .inbox import Attachment, AttachmentKind, Comment, Notification
 from .org import (
@@ -11,6 +11,7 @@ from .org import (
     Level,
     Organization,
     OrgKind,
+    OrgLink,
     User,
     ancestor_codes,
     bank_service_areas,
@@ -21,6 +22,8 @@ from .review import ChangeRequest, ChangeStatus, Opinion, Verdict
 from .workflow import Deadline, DefinitionSnapshot
 
 __all__ = [
+    "OrgLink",
+    "SecurityEvent",
     "CHINA",
     "Baseline", "ImportJob", "PlanEntry", "PlanImport", "StageTime",
     "AgencyKind", "ApiToken", "Attachment", "AttachmentKind", "BankClaim", "Base",

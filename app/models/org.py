@@ -176,3 +176,17 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class OrgLink(Base):
+    """An agency registered as linked to an enterprise (supervising department, shareholder):
+    it may still see the enterprise's projects, but never decide on them."""
+
+    __tablename__ = "org_links"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -6,7 +6,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, sen
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..errors import DomainError
+from ..errors import Invalid
 from ..extensions import db
 from ..labels import STATUS_LABELS
 from ..models import STAGES, ImportJob, OrgKind, china_today
@@ -67,7 +67,7 @@ def baseline():
         reports.save_baseline(current_user, request.form.get("jurisdiction"),
                               request.form.get("year", type=int) or 2023, amount)
         flash(_("Baseline saved."), "success")
-    except DomainError as err:
+    except Invalid as err:  # a refusal (403) is not a form error: it propagates
         db.session.rollback()
         flash(err.fields.get("amount") or err.message, "error")
     return redirect(url_for("reports.dashboard", jurisdiction=request.form.get("jurisdiction")))

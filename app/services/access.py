@@ -10,8 +10,19 @@ from sqlalchemy import Select, exists, false, or_, select, true
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..labels import LEVEL_LABELS, ROLE_LABELS, join_list
-from ..models import BankClaim, Level, ListEntry, Loan, OrgKind, Project, Status, User
+from ..labels import LEVEL_LABELS, ROLE_LABELS, join_list, step_label
+from ..models import (
+    BankClaim,
+    Level,
+    ListEntry,
+    Loan,
+    OrgKind,
+    OrgLink,
+    Project,
+    Status,
+    User,
+    WorkflowEvent,
+)
 from ..models.org import LEVEL_PREFIX
 
 
@@ -88,6 +99,9 @@ def role_denial(user: User, role: str, project: Project,
     wanted = ROLE_LABELS.get(role, role)
     if org.role != role:
         return _("This step belongs to the %(role)s.", role=wanted)
+    if linked(org.id, project.enterprise_id):
+        return _("Your organisation is linked to this enterprise; another agency must act "
+                 "(conflict of interest).")
     if not org.jurisdiction.contains(project.jurisdiction_code):
         return _("The project lies outside your jurisdiction.")
     if levels and org.jurisdiction.level not in levels:
@@ -122,3 +136,23 @@ def _uuid(value):
         return uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+def linked(agency_id: int, enterprise_id: int) -> bool:
+    """Whether an agency is registered as linked to an enterprise (e.g. its supervising
+    department or shareholder), which bars it from deciding on the enterprise's projects."""
+    return bool(db.session.scalar(select(exists().where(
+        OrgLink.agency_id == agency_id, OrgLink.enterprise_id == enterprise_id))))
+
+
+def duty_denial(user: User, spec, project: Project) -> str | None:
+    """Maker-checker: who fired one of `spec.distinct_from` on the project may not fire it."""
+    if not spec.distinct_from or project.id is None:
+        return None
+    done = db.session.scalar(select(WorkflowEvent.trigger).where(
+        WorkflowEvent.project_id == project.id, WorkflowEvent.actor_id == user.id,
+        WorkflowEvent.trigger.in_(spec.distinct_from)).limit(1))
+    if done is None:
+        return None
+    return _("Separation of duties: you took the step “%(done)s” on this project, so a "
+             "colleague must take this one.", done=step_label(done))

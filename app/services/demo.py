@@ -185,6 +185,8 @@ def _seed_area(area: Area, logins: list) -> dict[str, User]:
         org = _org(area.agencies[kind], kind=OrgKind.AGENCY, agency_kind=AgencyKind(kind),
                    jurisdiction_code=area.code)
         users[kind] = _user(f"{area.slug}-{kind}", org, f"{org.name}经办人")
+        # a second clerk, for steps another person must check (maker-checker)
+        users[f"{kind}-checker"] = _user(f"{area.slug}-{kind}-2", org, f"{org.name}复核人")
     if county_level and area.county_agency:
         org = _org(area.county_agency, kind=OrgKind.AGENCY, agency_kind=AgencyKind.MIIT,
                    jurisdiction_code=area.county)
@@ -261,7 +263,8 @@ def _last_loan(project: Project) -> str | None:
     return str(loan_id) if loan_id else None
 
 
-def actor_for(role: str, project: Project, users: dict[str, User], levels=()) -> User:
+def actor_for(role: str, project: Project, users: dict[str, User], levels=(),
+              checker: bool = False) -> User:
     """The demo user who holds `role` for `project`."""
     if role == "enterprise":
         return db.session.scalar(select(User).where(
@@ -272,7 +275,9 @@ def actor_for(role: str, project: Project, users: dict[str, User], levels=()) ->
         return db.session.scalar(select(User).where(
             User.organization_id == project.lead_bank_id).order_by(User.id))
     kind = role.split(":", 1)[1]
-    return users["county"] if levels == (Level.COUNTY,) else users[kind]
+    if levels == (Level.COUNTY,):
+        return users["county"]
+    return users[f"{kind}-checker"] if checker else users[kind]
 
 
 def walk(project: Project, steps: list[str], users: dict[str, User], *,
@@ -284,7 +289,7 @@ def walk(project: Project, steps: list[str], users: dict[str, User], *,
     engine = workflows()
 
     def fire(trigger, spec):
-        actor = actor_for(spec.role, project, users, spec.levels)
+        actor = actor_for(spec.role, project, users, spec.levels, checker=bool(spec.distinct_from))
         data = {"opinion": "approve"} if trigger == "record_opinion" else step_data(
             trigger, project, today)
         remark = (comment or "同意。") if spec.agency_kind else None

@@ -226,12 +226,14 @@ def _target(scope: Jurisdiction, where, year: int | None) -> dict | None:
 
 
 def save_baseline(user: User, code: str, year: int, amount: Decimal) -> Baseline:
-    scope = scope_for(user, code)
-    if user.organization.kind != OrgKind.AGENCY or scope.code != user.organization.jurisdiction_code:
-        raise Forbidden(_("Only the jurisdiction's own agency enters its baseline."))
+    org = user.organization
+    if org.role != "agency:miit" or code != org.jurisdiction_code:
+        raise Forbidden(_("Only the jurisdiction's own industry and IT department enters its "
+                          "baseline."))
     if amount is None or amount < 0:
         raise Invalid(_("Please correct the marked fields."),
                       fields={"amount": _("Must be at least %(n)s.", n=0)})
+    scope = org.jurisdiction
     with unit_of_work():
         row = db.session.scalar(select(Baseline).where(Baseline.jurisdiction_code == scope.code,
                                                        Baseline.year == year))

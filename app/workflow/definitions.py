@@ -41,6 +41,8 @@ class TransitionSpec:
     when: str | None = None  # branch predicate choosing between alternatives
     guards: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
+    # maker-checker: whoever fired one of these on the project may not fire this step
+    distinct_from: tuple[str, ...] = ()
 
     @property
     def level_key(self) -> str:
@@ -173,7 +175,7 @@ def _parse_target(path: Path, raw: dict | None) -> MappingProxyType | None:
 
 def _parse_transition(path, where, item, states) -> TransitionSpec:
     unknown = set(item) - {"trigger", "source", "dest", "role", "clause", "sla_days", "level",
-                           "when", "guards", "requires"}
+                           "when", "guards", "requires", "distinct_from"}
     if unknown:
         _fail(path, f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     for name in ("trigger", "source", "role", "clause"):
@@ -210,6 +212,9 @@ def _parse_transition(path, where, item, states) -> TransitionSpec:
             _fail(path, f"{where}: unknown level '{level}'")
     if levels and not role.startswith("agency:"):
         _fail(path, f"{where}: only agency steps can be fixed to a level")
+    for other in item.get("distinct_from", []):
+        if other not in TRIGGERS:
+            _fail(path, f"{where}: distinct_from names unknown trigger '{other}'")
     sla = item.get("sla_days")
     if sla is not None and (not isinstance(sla, int) or sla <= 0):
         _fail(path, f"{where}: sla_days must be a positive whole number of working days")
@@ -217,6 +222,7 @@ def _parse_transition(path, where, item, states) -> TransitionSpec:
         trigger=trigger, sources=sources, dest=dest, role=role, clause=item["clause"],
         sla_days=sla, levels=tuple(Level(level) for level in levels), when=when,
         guards=tuple(item.get("guards", [])), requires=tuple(item.get("requires", [])),
+        distinct_from=tuple(item.get("distinct_from", [])),
     )
 
 

@@ -38,7 +38,7 @@ from ..models import (
     utcnow,
 )
 from ..rules import BRANCHES, GUARDS, RuleContext
-from ..services.access import can_see, role_denial
+from ..services.access import can_see, duty_denial, role_denial
 from ..validation import jsonable, validation_fields
 from .audit import GENESIS, event_hash
 from .deadlines import reschedule, track_stage
@@ -90,7 +90,8 @@ def _admissible(spec: TransitionSpec, event) -> bool:
     if spec.when and not BRANCHES[spec.when](attempt):
         return False
     attempt.considered = spec
-    denial = role_denial(attempt.actor, spec.role, attempt.project, spec.levels)
+    denial = (role_denial(attempt.actor, spec.role, attempt.project, spec.levels)
+              or duty_denial(attempt.actor, spec, attempt.project))
     if denial:
         attempt.denials.append(denial)
         return False
