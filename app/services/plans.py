@@ -51,7 +51,13 @@ class CellError:
 
 
 def parse_plan(text: str) -> tuple[list[dict], dict[int, dict], list[CellError]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _parse(csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline="")))
+    except csv.Error as err:
+        return [], {}, [CellError(1, "—", _("not a CSV table: %(error)s", error=str(err)))]
+
+
+def _parse(reader) -> tuple[list[dict], dict[int, dict], list[CellError]]:
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         return [], {}, [CellError(1, c, _("column missing")) for c in missing]
@@ -59,7 +65,7 @@ def parse_plan(text: str) -> tuple[list[dict], dict[int, dict], list[CellError]]
     industries = set(key_industries())
     for number, raw in enumerate(reader, start=2):
         values = {}
-        industry = (raw["industry"] or "").strip()
+        industry = (raw["industry"] or "").strip() if isinstance(raw["industry"], str) else ""
         if industry != TOTAL and industry not in industries:
             errors.append(CellError(number, "industry",
                                     _("unknown industry “%(name)s”", name=industry)))
