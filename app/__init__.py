@@ -8,7 +8,7 @@ from .database import clear_write_intent, configure_engine, declare_write_intent
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import select_locale
 from .jsonio import JigaiJSONProvider
-from .services import notifications
+from .services import notifications, stats  # noqa: F401 — stats: the rollup's session hooks
 from .web import init_web
 from .workflow import EVENT_HOOKS
 

@@ -34,6 +34,31 @@ tokens_cli = AppGroup("tokens", help="Issue API tokens.")
 workflows_cli = AppGroup("workflows", help="Check and show workflow definitions.")
 plan_cli = AppGroup("plan", help="Import equipment-renewal plan tables.")
 audit_cli = AppGroup("audit", help="Check the audit trail.")
+stats_cli = AppGroup("stats", help="Check or recount the dashboard's statistics rollup.")
+
+
+@stats_cli.command("verify")
+def stats_verify():
+    """Compare the kept rollup with a fresh recount; list differences and exit 1."""
+    from .services import stats
+
+    found = stats.differences()
+    for line in found[:50]:
+        click.echo(line)
+    if found:
+        _fail(f"statistics rollup differs from a recount in {len(found):,} rows")
+    click.echo("statistics rollup agrees with a recount")
+
+
+@stats_cli.command("rebuild")
+def stats_rebuild():
+    """Recount the rollup from the project rows (after bulk loads or a failed verify)."""
+    from .database import unit_of_work
+    from .services import stats
+
+    with unit_of_work():
+        stats.rebuild()
+    click.echo("statistics rollup recounted")
 
 
 @audit_cli.command("verify")
@@ -159,6 +184,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(workflows_cli)
     app.cli.add_command(plan_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(stats_cli)
 
     @app.cli.command("demo")
     def demo_command():

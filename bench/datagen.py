@@ -37,7 +37,9 @@ from app.models import (
     WorkflowEvent,
     bank_service_areas,
 )
+from app.models.base import WanYuan
 from app.rules.finance import loan_figures
+from app.services import stats
 from app.services.accounts import hash_password
 from app.services.demo import AREAS, credit_code, load_jurisdictions
 from app.workflow import workflows
@@ -101,6 +103,11 @@ def _write(table, rows: list[dict]) -> None:
             for row in rows:
                 copy.write_row([_pg(row[c]) for c in columns])
     else:
+        # Through the column types here, so money (whole yuan in these rows) goes in as 万元.
+        money = [c.name for c in table.c if isinstance(c.type, WanYuan)]
+        if money:
+            rows = [{**row, **{c: None if row[c] is None else Decimal(row[c]) / WAN
+                               for c in money if c in row}} for row in rows]
         connection.execute(insert(table), rows)
 
 
@@ -183,6 +190,8 @@ def generate(total: int, *, seed: int = 2024, today: date | None = None) -> dict
         counts["loans"] += len(rows[Loan])
         db.session.commit()
     _advance_sequences([Organization, User, *ids])
+    stats.rebuild()  # the rollup, recounted once from the rows just written
+    db.session.commit()
     return counts
 
 
@@ -236,8 +245,11 @@ def _project(rng, cast, status, path, industries, ids, rows, today):
         "lead_bank_id": None, "recommended_at": None, "completion_reported_at": None,
         "actual_total_investment_yuan": None, "completed_on": None, "clock_used_days": 0,
         "clock_paused_state": None, "created_at": created, "updated_at": created,
+        "credit_total_yuan": 0, "contract_total_yuan": 0, "drawn_total_yuan": 0, "loan_count": 0,
+        "relending_total_yuan": 0, "subsidy_total_yuan": 0,
     }
     quantity = rng.randint(1, 12)
+    project["new_units"] = quantity
     rows[EquipmentItem] += [
         {"id": _take(ids, EquipmentItem), "project_id": pid, "position": 1, "kind": "new",
          "name": "数控加工中心", "quantity": quantity,
@@ -279,7 +291,9 @@ def _project(rng, cast, status, path, industries, ids, rows, today):
                                "level": "", "trigger": trigger, "started_on": at.date(),
                                "sla_days": sla, "used_days": 0,
                                "due_on": at.date() + timedelta(days=sla * 7 // 5),
-                               "met_at": None})
+                               "met_at": None, "jurisdiction_code": county,
+                               "province_code": project["province_code"],
+                               "city_code": project["city_code"], "batch_year": year})
     for seq, (trigger, source, dest, user_id, role, org_id, clause, data) in enumerate(events, 1):
         stamp = created if seq == 1 else at
         body = {"project": str(public_id), "seq": seq, "trigger": trigger, "from": source,
@@ -329,10 +343,12 @@ def _effects(trigger, project, rows, ids, at, bank, cast, need, rng) -> dict:
                                  "contract_number": None, "contract_term_months": None})
     elif trigger == "approve_credit":
         rows[Engagement][-1].update(credit_amount_yuan=int(need * WAN), credit_approved_on=at.date())
+        project["credit_total_yuan"] += int(need * WAN)
     elif trigger == "sign_contract":
         rows[Engagement][-1].update(contract_amount_yuan=int(need * WAN),
                                     contract_signed_on=at.date(), contract_number=f"借{pid}",
                                     contract_term_months=36)
+        project["contract_total_yuan"] += int(need * WAN)
     elif trigger == "claim_lead_bank":
         rows[BankClaim].append({"id": _take(ids, BankClaim), "public_id": uuid.uuid4(),
                                 "project_id": pid, "bank_id": bank_org, "status": "open",
@@ -356,6 +372,11 @@ def _effects(trigger, project, rows, ids, at, bank, cast, need, rng) -> dict:
             "relending_principal_yuan": int(figures.relending_principal * WAN),
             "subsidy_yuan": int(figures.subsidy * WAN), "recorded_by_id": bank_user,
             "recorded_at": at})
+        loan = rows[Loan][-1]
+        project["drawn_total_yuan"] += loan["amount_yuan"]
+        project["loan_count"] += 1
+        project["relending_total_yuan"] += loan["relending_principal_yuan"]
+        project["subsidy_total_yuan"] += loan["subsidy_yuan"]
     elif trigger == "report_completion":
         project["completion_reported_at"] = at
         project["actual_total_investment_yuan"] = project["total_investment_yuan"]

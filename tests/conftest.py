@@ -15,6 +15,7 @@ from flask_migrate import upgrade
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db, limiter
+from app.services import stats
 from app.services.demo import load_jurisdictions
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -101,7 +102,11 @@ def clean_app(app):
     """
     _wipe(app)
     limiter.reset()
-    return app
+    yield app
+    # Whatever the test did, the statistics rollup must still equal a recount.
+    with app.app_context():
+        assert stats.differences() == []
+        db.session.remove()
 
 
 @pytest.fixture

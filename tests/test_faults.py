@@ -6,9 +6,7 @@ hash chain verifies."""
 import os
 import random
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,7 +18,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Project, WorkflowEvent
 from app.services.audit import verify_trail
-from tests.helpers import Cast, project_payload
+from tests.helpers import Cast, gunicorn, project_payload
 
 ROOT = Path(__file__).parent.parent
 pytestmark = pytest.mark.slow
@@ -29,12 +27,6 @@ PATH = [("submit", "ent", {}), ("accept", "miit", {}),
         ("sign_commitment", "ent", {"commitment_accepted": True}),
         ("file", "ndrc", {"filing_number": "备1"}),
         ("whitelist", "miit", {"list": "relending", "batch": "2026-1"})]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def restart_postgres() -> None:
@@ -106,24 +98,7 @@ def test_worker_kill_and_database_restart_lose_nothing(clean_app, backend, tmp_p
         name=f"故障项目{i}", project_code=f"2603-320506-07-02-{i:06d}")).json["id"]
         for i in range(24)]
 
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": backend[1], "SECRET_KEY": "fault-test",
-           "JIGAI_INSTANCE_DIR": str(tmp_path)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-         "--graceful-timeout", "2", "wsgi:app"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:  # wait for the server to answer
-            try:
-                if httpx.get(base + "/api/v1/openapi.json", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.2)
+    with gunicorn(backend[1], tmp_path) as (base, server):
         load = Load(base, cast.tokens, projects)
         for thread in load.threads:
             thread.start()
@@ -140,9 +115,6 @@ def test_worker_kill_and_database_restart_lose_nothing(clean_app, backend, tmp_p
         load.stop.set()
         for thread in load.threads:
             thread.join(timeout=30)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
 
     with clean_app.app_context():
         db.engine.dispose()  # connections from before the restart are gone

@@ -15,35 +15,10 @@ from app import create_app
 from app.config import TestConfig
 from app.extensions import db
 from app.rules.finance import loan_figures, relending_list_reasons
-from app.services.project_input import ProjectCreate
-from app.services.projects import create_project
-from app.workflow import workflows
-from tests.helpers import Cast, project_payload
+from tests.helpers import WHITELIST_PATH, Cast, project_payload, whitelisted_projects
 
 BANKS = 20
 ROUNDS = 100
-WHITELIST_PATH = [("submit", "ent"), ("accept", "miit"),
-                  ("sign_commitment", "ent", {"commitment_accepted": True}),
-                  ("file", "ndrc", {"filing_number": "备1号"}),
-                  ("whitelist", "miit", {"list": "relending", "batch": "2026-1"})]
-
-
-def whitelisted_projects(app, cast, n):
-    """`n` projects on the relending list, made through the engine (fast, fully audited)."""
-    made = []
-    with app.app_context():
-        users = {name: cast.user(name) for name in ("ent", "miit", "ndrc")}
-        for i in range(n):
-            project = create_project(users["ent"], ProjectCreate.model_validate(
-                project_payload(name=f"争抢项目{i:03d}",
-                                project_code=f"2603-320506-07-02-{i:06d}"), strict=False))
-            for trigger, who, *data in WHITELIST_PATH:
-                workflows().fire(project, trigger, users[who], version=project.version,
-                                 data=data[0] if data else None)
-            made.append((str(project.public_id), project.version))
-    return made
-
-
 @pytest.fixture
 def bank_cast(clean_app):
     cast = Cast(clean_app)

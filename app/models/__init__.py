@@ -17,11 +17,21 @@ from .org import (
     bank_service_areas,
 )
 from .project import STAGES, EquipmentItem, EquipmentKind, PolicyClass, Project, Status, Task
-from .reports import Baseline, ImportJob, PlanEntry, PlanImport, StageTime
+from .reports import (
+    Baseline,
+    ImportJob,
+    PlanEntry,
+    PlanImport,
+    StageTime,
+    StatsBucket,
+    StatsMonth,
+    StatsStageDays,
+)
 from .review import ChangeRequest, ChangeStatus, Opinion, Verdict
 from .workflow import Deadline, DefinitionSnapshot
 
 __all__ = [
+    "StatsBucket", "StatsMonth", "StatsStageDays",
     "OrgLink",
     "SecurityEvent",
     "CHINA",

@@ -40,12 +40,20 @@ class WanYuan(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        return int((Decimal(value) * WAN).to_integral_value(rounding=ROUND_HALF_UP))
+        return yuan_from_wan(value)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return (Decimal(int(value)) / WAN).quantize(YUAN_QUANTUM).normalize() + Decimal(0)
+        return wan_from_yuan(value)
+
+
+def yuan_from_wan(value) -> int:
+    return int((Decimal(value) * WAN).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def wan_from_yuan(value) -> Decimal:
+    return (Decimal(int(value or 0)) / WAN).quantize(YUAN_QUANTUM).normalize() + Decimal(0)
 
 
 def utcnow() -> datetime:

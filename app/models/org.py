@@ -16,8 +16,9 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from .base import Base, utcnow
 
@@ -71,11 +72,22 @@ class Jurisdiction(Base):
 
     @property
     def full_name(self) -> str:
-        names, node = [], self
-        while node is not None and node.level != Level.NATIONAL:
-            names.append(node.name)
-            node = node.parent
-        return "".join(reversed(names)) or self.name
+        """Province, city and county names joined (“江苏省苏州市吴中区”)."""
+        names = _place_names(object_session(self), self.code)
+        return "".join(names.get(code, "") for code in reversed(ancestor_codes(self.code))
+                       if code != NATIONAL_CODE) or self.name
+
+
+_PLACE_NAMES: dict[str, str] = {}
+
+
+def _place_names(session, code: str) -> dict[str, str]:
+    """Every jurisdiction's name, read once per process: GB/T 2260 reference data, where a
+    renamed place gets a new code, so a name once read stays right. Read again when a code
+    is new to the cache (a region loaded since)."""
+    if code not in _PLACE_NAMES and session is not None:
+        _PLACE_NAMES.update(session.execute(select(Jurisdiction.code, Jurisdiction.name)).all())
+    return _PLACE_NAMES
 
 
 class OrgKind(enum.StrEnum):

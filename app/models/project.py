@@ -24,6 +24,12 @@ from .org import Jurisdiction, Organization, _enum
 from .workflow import Deadline
 
 
+def _tracked(type_, name: str | None = None):
+    """A running total the statistics rollup reads (zero until something adds to it)."""
+    args = (name, type_) if name else (type_,)
+    return mapped_column(*args, default=0, server_default="0", active_history=True)
+
+
 class Status(enum.StrEnum):
     DRAFT = "draft"
     DECLARED = "declared"
@@ -86,9 +92,19 @@ class Project(Base):
         CheckConstraint("planned_end >= planned_start", name="end_after_start"),
         CheckConstraint("financing_term_months BETWEEN 1 AND 600", name="financing_term"),
         CheckConstraint("status = 'draft' OR workflow_key IS NOT NULL", name="declared_has_workflow"),
-        Index("ix_projects_province_status", "province_code", "status"),
-        Index("ix_projects_city_status", "city_code", "status"),
-        Index("ix_projects_enterprise", "enterprise_id"),
+        # Lists are pages in id order (newest first, keyset) under a place or an enterprise,
+        # often of one status: each such filter has an index ending in id, so a page reads
+        # its rows in order and stops.
+        Index("ix_projects_province_id", "province_code", "id"),
+        Index("ix_projects_city_id", "city_code", "id"),
+        Index("ix_projects_county_id", "jurisdiction_code", "id"),
+        Index("ix_projects_province_status", "province_code", "status", "id"),
+        Index("ix_projects_city_status", "city_code", "status", "id"),
+        Index("ix_projects_county_status", "jurisdiction_code", "status", "id"),
+        Index("ix_projects_enterprise", "enterprise_id", "id"),
+        Index("ix_projects_status_id", "status", "id"),
+        Index("ix_projects_industry_id", "industry", "id"),
+        Index("ix_projects_year_id", "batch_year", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -96,7 +112,8 @@ class Project(Base):
     name: Mapped[str] = mapped_column(String(200))
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     # County-level location; province and city codes are kept beside it for indexed filters.
-    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"), index=True)
+    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"),
+                                                   active_history=True)
     province_code: Mapped[str] = mapped_column(String(6))
     city_code: Mapped[str] = mapped_column(String(6))
     address: Mapped[str | None] = mapped_column(String(200))
@@ -104,35 +121,38 @@ class Project(Base):
     workflow_key: Mapped[str | None] = mapped_column(String(64))
     workflow_version: Mapped[int | None] = mapped_column(Integer)
 
-    industry: Mapped[str | None] = mapped_column(String(50), index=True)
+    industry: Mapped[str | None] = mapped_column(String(50), active_history=True)
     task: Mapped[Task | None] = mapped_column(_enum(Task, "project_task"))
     policy_class: Mapped[PolicyClass | None] = mapped_column(_enum(PolicyClass, "policy_class"))
-    batch_year: Mapped[int | None] = mapped_column(Integer, index=True)
+    batch_year: Mapped[int | None] = mapped_column(Integer, active_history=True)
     content: Mapped[str | None] = mapped_column(Text)
 
-    total_investment: Mapped[Decimal | None] = mapped_column("total_investment_yuan", WanYuan)
+    total_investment: Mapped[Decimal | None] = mapped_column("total_investment_yuan", WanYuan,
+                                                             active_history=True)
     fixed_asset_investment: Mapped[Decimal | None] = mapped_column(
         "fixed_asset_investment_yuan", WanYuan
     )
     equipment_investment: Mapped[Decimal | None] = mapped_column(
-        "equipment_investment_yuan", WanYuan
+        "equipment_investment_yuan", WanYuan, active_history=True
     )
     retired_equipment_value: Mapped[Decimal | None] = mapped_column(
         "retired_equipment_value_yuan", WanYuan
     )
-    annual_investment: Mapped[Decimal | None] = mapped_column("annual_investment_yuan", WanYuan)
+    annual_investment: Mapped[Decimal | None] = mapped_column("annual_investment_yuan", WanYuan,
+                                                              active_history=True)
     new_land: Mapped[bool] = mapped_column(Boolean, default=False)
     planned_start: Mapped[date | None] = mapped_column(Date)
     planned_end: Mapped[date | None] = mapped_column(Date)
-    financing_need: Mapped[Decimal | None] = mapped_column("financing_need_yuan", WanYuan)
+    financing_need: Mapped[Decimal | None] = mapped_column("financing_need_yuan", WanYuan,
+                                                           active_history=True)
     financing_term_months: Mapped[int | None] = mapped_column(Integer)
     financing_purpose: Mapped[str | None] = mapped_column(String(500))
     project_code: Mapped[str | None] = mapped_column(String(24), unique=True)
 
-    status: Mapped[Status] = mapped_column(_enum(Status, "project_status"), index=True)
+    status: Mapped[Status] = mapped_column(_enum(Status, "project_status"), active_history=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     status_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    declared_at: Mapped[datetime | None] = mapped_column(DateTime)
+    declared_at: Mapped[datetime | None] = mapped_column(DateTime, active_history=True)
 
     commitment_signed_at: Mapped[datetime | None] = mapped_column(DateTime)
     filing_number: Mapped[str | None] = mapped_column(String(64))
@@ -144,6 +164,17 @@ class Project(Base):
         "actual_total_investment_yuan", WanYuan
     )
     completed_on: Mapped[date | None] = mapped_column(Date)
+
+    # Kept with the project for the statistics rollup (services/stats.py): new equipment
+    # units, and the sums of its banks' credit, contracts and loans. Every column the rollup
+    # reads has active_history, so a change always knows the value it replaces.
+    new_units: Mapped[int] = _tracked(Integer)
+    credit_total: Mapped[Decimal] = _tracked(WanYuan, "credit_total_yuan")
+    contract_total: Mapped[Decimal] = _tracked(WanYuan, "contract_total_yuan")
+    drawn_total: Mapped[Decimal] = _tracked(WanYuan, "drawn_total_yuan")
+    loan_count: Mapped[int] = _tracked(Integer)
+    relending_total: Mapped[Decimal] = _tracked(WanYuan, "relending_total_yuan")
+    subsidy_total: Mapped[Decimal] = _tracked(WanYuan, "subsidy_total_yuan")
 
     # Working days of the current step's time limit used before a return paused its clock.
     clock_used_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -4,7 +4,17 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, WanYuan, utcnow
@@ -84,3 +94,63 @@ class ImportJob(Base):
     errors: Mapped[list] = mapped_column(JSON, default=list)
     started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class StatsBucket(Base):
+    """Sums of projects per county, batch year, status and industry — the dashboard reads
+    these instead of the project rows. Each bucket is split into SHARDS rows (by project id)
+    so concurrent changes to projects of one bucket rarely wait for each other's row lock."""
+
+    __tablename__ = "stats_buckets"
+    __table_args__ = (Index("ix_stats_buckets_province", "province_code", "status"),
+                      Index("ix_stats_buckets_city", "city_code", "status"))
+
+    jurisdiction_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    batch_year: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: not set
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    industry: Mapped[str] = mapped_column(String(50), primary_key=True)  # "": not set
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(6))
+    city_code: Mapped[str] = mapped_column(String(6))
+    projects: Mapped[int] = mapped_column(Integer, default=0)
+    total_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
+    equipment_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
+    annual_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
+    need_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
+    new_units: Mapped[int] = mapped_column(BigInteger, default=0)
+    credit_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
+    contract_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
+    drawn_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
+    loans: Mapped[int] = mapped_column(Integer, default=0)
+    relending_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
+    subsidy_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class StatsMonth(Base):
+    """Declarations per county and month (by declaration date)."""
+
+    __tablename__ = "stats_months"
+
+    jurisdiction_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    batch_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(6))
+    city_code: Mapped[str] = mapped_column(String(6))
+    declared: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsStageDays(Base):
+    """Closed stays in a status per county and batch year: count, working days, longest."""
+
+    __tablename__ = "stats_stage_days"
+
+    jurisdiction_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    batch_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(6))
+    city_code: Mapped[str] = mapped_column(String(6))
+    stays: Mapped[int] = mapped_column(Integer, default=0)
+    days: Mapped[int] = mapped_column(BigInteger, default=0)
+    longest: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,7 +2,17 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -19,6 +29,10 @@ class Deadline(Base):
     __table_args__ = (
         UniqueConstraint("project_id", "role", "level", name="uq_deadlines_step"),
         Index("ix_deadlines_open_due", "role", "due_on"),
+        # Overdue counts per region read only this index (open rows, place first).
+        Index("ix_deadlines_open_place", "province_code", "city_code", "jurisdiction_code",
+              "due_on", "role", "level", "batch_year", postgresql_where=text("met_at IS NULL"),
+              sqlite_where=text("met_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -32,8 +46,19 @@ class Deadline(Base):
     used_days: Mapped[int] = mapped_column(Integer, default=0)  # consumed before a pause
     due_on: Mapped[date] = mapped_column(Date)
     met_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The project's place and batch year, copied so that overdue counts need no join.
+    jurisdiction_code: Mapped[str] = mapped_column(String(6))
+    province_code: Mapped[str] = mapped_column(String(6))
+    city_code: Mapped[str] = mapped_column(String(6))
+    batch_year: Mapped[int | None] = mapped_column(Integer)
 
     project = relationship("Project", back_populates="deadlines")
+
+    def locate(self, project) -> None:
+        """Copy the project's place and batch year (again when a change filing moves them)."""
+        self.jurisdiction_code = project.jurisdiction_code
+        self.province_code, self.city_code = project.province_code, project.city_code
+        self.batch_year = project.batch_year
 
 
 class DefinitionSnapshot(Base):

@@ -8,6 +8,7 @@ from ..extensions import db
 from ..labels import key_industries
 from ..models import (
     EquipmentItem,
+    EquipmentKind,
     Jurisdiction,
     Level,
     Organization,
@@ -66,9 +67,14 @@ def apply_values(project: Project, values: dict) -> None:
             setattr(project, name, bool(value) if name == "new_land" else value)
     if "jurisdiction" in values:
         project.jurisdiction_code = values["jurisdiction"]
+    if "jurisdiction" in values or "batch_year" in values:
+        for deadline in project.deadlines:
+            deadline.locate(project)
     if values.get("equipment") is not None:
         project.equipment = [EquipmentItem(position=i, **item)
                              for i, item in enumerate(values["equipment"], start=1)]
+        project.new_units = sum(item.quantity for item in project.equipment
+                                if item.kind == EquipmentKind.NEW)
     if values.get("enterprise_credit_code"):
         project.enterprise_id = enterprise_by_credit_code(values["enterprise_credit_code"]).id
 

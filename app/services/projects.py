@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, select
+from sqlalchemy import column, exists, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..database import unit_of_work
+from ..database import NAME_SEARCH_TABLE, unit_of_work
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import (
@@ -172,6 +172,11 @@ class ProjectFilter:
     q: str | None = None
 
 
+def with_place(option):
+    """Load a jurisdiction with its city and province, so full names need no query per row."""
+    return option.joinedload(Jurisdiction.parent).joinedload(Jurisdiction.parent)
+
+
 def list_projects(user: User, filters: ProjectFilter, *, limit: int = 50,
                   cursor: str | None = None,
                   listed_only: bool = False) -> tuple[list[Project], str | None]:
@@ -180,7 +185,7 @@ def list_projects(user: User, filters: ProjectFilter, *, limit: int = 50,
     `listed_only`: only projects on a whitelist (the bank marketplace)."""
     query = (select(Project).where(visible_condition(user))
              .options(joinedload(Project.enterprise), joinedload(Project.lead_bank),
-                      joinedload(Project.jurisdiction))
+                      with_place(joinedload(Project.jurisdiction)))
              .order_by(Project.id.desc()).limit(limit + 1))
     if listed_only:
         query = query.where(exists().where(ListEntry.project_id == Project.id))
@@ -199,13 +204,28 @@ def list_projects(user: User, filters: ProjectFilter, *, limit: int = 50,
             raise Invalid(_("Unknown jurisdiction."), fields={"jurisdiction": filters.jurisdiction})
         query = query.where(within(place))
     if filters.q:
-        escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Project.name.ilike(f"%{escaped}%", escape="\\"))
+        query = query.where(name_contains(filters.q))
     if cursor:
         query = query.where(Project.id < decode_cursor(cursor))
     rows = list(db.session.scalars(query).unique())
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+NAME_SEARCH = table(NAME_SEARCH_TABLE, column("rowid"), column("name"))
+
+
+def name_contains(needle: str):
+    """SQL condition: the project's name contains `needle`, in any case — through pg_trgm's
+    index on PostgreSQL, and on SQLite through the FTS5 trigram table. That table matches
+    nothing shorter than a trigram and cannot use its index with an ESCAPE clause, so short
+    text and text with LIKE wildcards take the plain scan."""
+    if (db.engine.dialect.name == "sqlite" and len(needle) >= 3
+            and not set(needle) & set("%_\\")):
+        return Project.id.in_(select(NAME_SEARCH.c.rowid).where(
+            NAME_SEARCH.c.name.like(f"%{needle}%")))
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Project.name.ilike(f"%{escaped}%", escape="\\")
 
 
 def encode_cursor(last_id: int) -> str:

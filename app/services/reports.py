@@ -1,16 +1,18 @@
 """The library's numbers for a jurisdiction (and everything below it) and a batch year.
 
-Every figure is an aggregate over the project rows and the small fact tables kept beside them
-(deadlines, stage times, engagements, loans, plans) — never over the audit trail — so a
-dashboard costs the same at a million events as at a thousand.
+Every figure comes from the statistics rollup (services/stats.py: sums per county, batch
+year, status and industry, kept current by each transaction), the open deadlines and the
+small plan tables — never from the project rows or the audit trail — so a national
+dashboard costs about the same at a million projects as at a thousand.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, literal_column, select
 
 from ..database import unit_of_work
 from ..errors import Forbidden, Invalid
@@ -18,29 +20,32 @@ from ..extensions import db
 from ..models import (
     Baseline,
     Deadline,
-    Engagement,
-    EquipmentItem,
-    EquipmentKind,
     Jurisdiction,
     Level,
-    Loan,
     OrgKind,
     PlanEntry,
     PlanImport,
-    Project,
-    StageTime,
+    StatsBucket,
+    StatsMonth,
+    StatsStageDays,
     Status,
     User,
     china_today,
 )
+from ..models.base import wan_from_yuan
 from ..workflow import workflows
-from .access import visible_condition, within
 
 ZERO = Decimal(0)
 IN_LIBRARY = (Status.DECLARED, Status.COMMITMENT_FILING, Status.FINANCING_MATCHMAKING,
               Status.LEAD_BANK_DESIGNATED, Status.COMPLETED)
-CHILD_COLUMN = {Level.NATIONAL: Project.province_code, Level.PROVINCE: Project.city_code,
-                Level.CITY: Project.jurisdiction_code}
+# The column naming the next level down, for the by-region table.
+CHILD_COLUMN = {Level.NATIONAL: "province_code", Level.PROVINCE: "city_code",
+                Level.CITY: "jurisdiction_code"}
+STAGE_ORDER = (Status.DECLARED, Status.RETURNED, Status.COMMITMENT_FILING,
+               Status.FINANCING_MATCHMAKING, Status.LEAD_BANK_DESIGNATED)
+BUCKET_SUMS = ("projects", "total_yuan", "equipment_yuan", "annual_yuan", "need_yuan",
+               "new_units", "credit_yuan", "contract_yuan", "drawn_yuan", "loans",
+               "relending_yuan", "subsidy_yuan")
 
 
 @dataclass
@@ -75,84 +80,120 @@ def scope_for(user: User, code: str | None) -> Jurisdiction:
     return place
 
 
+def in_scope(table, scope: Jurisdiction, year: int | None) -> list:
+    """Conditions selecting `scope` (province, then city, then county: the order the rollup
+    and deadline indexes lead with) and, if given, the batch year."""
+    code = scope.code
+    conditions = []
+    if scope.level != Level.NATIONAL:
+        conditions.append(table.province_code == code[:2] + "0000")
+    if scope.level in (Level.CITY, Level.COUNTY):
+        conditions.append(table.city_code == code[:4] + "00")
+    if scope.level == Level.COUNTY:
+        conditions.append(table.jurisdiction_code == code)
+    if year:
+        conditions.append(table.batch_year == year)
+    return conditions
+
+
+class _Sums(defaultdict):
+    """Bucket sums added up under some key (a status, an industry …)."""
+
+    def __init__(self):
+        super().__init__(lambda: dict.fromkeys(BUCKET_SUMS, 0))
+
+    def add(self, key, row) -> None:
+        sums = self[key]
+        for name in BUCKET_SUMS:
+            sums[name] += getattr(row, name)
+
+
 def summary(user: User, code: str | None = None, year: int | None = None,
             today: date | None = None) -> Summary:
+    # Agencies see every declared project of their jurisdiction, the same set the rollup
+    # holds per county; scope_for refuses everyone else.
     scope = scope_for(user, code)
     today = today or china_today()
-    where = [visible_condition(user), within(scope), Project.status.in_(IN_LIBRARY)]
-    if year:
-        where.append(Project.batch_year == year)
     report = Summary(scope=scope, year=year)
-    report.by_stage = {status.value: n for status, n in db.session.execute(
-        select(Project.status, func.count()).where(*where).group_by(Project.status))}
-    report.by_industry = [
-        {"industry": industry or "—", "projects": n, "total_investment": total or ZERO,
-         "equipment_investment": equipment or ZERO}
-        for industry, n, total, equipment in db.session.execute(
-            select(Project.industry, func.count(), func.sum(Project.total_investment),
-                   func.sum(Project.equipment_investment))
-            .where(*where).group_by(Project.industry).order_by(func.count().desc(),
-                                                                Project.industry))]
-    report.by_region = _by_region(scope, where)
-    n, total, equipment, annual, need = db.session.execute(select(
-        func.count(), func.sum(Project.total_investment), func.sum(Project.equipment_investment),
-        func.sum(Project.annual_investment), func.sum(Project.financing_need)).where(*where)).one()
-    report.totals = {"projects": n, "total_investment": total or ZERO,
-                     "equipment_investment": equipment or ZERO, "annual_investment": annual or ZERO}
-    report.financing = _financing(where, need or ZERO)
-    report.stage_days = _stage_days(where)
+    by_stage, by_industry, by_region, by_plan, completed = (_Sums(), _Sums(), _Sums(),
+                                                             _Sums(), _Sums())
+    total = _Sums()
+    for row in _buckets(scope, year):
+        by_stage.add(row.status, row)
+        by_industry.add(row.industry, row)
+        by_region.add(row.child, row)
+        by_plan.add((row.industry, row.batch_year), row)
+        total.add(None, row)
+        if row.status == Status.COMPLETED:
+            completed.add((row.industry, row.batch_year), row)
+    report.by_stage = {status: sums["projects"] for status, sums in by_stage.items()}
+    report.by_industry = sorted((
+        {"industry": industry or "—", "projects": sums["projects"],
+         "total_investment": wan_from_yuan(sums["total_yuan"]),
+         "equipment_investment": wan_from_yuan(sums["equipment_yuan"])}
+        for industry, sums in by_industry.items()), key=lambda r: (-r["projects"], r["industry"]))
+    report.by_region = _by_region(scope, by_region)
+    sums = total[None]
+    report.totals = {"projects": sums["projects"],
+                     "total_investment": wan_from_yuan(sums["total_yuan"]),
+                     "equipment_investment": wan_from_yuan(sums["equipment_yuan"]),
+                     "annual_investment": wan_from_yuan(sums["annual_yuan"])}
+    report.financing = {
+        "need": wan_from_yuan(sums["need_yuan"]), "credit": wan_from_yuan(sums["credit_yuan"]),
+        "contracted": wan_from_yuan(sums["contract_yuan"]),
+        "drawn": wan_from_yuan(sums["drawn_yuan"]), "loans": sums["loans"],
+        "relending_principal": wan_from_yuan(sums["relending_yuan"]),
+        "subsidy": wan_from_yuan(sums["subsidy_yuan"])}
+    report.stage_days = _stage_days(scope, year)
     report.overdue = [
         {"role": role, "level": level, "count": count} for role, level, count in db.session.execute(
             select(Deadline.role, Deadline.level, func.count())
-            .join(Project, Deadline.project_id == Project.id)
-            .where(*where, Deadline.met_at.is_(None), Deadline.due_on < today)
+            .where(*in_scope(Deadline, scope, year), Deadline.met_at.is_(None),
+                   Deadline.due_on < today)
             .group_by(Deadline.role, Deadline.level).order_by(func.count().desc()))]
-    report.plan, report.plan_discrepancies = _plan(scope, where, year)
-    report.monthly = _monthly(where)
-    report.target = _target(scope, where, year)
+    report.plan, report.plan_discrepancies = _plan(scope, year, by_plan, completed)
+    report.monthly = _monthly(scope, year)
+    report.target = _target(scope, year, completed)
     return report
 
 
-def _by_region(scope: Jurisdiction, where) -> list[dict]:
-    column = CHILD_COLUMN.get(scope.level)
-    if column is None:
+def _buckets(scope: Jurisdiction, year: int | None):
+    """Bucket sums per status, industry, batch year and next-level region."""
+    keys = [StatsBucket.status, StatsBucket.industry, StatsBucket.batch_year]
+    child = literal_column("''")
+    if scope.level in CHILD_COLUMN:
+        child = getattr(StatsBucket, CHILD_COLUMN[scope.level])
+        keys.append(child)
+    return db.session.execute(
+        select(*keys[:3], child.label("child"),
+               *[func.sum(getattr(StatsBucket, name)).label(name) for name in BUCKET_SUMS])
+        .where(*in_scope(StatsBucket, scope, year),
+               StatsBucket.status.in_([s.value for s in IN_LIBRARY]))
+        .group_by(*keys).having(func.sum(StatsBucket.projects) > 0)).all()
+
+
+def _by_region(scope: Jurisdiction, by_region: _Sums) -> list[dict]:
+    if scope.level not in CHILD_COLUMN:
         return []
-    rows = db.session.execute(select(column, func.count(), func.sum(Project.total_investment))
-                              .where(*where).group_by(column).order_by(column)).all()
-    names = {j.code: j.name for j in db.session.scalars(
-        select(Jurisdiction).where(Jurisdiction.code.in_([r[0] for r in rows])))}
-    return [{"code": code, "name": names.get(code, code), "projects": count,
-             "total_investment": total or ZERO} for code, count, total in rows]
+    names = dict(db.session.execute(select(Jurisdiction.code, Jurisdiction.name)
+                                    .where(Jurisdiction.code.in_(list(by_region)))).all())
+    return [{"code": code, "name": names.get(code, code), "projects": sums["projects"],
+             "total_investment": wan_from_yuan(sums["total_yuan"])}
+            for code, sums in sorted(by_region.items())]
 
 
-def _financing(where, need: Decimal) -> dict:
-    credit, contract = db.session.execute(
-        select(func.sum(Engagement.credit_amount), func.sum(Engagement.contract_amount))
-        .join(Project, Engagement.project_id == Project.id).where(*where)).one()
-    drawn, relending, subsidy, loans = db.session.execute(
-        select(func.sum(Loan.amount), func.sum(Loan.relending_principal), func.sum(Loan.subsidy),
-               func.count()).join(Project, Loan.project_id == Project.id).where(*where)).one()
-    return {"need": need, "credit": credit or ZERO, "contracted": contract or ZERO,
-            "drawn": drawn or ZERO, "loans": loans, "relending_principal": relending or ZERO,
-            "subsidy": subsidy or ZERO}
+def _stage_days(scope: Jurisdiction, year: int | None) -> list[dict]:
+    found = {status: (stays, days, longest) for status, stays, days, longest in db.session.execute(
+        select(StatsStageDays.status, func.sum(StatsStageDays.stays),
+               func.sum(StatsStageDays.days), func.max(StatsStageDays.longest))
+        .where(*in_scope(StatsStageDays, scope, year))
+        .group_by(StatsStageDays.status).having(func.sum(StatsStageDays.stays) > 0))}
+    return [{"status": s.value, "stays": found[s][0],
+             "average_days": (Decimal(found[s][1]) / found[s][0]).quantize(Decimal("0.1")),
+             "longest_days": found[s][2]} for s in STAGE_ORDER if s in found]
 
 
-def _stage_days(where) -> list[dict]:
-    rows = db.session.execute(
-        select(StageTime.status, func.count(), func.avg(StageTime.working_days),
-               func.max(StageTime.working_days))
-        .join(Project, StageTime.project_id == Project.id)
-        .where(*where, StageTime.working_days.is_not(None))
-        .group_by(StageTime.status)).all()
-    order = [s.value for s in (Status.DECLARED, Status.RETURNED, Status.COMMITMENT_FILING,
-                               Status.FINANCING_MATCHMAKING, Status.LEAD_BANK_DESIGNATED)]
-    found = {status: (n, avg, longest) for status, n, avg, longest in rows}
-    return [{"status": s, "stays": found[s][0],
-             "average_days": Decimal(str(found[s][1])).quantize(Decimal("0.1")),
-             "longest_days": found[s][2]} for s in order if s in found]
-
-
-def _plan(scope: Jurisdiction, where, year: int | None):
+def _plan(scope: Jurisdiction, year: int | None, declared: _Sums, completed: _Sums):
     """Plan vs declared vs completed per industry and year, where the scope has a plan."""
     query = select(PlanEntry).where(PlanEntry.jurisdiction_code == scope.code)
     if year:
@@ -160,30 +201,15 @@ def _plan(scope: Jurisdiction, where, year: int | None):
     plan = {(p.industry, p.year): p for p in db.session.scalars(query)}
     if not plan:
         return [], []
-    declared = {(industry, y): equipment or ZERO
-                for industry, y, equipment in db.session.execute(
-                    select(Project.industry, Project.batch_year,
-                           func.sum(Project.equipment_investment))
-                    .where(*where).group_by(Project.industry, Project.batch_year))}
-    units = {(industry, y): u or 0 for industry, y, u in db.session.execute(
-        select(Project.industry, Project.batch_year, func.sum(EquipmentItem.quantity))
-        .join(EquipmentItem, and_(EquipmentItem.project_id == Project.id,
-                                  EquipmentItem.kind == EquipmentKind.NEW))
-        .where(*where).group_by(Project.industry, Project.batch_year))}
-    completed = {(industry, y): equipment or ZERO
-                 for industry, y, equipment in db.session.execute(
-                     select(Project.industry, Project.batch_year,
-                            func.sum(Project.equipment_investment))
-                     .where(*where, Project.status == Status.COMPLETED)
-                     .group_by(Project.industry, Project.batch_year))}
     rows = []
     for (industry, y), entry in sorted(plan.items(), key=lambda kv: (kv[0][1], -kv[1].investment)):
+        mine, done = declared.get((industry, y)), completed.get((industry, y))
         rows.append({
             "industry": industry, "year": y, "plan_units": entry.equipment_units,
             "plan_investment": entry.investment,
-            "declared_units": units.get((industry, y), 0),
-            "declared_investment": declared.get((industry, y), ZERO),
-            "completed_investment": completed.get((industry, y), ZERO)})
+            "declared_units": mine["new_units"] if mine else 0,
+            "declared_investment": wan_from_yuan(mine["equipment_yuan"] if mine else 0),
+            "completed_investment": wan_from_yuan(done["equipment_yuan"] if done else 0)})
     last = db.session.scalar(select(PlanImport).where(PlanImport.jurisdiction_code == scope.code)
                              .order_by(PlanImport.id.desc()))
     found = [{**d, "stated": Decimal(d["stated"]), "summed": Decimal(d["summed"])}
@@ -191,17 +217,16 @@ def _plan(scope: Jurisdiction, where, year: int | None):
     return rows, found
 
 
-def _monthly(where) -> list[dict]:
-    if db.engine.dialect.name == "sqlite":
-        month = func.strftime("%Y-%m", Project.declared_at)
-    else:
-        month = func.to_char(Project.declared_at, "YYYY-MM")
-    rows = db.session.execute(select(month, func.count()).where(
-        *where, Project.declared_at.is_not(None)).group_by(month).order_by(month)).all()
-    return [{"month": m, "declared": n} for m, n in rows[-12:]]
+def _monthly(scope: Jurisdiction, year: int | None) -> list[dict]:
+    """Declarations received per month (by first declaration), the last twelve months."""
+    rows = db.session.execute(
+        select(StatsMonth.month, func.sum(StatsMonth.declared))
+        .where(*in_scope(StatsMonth, scope, year)).group_by(StatsMonth.month)
+        .having(func.sum(StatsMonth.declared) > 0).order_by(StatsMonth.month.desc()).limit(12))
+    return [{"month": m, "declared": n} for m, n in reversed(rows.all())]
 
 
-def _target(scope: Jurisdiction, where, year: int | None) -> dict | None:
+def _target(scope: Jurisdiction, year: int | None, completed: _Sums) -> dict | None:
     """Progress toward the document's growth target, from the baseline the agency entered."""
     definitions = [d for d in workflows().definitions.values()
                    if d.jurisdiction == scope.code and d.target]
@@ -212,15 +237,15 @@ def _target(scope: Jurisdiction, where, year: int | None) -> dict | None:
     baseline = db.session.scalar(select(Baseline).where(
         Baseline.jurisdiction_code == scope.code, Baseline.year == target["baseline_year"]))
     year = year or china_today().year
-    completed = db.session.scalar(select(func.sum(Project.equipment_investment)).where(
-        *where, Project.status == Status.COMPLETED, Project.batch_year == year)) or ZERO
+    done = wan_from_yuan(sum(sums["equipment_yuan"] for (_industry, y), sums in completed.items()
+                             if y == year))
     body = {"growth": target["growth"], "baseline_year": target["baseline_year"],
-            "target_year": target["year"], "year": year, "completed": completed,
+            "target_year": target["year"], "year": year, "completed": done,
             "baseline": baseline.equipment_investment if baseline else None}
     if baseline:
         body["target"] = (baseline.equipment_investment * (1 + target["growth"])).quantize(
             Decimal("0.0001"))
-        body["progress"] = (completed / body["target"]).quantize(Decimal("0.0001")) \
+        body["progress"] = (done / body["target"]).quantize(Decimal("0.0001")) \
             if body["target"] else None
     return body
 

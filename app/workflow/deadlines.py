@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import CHINA, Deadline, Project, StageTime, Status
 from ..rules import BRANCHES, GUARDS, RuleContext
 from ..rules.calendar import add_working_days, working_days_between
+from ..services import stats
 from .definitions import Definition, TransitionSpec
 
 NEGATIVE = frozenset({"return", "reject", "withdraw", "decline_claim", "refuse_change"})
@@ -70,10 +71,12 @@ def reschedule(project: Project, definition: Definition, source: Status,
     for key, spec in owed.items():
         if key not in rows:
             remaining = max(spec.sla_days - resumed, 0)
-            opened.append(Deadline(
+            deadline = Deadline(
                 role=spec.role, level=key[1], trigger=spec.trigger, started_on=today,
                 sla_days=spec.sla_days, used_days=resumed,
-                due_on=add_working_days(today, remaining)))
+                due_on=add_working_days(today, remaining))
+            deadline.locate(project)
+            opened.append(deadline)
     project.deadlines.extend(opened)
     return opened
 
@@ -91,5 +94,6 @@ def track_stage(project: Project, now: datetime) -> None:
         current.left_at = now
         current.working_days = working_days_between(china_date(current.entered_at),
                                                      china_date(now))
+        stats.count_stay(project, current.status, current.working_days)
     db.session.add(StageTime(project_id=project.id, status=project.status.value,
                              entered_at=now))

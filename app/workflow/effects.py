@@ -155,6 +155,7 @@ def _express_interest(ctx, now):
 @effect("approve_credit")
 def _approve_credit(ctx, now):
     engagement = engagement_of(ctx.project, ctx.actor.organization_id)
+    ctx.project.credit_total += ctx.data["amount"] - (engagement.credit_amount or 0)
     engagement.credit_amount = ctx.data["amount"]
     engagement.credit_approved_on = ctx.data["approved_on"]
     return {"bank": ctx.actor.organization.name}
@@ -163,6 +164,7 @@ def _approve_credit(ctx, now):
 @effect("sign_contract")
 def _sign_contract(ctx, now):
     engagement = engagement_of(ctx.project, ctx.actor.organization_id)
+    ctx.project.contract_total += ctx.data["amount"] - (engagement.contract_amount or 0)
     engagement.contract_amount = ctx.data["amount"]
     engagement.contract_signed_on = ctx.data["signed_on"]
     engagement.contract_number = ctx.data.get("contract_number")
@@ -181,6 +183,8 @@ def _record_loan(ctx, now):
                 recorded_by_id=ctx.actor.id, recorded_at=now)
     db.session.add(loan)
     db.session.flush()
+    ctx.project.drawn_total += loan.amount
+    ctx.project.loan_count += 1
     store_figures(loan, ctx.project)
     return {"loan": str(loan.public_id), "bank": ctx.actor.organization.name}
 
@@ -196,6 +200,9 @@ def _confirm_refinancing(ctx, now):
 def store_figures(loan: Loan, project: Project) -> None:
     figures = loan_figures(loan, listed=on_list(project, "relending"),
                            jurisdiction=project.jurisdiction_code)
+    # The project keeps the sums of its loans' figures for the statistics rollup.
+    project.relending_total += figures.relending_principal - (loan.relending_principal or 0)
+    project.subsidy_total += figures.subsidy - (loan.subsidy or 0)
     loan.relending_principal = figures.relending_principal
     loan.subsidy = figures.subsidy
 

@@ -1,0 +1,26 @@
+"""Gunicorn settings for Jigai (`gunicorn wsgi:app` picks this file up from the repo root).
+
+Workers are processes, each with its own database pool; everything they share lives in the
+database (and Redis for rate limits when REDIS_URL is set), so any number of them, on any
+number of hosts, serve the same users. Environment overrides: JIGAI_BIND, WEB_CONCURRENCY,
+JIGAI_THREADS, JIGAI_TIMEOUT.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("JIGAI_BIND", "127.0.0.1:8000")
+# Requests mostly wait on the database, so more workers than cores keep the CPUs busy.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("JIGAI_THREADS", "1"))
+worker_class = "gthread" if threads > 1 else "sync"
+timeout = int(os.environ.get("JIGAI_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+# Bound each worker's life so that a slow leak cannot grow without limit; jitter staggers
+# the restarts.
+max_requests = int(os.environ.get("JIGAI_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
+accesslog = os.environ.get("JIGAI_ACCESS_LOG")  # "-" for stdout; off by default
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

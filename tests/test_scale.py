@@ -1,0 +1,144 @@
+"""What keeps pages fast at national size: a bounded number of queries per page whatever the
+rows behind it, a dashboard that reads the rollup (not projects or the audit trail), indexed
+name search on both backends, and a rollup that a recount confirms and repairs."""
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select, text, update
+
+from app.extensions import db
+from app.models import Project, Status
+from app.services import reports, stats
+from app.services.projects import ProjectFilter, list_projects
+from bench.datagen import generate
+from tests.helpers import Cast, project_payload
+from tests.web import signed_in
+
+
+@contextmanager
+def statements(app):
+    """The SQL statements the app sends while the block runs."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def page_queries(app, client, path) -> int:
+    with statements(app) as seen:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return len(seen)
+
+
+@pytest.fixture
+def cast(clean_app):
+    cast = Cast(clean_app)
+    cast.admin("admin")
+    cast.agency("sx_miit", "miit", "140000")  # Shanxi: the generator's first area
+    cast.enterprise("ent_a")
+    cast.agency("miit", "miit", "320500")
+    return cast
+
+
+PAGES = ["/projects", "/projects?status=financing_matchmaking", "/projects?q=设备更新",
+         "/dashboard"]
+
+
+def test_pages_cost_the_same_queries_at_30_and_150_projects(clean_app, cast):
+    """No page issues a query per row: adding rows (a fuller first page, more loans, more
+    deadlines) leaves its number of queries unchanged."""
+    admin, agency = signed_in(clean_app, "admin"), signed_in(clean_app, "sx_miit")
+    with clean_app.app_context():
+        generate(30, seed=3)
+    small = {path: page_queries(clean_app, admin, path) for path in PAGES}
+    small["/queue"] = page_queries(clean_app, agency, "/queue")
+    with clean_app.app_context():
+        generate(120, seed=4)
+        shown = len(list_projects(cast.user("admin"), ProjectFilter(), limit=50)[0])
+    large = {path: page_queries(clean_app, admin, path) for path in PAGES}
+    large["/queue"] = page_queries(clean_app, agency, "/queue")
+    assert shown == 50  # the large list's first page is full; the small one was not
+    assert large == small
+    assert max(large.values()) <= 25
+
+
+def test_project_page_queries_do_not_grow_with_its_trail(clean_app, cast):
+    api = cast.api(clean_app.test_client(), "ent_a")
+    project = api.post("/projects", project_payload()).json
+    version = api.fire(project["id"], "submit", project["version"]).json["version"]
+    clerk = signed_in(clean_app, "miit")
+    path = f"/projects/{project['id']}"
+    before = page_queries(clean_app, clerk, path)
+    officer = cast.api(clean_app.test_client(), "miit")
+    for _ in range(4):  # eight more events, stays, deadlines and notifications
+        version = officer.fire(project["id"], "return", version, comment="补充材料").json["version"]
+        version = api.fire(project["id"], "submit", version).json["version"]
+    assert page_queries(clean_app, clerk, path) == before
+
+
+def test_dashboard_reads_the_rollup_not_projects_or_events(clean_app, cast):
+    with clean_app.app_context():
+        generate(60, seed=5)
+    with statements(clean_app) as seen, clean_app.app_context():
+        report = reports.summary(cast.user("admin"))
+    assert report.totals["projects"] > 0
+    read = " ".join(seen).lower()
+    for table in ("projects", "workflow_events", "stage_times", "engagements", "loans"):
+        assert f"from {table} " not in read and f"join {table} " not in read, table
+
+
+def test_rollup_moves_with_each_step_and_a_recount_repairs_it(clean_app, cast, runner):
+    api = cast.api(clean_app.test_client(), "ent_a")
+    project = api.post("/projects", project_payload(total_investment="5000")).json
+
+    def dashboard():
+        with clean_app.app_context():
+            report = reports.summary(cast.user("miit"))
+            return report.by_stage, report.totals["total_investment"]
+
+    assert dashboard() == ({}, 0)  # a draft is not in the library yet
+    api.fire(project["id"], "submit", project["version"])
+    assert dashboard() == ({"declared": 1}, 5000)
+    with clean_app.app_context():
+        assert stats.differences() == []
+        # A change behind the application's back (a manual fix in SQL) is what verify finds.
+        db.session.execute(update(Project).values(status=Status.COMMITMENT_FILING))
+        db.session.commit()
+    failed = runner.invoke(args=["stats", "verify"])
+    assert failed.exit_code == 1 and "stats_buckets" in failed.output
+    assert runner.invoke(args=["stats", "rebuild"]).exit_code == 0
+    assert runner.invoke(args=["stats", "verify"]).exit_code == 0
+    assert dashboard() == ({"commitment_filing": 1}, 5000)
+
+
+def test_name_search_uses_the_index_and_matches_substrings(clean_app, cast):
+    with clean_app.app_context():
+        generate(40, seed=6)
+        name = db.session.scalar(select(Project.name).order_by(Project.id.desc()))
+        needle = name[2:9]  # inside the name, mixed CJK and digits
+        admin = cast.user("admin")
+        found = [p.name for p in list_projects(admin, ProjectFilter(q=needle), limit=50)[0]]
+        assert name in found and all(needle in n for n in found)
+        assert [p.name for p in list_projects(admin, ProjectFilter(q=needle.lower()), limit=50)[0]]
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = " ".join(db.session.execute(text(
+                "EXPLAIN SELECT id FROM projects WHERE name ILIKE :q"), {"q": f"%{needle}%"}
+            ).scalars())
+            assert "ix_projects_name_trgm" in plan
+        else:
+            plan = " ".join(str(r) for r in db.session.execute(text(
+                "EXPLAIN QUERY PLAN SELECT rowid FROM projects_fts WHERE name LIKE :q"),
+                {"q": f"%{needle}%"}))
+            assert "VIRTUAL TABLE INDEX" in plan and ":L" in plan  # the trigram LIKE index
+        db.session.rollback()
