@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test setup browser catalogs lint clean
+.PHONY: run test bench setup browser catalogs lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ browser:
 test: setup browser
 	$(BIN)/ruff check app tests bench
 	$(BIN)/python -m pytest
+
+# The whole benchmark (needs PostgreSQL with pgbench); prints the table, writes bench/RESULTS.md.
+# Options: make bench BENCH_ARGS="--sizes 100000 --seconds 10"
+bench: setup
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check app tests bench

@@ -1,18 +1,16 @@
 """Jigai (技改项目库): the technical-transformation project library."""
 
-from flask import Flask, g, request
+from flask import Flask, request
 
 from . import workflow
 from .config import PRODUCTION, ROOT, Config, normalise_database_url
-from .database import clear_write_intent, configure_engine, declare_write_intent
+from .database import REPLICA, configure_engine, sqlite_connect_args
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import select_locale
 from .jsonio import JigaiJSONProvider
 from .services import notifications, stats  # noqa: F401 — stats: the rollup's session hooks
 from .web import init_web
 from .workflow import EVENT_HOOKS
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def create_app(config: dict | type | None = None) -> Flask:
@@ -29,6 +27,10 @@ def create_app(config: dict | type | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"])
     _engine_options(app)
+    if app.config.get("REPLICA_DATABASE_URL"):
+        app.config["SQLALCHEMY_BINDS"] = {REPLICA: {
+            "url": normalise_database_url(app.config["REPLICA_DATABASE_URL"]),
+            "pool_pre_ping": True}}
 
     db.init_app(app)
     with app.app_context():
@@ -47,7 +49,6 @@ def create_app(config: dict | type | None = None) -> Flask:
     init_web(app)
     if notifications.on_event not in EVENT_HOOKS:
         EVENT_HOOKS.append(notifications.on_event)
-    _write_intent_for_unsafe_methods(app)
     _register_blueprints(app)
     _json_errors_for_api(app)
     from .cli import register_cli
@@ -65,25 +66,13 @@ def _engine_options(app: Flask) -> None:
             from pathlib import Path
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        options.setdefault("connect_args", {"timeout": app.config["SQLITE_BUSY_TIMEOUT"]})
+        options.setdefault("connect_args",
+                           sqlite_connect_args(path, app.config["SQLITE_BUSY_TIMEOUT"]))
     else:
         options.setdefault("pool_size", 10)
         options.setdefault("max_overflow", 20)
         options.setdefault("pool_pre_ping", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
-
-
-def _write_intent_for_unsafe_methods(app: Flask) -> None:
-    @app.before_request
-    def _declare():
-        if request.method not in SAFE_METHODS:
-            g.write_intent = declare_write_intent()
-
-    @app.teardown_request
-    def _clear(_exc):
-        token = g.pop("write_intent", None)
-        if token is not None:
-            clear_write_intent(token)
 
 
 def _json_errors_for_api(app: Flask) -> None:

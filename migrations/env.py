@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from flask import current_app
@@ -108,7 +109,7 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    with connectable.connect() as connection, foreign_keys_deferred(connection):
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -117,6 +118,25 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+
+
+@contextmanager
+def foreign_keys_deferred(connection):
+    """SQLite: batch migrations rebuild tables (copy, drop, rename), which foreign keys
+    pointing at them would refuse; so enforcement is off while migrating, and the keys are
+    checked once at the end. The pragma only takes effect outside a transaction."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.dbapi_connection
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")
 
 
 if context.is_offline_mode():

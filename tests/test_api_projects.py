@@ -143,3 +143,25 @@ def test_openapi_document_lists_the_routes(client):
     assert {"/projects", "/projects/{project_id}", "/projects/{project_id}/transitions",
             "/projects/{project_id}/events", "/workflows", "/workflows/{key}"} <= set(doc["paths"])
     assert "ProjectCreate" in doc["components"]["schemas"]
+
+
+def test_a_transition_can_answer_with_just_the_new_state(client, cast):
+    """`Prefer: return=minimal` (RFC 7240) answers a step with id, status and version; the
+    step itself is the same, audited in full; without it the whole project comes back."""
+    api = cast.api(client, "ent_a")
+    project = api.post("/projects", project_payload()).json
+    answer = client.post(f"/api/v1/projects/{project['id']}/transitions",
+                         json={"trigger": "submit", "version": project["version"]},
+                         headers={**api._headers(), "Prefer": "handling=strict, RETURN=minimal"})
+    assert answer.status_code == 200
+    assert answer.headers["Preference-Applied"] == "return=minimal"
+    assert answer.json == {"id": project["id"], "status": "declared",
+                           "status_label": "Declared", "version": project["version"] + 1}
+    shown = api.get(f"/projects/{project['id']}").json
+    assert (shown["status"], shown["version"]) == ("declared", answer.json["version"])
+    assert api.get(f"/projects/{project['id']}/events").json["items"][-1]["trigger"] == "submit"
+    full = cast.api(client, "miit_suzhou").fire(project["id"], "return", shown["version"],
+                                                comment="请补充设备清单")
+    assert full.status_code == 200 and "Preference-Applied" not in full.headers
+    assert full.json["status"] == "returned" and "available_triggers" in full.json
+    assert [e["name"] for e in full.json["equipment"]] == ["五轴数控机床", "普通车床"]

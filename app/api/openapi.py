@@ -104,6 +104,10 @@ def openapi_document() -> dict:
         "/projects/{project_id}/transitions": {
             "parameters": [PROJECT_ID],
             "post": {"operationId": "fireTransition", "requestBody": _body("TransitionRequest"),
+                     "parameters": [{
+                         "name": "Prefer", "in": "header", "schema": {"type": "string"},
+                         "description": "`return=minimal`: answer with id, status and "
+                                        "version only (RFC 7240)"}],
                      "responses": {"200": _json("Project"),
                                    **_errors(400, 401, 403, 404, 409, 422)}},
         },

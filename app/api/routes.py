@@ -33,6 +33,7 @@ from .serializers import (
     loan_json,
     market_json,
     project_detail,
+    project_state,
     project_summary,
     summary_json,
 )
@@ -123,7 +124,16 @@ def projects_transition(project_id):
     body = parse_body(TransitionRequest)
     workflows().fire(project, body.trigger, g.api_user, version=body.version,
                      comment=body.comment, data=body.data)
+    if _prefers_minimal():
+        return project_state(project), 200, {"Preference-Applied": "return=minimal"}
     return project_detail(project, g.api_user)
+
+
+def _prefers_minimal() -> bool:
+    """RFC 7240 `Prefer: return=minimal`: the caller (a bank's or agency's system firing
+    many steps) needs only the new status and version, not the whole project."""
+    preferences = request.headers.get("Prefer", "").split(",")
+    return any(p.split(";", 1)[0].strip().lower() == "return=minimal" for p in preferences)
 
 
 @bp.get("/projects/<project_id>/events")

@@ -12,13 +12,15 @@ def _org(org):
     return None if org is None else {"id": org.public_id, "name": org.name}
 
 
+def project_state(project: Project) -> dict:
+    return {"id": project.public_id, "status": project.status.value,
+            "status_label": str(STATUS_LABELS[project.status]), "version": project.version}
+
+
 def project_summary(project: Project) -> dict:
     return {
-        "id": project.public_id,
+        **project_state(project),
         "name": project.name,
-        "status": project.status.value,
-        "status_label": str(STATUS_LABELS[project.status]),
-        "version": project.version,
         "enterprise": _org(project.enterprise),
         "jurisdiction": project.jurisdiction_code,
         "jurisdiction_name": project.jurisdiction.full_name,

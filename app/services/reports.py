@@ -13,8 +13,9 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import func, literal_column, select
+from sqlalchemy.orm import Session
 
-from ..database import unit_of_work
+from ..database import report_reader, unit_of_work
 from ..errors import Forbidden, Invalid
 from ..extensions import db
 from ..models import (
@@ -113,12 +114,17 @@ def summary(user: User, code: str | None = None, year: int | None = None,
     # Agencies see every declared project of their jurisdiction, the same set the rollup
     # holds per county; scope_for refuses everyone else.
     scope = scope_for(user, code)
-    today = today or china_today()
-    report = Summary(scope=scope, year=year)
+    with report_reader() as reader:
+        return _figures(reader, Summary(scope=scope, year=year), today or china_today())
+
+
+def _figures(reader: Session, report: Summary, today: date) -> Summary:
+    """Fill in `report`, reading through `reader`."""
+    scope, year = report.scope, report.year
     by_stage, by_industry, by_region, by_plan, completed = (_Sums(), _Sums(), _Sums(),
                                                              _Sums(), _Sums())
     total = _Sums()
-    for row in _buckets(scope, year):
+    for row in _buckets(reader, scope, year):
         by_stage.add(row.status, row)
         by_industry.add(row.industry, row)
         by_region.add(row.child, row)
@@ -132,7 +138,7 @@ def summary(user: User, code: str | None = None, year: int | None = None,
          "total_investment": wan_from_yuan(sums["total_yuan"]),
          "equipment_investment": wan_from_yuan(sums["equipment_yuan"])}
         for industry, sums in by_industry.items()), key=lambda r: (-r["projects"], r["industry"]))
-    report.by_region = _by_region(scope, by_region)
+    report.by_region = _by_region(reader, scope, by_region)
     sums = total[None]
     report.totals = {"projects": sums["projects"],
                      "total_investment": wan_from_yuan(sums["total_yuan"]),
@@ -144,27 +150,27 @@ def summary(user: User, code: str | None = None, year: int | None = None,
         "drawn": wan_from_yuan(sums["drawn_yuan"]), "loans": sums["loans"],
         "relending_principal": wan_from_yuan(sums["relending_yuan"]),
         "subsidy": wan_from_yuan(sums["subsidy_yuan"])}
-    report.stage_days = _stage_days(scope, year)
+    report.stage_days = _stage_days(reader, scope, year)
     report.overdue = [
-        {"role": role, "level": level, "count": count} for role, level, count in db.session.execute(
+        {"role": role, "level": level, "count": count} for role, level, count in reader.execute(
             select(Deadline.role, Deadline.level, func.count())
             .where(*in_scope(Deadline, scope, year), Deadline.met_at.is_(None),
                    Deadline.due_on < today)
             .group_by(Deadline.role, Deadline.level).order_by(func.count().desc()))]
-    report.plan, report.plan_discrepancies = _plan(scope, year, by_plan, completed)
-    report.monthly = _monthly(scope, year)
-    report.target = _target(scope, year, completed)
+    report.plan, report.plan_discrepancies = _plan(reader, scope, year, by_plan, completed)
+    report.monthly = _monthly(reader, scope, year)
+    report.target = _target(reader, scope, year, completed)
     return report
 
 
-def _buckets(scope: Jurisdiction, year: int | None):
+def _buckets(reader: Session, scope: Jurisdiction, year: int | None):
     """Bucket sums per status, industry, batch year and next-level region."""
     keys = [StatsBucket.status, StatsBucket.industry, StatsBucket.batch_year]
     child = literal_column("''")
     if scope.level in CHILD_COLUMN:
         child = getattr(StatsBucket, CHILD_COLUMN[scope.level])
         keys.append(child)
-    return db.session.execute(
+    return reader.execute(
         select(*keys[:3], child.label("child"),
                *[func.sum(getattr(StatsBucket, name)).label(name) for name in BUCKET_SUMS])
         .where(*in_scope(StatsBucket, scope, year),
@@ -172,18 +178,18 @@ def _buckets(scope: Jurisdiction, year: int | None):
         .group_by(*keys).having(func.sum(StatsBucket.projects) > 0)).all()
 
 
-def _by_region(scope: Jurisdiction, by_region: _Sums) -> list[dict]:
+def _by_region(reader: Session, scope: Jurisdiction, by_region: _Sums) -> list[dict]:
     if scope.level not in CHILD_COLUMN:
         return []
-    names = dict(db.session.execute(select(Jurisdiction.code, Jurisdiction.name)
+    names = dict(reader.execute(select(Jurisdiction.code, Jurisdiction.name)
                                     .where(Jurisdiction.code.in_(list(by_region)))).all())
     return [{"code": code, "name": names.get(code, code), "projects": sums["projects"],
              "total_investment": wan_from_yuan(sums["total_yuan"])}
             for code, sums in sorted(by_region.items())]
 
 
-def _stage_days(scope: Jurisdiction, year: int | None) -> list[dict]:
-    found = {status: (stays, days, longest) for status, stays, days, longest in db.session.execute(
+def _stage_days(reader: Session, scope: Jurisdiction, year: int | None) -> list[dict]:
+    found = {status: (stays, days, longest) for status, stays, days, longest in reader.execute(
         select(StatsStageDays.status, func.sum(StatsStageDays.stays),
                func.sum(StatsStageDays.days), func.max(StatsStageDays.longest))
         .where(*in_scope(StatsStageDays, scope, year))
@@ -193,12 +199,12 @@ def _stage_days(scope: Jurisdiction, year: int | None) -> list[dict]:
              "longest_days": found[s][2]} for s in STAGE_ORDER if s in found]
 
 
-def _plan(scope: Jurisdiction, year: int | None, declared: _Sums, completed: _Sums):
+def _plan(reader: Session, scope: Jurisdiction, year: int | None, declared: _Sums, completed: _Sums):
     """Plan vs declared vs completed per industry and year, where the scope has a plan."""
     query = select(PlanEntry).where(PlanEntry.jurisdiction_code == scope.code)
     if year:
         query = query.where(PlanEntry.year == year)
-    plan = {(p.industry, p.year): p for p in db.session.scalars(query)}
+    plan = {(p.industry, p.year): p for p in reader.scalars(query)}
     if not plan:
         return [], []
     rows = []
@@ -210,23 +216,23 @@ def _plan(scope: Jurisdiction, year: int | None, declared: _Sums, completed: _Su
             "declared_units": mine["new_units"] if mine else 0,
             "declared_investment": wan_from_yuan(mine["equipment_yuan"] if mine else 0),
             "completed_investment": wan_from_yuan(done["equipment_yuan"] if done else 0)})
-    last = db.session.scalar(select(PlanImport).where(PlanImport.jurisdiction_code == scope.code)
+    last = reader.scalar(select(PlanImport).where(PlanImport.jurisdiction_code == scope.code)
                              .order_by(PlanImport.id.desc()))
     found = [{**d, "stated": Decimal(d["stated"]), "summed": Decimal(d["summed"])}
              for d in (last.discrepancies if last else [])]
     return rows, found
 
 
-def _monthly(scope: Jurisdiction, year: int | None) -> list[dict]:
+def _monthly(reader: Session, scope: Jurisdiction, year: int | None) -> list[dict]:
     """Declarations received per month (by first declaration), the last twelve months."""
-    rows = db.session.execute(
+    rows = reader.execute(
         select(StatsMonth.month, func.sum(StatsMonth.declared))
         .where(*in_scope(StatsMonth, scope, year)).group_by(StatsMonth.month)
         .having(func.sum(StatsMonth.declared) > 0).order_by(StatsMonth.month.desc()).limit(12))
     return [{"month": m, "declared": n} for m, n in reversed(rows.all())]
 
 
-def _target(scope: Jurisdiction, year: int | None, completed: _Sums) -> dict | None:
+def _target(reader: Session, scope: Jurisdiction, year: int | None, completed: _Sums) -> dict | None:
     """Progress toward the document's growth target, from the baseline the agency entered."""
     definitions = [d for d in workflows().definitions.values()
                    if d.jurisdiction == scope.code and d.target]
@@ -234,7 +240,7 @@ def _target(scope: Jurisdiction, year: int | None, completed: _Sums) -> dict | N
         return None
     definition = max(definitions, key=lambda d: (d.effective, d.version))
     target = definition.target
-    baseline = db.session.scalar(select(Baseline).where(
+    baseline = reader.scalar(select(Baseline).where(
         Baseline.jurisdiction_code == scope.code, Baseline.year == target["baseline_year"]))
     year = year or china_today().year
     done = wan_from_yuan(sum(sums["equipment_yuan"] for (_industry, y), sums in completed.items()

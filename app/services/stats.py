@@ -13,9 +13,8 @@ as a check: the two must agree).
 from collections import Counter
 from functools import cache
 
-from sqlalchemy import BigInteger, event, func, inspect, literal_column, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import BigInteger, event, func, inspect, literal_column, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..extensions import db
@@ -129,7 +128,7 @@ KEYS = {StatsBucket: ("jurisdiction_code", "batch_year", "status", "industry", "
 
 def apply(session: Session, pending: dict) -> None:
     """Add the deltas, table by table in key order (a fixed lock order for all commits)."""
-    dialect = session.connection().dialect.name
+    dialect = session.get_bind().dialect.name
     for table, names in KEYS.items():
         rows = [{**dict(zip(names, key, strict=True)), **_place(key[0]),
                  **{m: counter[m] for m in MEASURES[table]}}
@@ -146,16 +145,19 @@ MEASURES = {StatsBucket: ("projects", *MONEY, *COUNTS), StatsMonth: ("declared",
 
 @cache
 def _upsert(dialect: str, table: type):
-    """INSERT … ON CONFLICT DO UPDATE adding each measure (`longest` keeps the maximum);
-    built once, so executing it costs no compilation."""
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    """INSERT … ON CONFLICT DO UPDATE adding each measure (`longest` keeps the maximum).
+
+    Compiled once to SQL text: SQLAlchemy 2.0 gives the dialects' ON CONFLICT inserts no
+    cache key, so executing the construct would compile it again on every commit."""
+    kind = postgresql if dialect == "postgresql" else sqlite
     greatest = func.greatest if dialect == "postgresql" else func.max
-    statement = insert(table.__table__)
+    statement = kind.insert(table.__table__)
     columns = table.__table__.c
-    return statement.on_conflict_do_update(
+    statement = statement.on_conflict_do_update(
         index_elements=list(KEYS[table]),
         set_={c: (greatest(columns[c], statement.excluded[c]) if c == "longest"
                   else columns[c] + statement.excluded[c]) for c in MEASURES[table]})
+    return text(str(statement.compile(dialect=kind.dialect(paramstyle="named"))))
 
 
 def _recounts() -> dict[type, tuple[list[str], object]]:

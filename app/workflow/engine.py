@@ -254,12 +254,15 @@ class Workflows:
                     project.workflow_key = definition.key
                     project.workflow_version = definition.version
                     keep_snapshot(definition)
-                if dest != source:
-                    track_stage(project, now)
-                opened = reschedule(project, definition, source, attempt.chosen, today, now)
-                record_event(project, trigger, source, project.status, actor,
-                             clause=attempt.chosen.clause, comment=attempt.comment,
-                             data=snapshot, at=now, opened=opened)
+                # The reads below need nothing of this change flushed; one flush at the end
+                # writes the project once.
+                with db.session.no_autoflush:
+                    if dest != source:
+                        track_stage(project, now)
+                    opened = reschedule(project, definition, source, attempt.chosen, today, now)
+                    record_event(project, trigger, source, project.status, actor,
+                                 clause=attempt.chosen.clause, comment=attempt.comment,
+                                 data=snapshot, at=now, opened=opened)
                 db.session.flush()
             except IntegrityError as err:  # a unique index saw a concurrent winner
                 raise Conflict(_("Someone else acted on this project first; reload.")) from err
