@@ -38,6 +38,7 @@ BIN = Path(sys.executable).parent
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 PGBENCH_DB = "jigai_pgbench"
 ADMIN, PASSWORD = "bench-admin", "jigai-bench-admin"
+WARM_UP = 3  # seconds of load before each throughput figure, not counted
 LIBRARY = ("declared", "commitment_filing", "financing_matchmaking", "lead_bank_designated",
            "completed")
 
@@ -86,6 +87,7 @@ def project_count(url: str) -> int:
 def ensure_data(url: str, size: int, fresh: bool) -> None:
     """Make the database at `url` hold exactly `size` generated projects."""
     if not fresh and project_count(url) == size:
+        flask(url, "db", "upgrade")  # data from an earlier run, brought to today's schema
         return
     name = url.rsplit("/", 1)[1]
     if url.startswith("sqlite"):
@@ -288,7 +290,10 @@ def signed_in(port: int) -> Client:
     return client
 
 
-def page_latencies(port: int, samples: dict, requests: int) -> dict[str, tuple[float, float]]:
+def page_latencies(port: int, samples: dict, requests: int,
+                   warm_up: int) -> dict[str, tuple[float, float]]:
+    """p50/p95 of each page kind, one request after another, after `warm_up` requests of
+    that kind (every worker compiles its templates and SQL once, as a running system has)."""
     rng = random.Random(5)
     client = signed_in(port)
     provinces = samples["provinces"]
@@ -303,7 +308,7 @@ def page_latencies(port: int, samples: dict, requests: int) -> dict[str, tuple[f
     found = {}
     for name, paths in (("list", lists), ("project", pages), ("search", searches),
                         ("dashboard", dashboards)):
-        sample_latencies(client, paths[:20])  # warm the caches the real system would have
+        sample_latencies(client, (paths * (warm_up // len(paths) + 1))[:warm_up])
         found[name] = sample_latencies(client, paths)
     return found
 
@@ -316,8 +321,10 @@ def transitions_on(url: str, actors: Actors, args, port: int, workers: int, thre
     if bare:
         with server("bench.bare:app", port + 1, {"BARE_DATABASE_URL": normalise(url)},
                     workers, threads):
+            bare_transitions(port + 1, actors.bare, WARM_UP)
             bare_outcome = bare_transitions(port + 1, actors.bare, args.seconds)
     with server("wsgi:app", port, env, workers, threads):
+        api_transitions(port, actors.cycles, WARM_UP, minimal=True)  # imports, pools, caches
         minimal = api_transitions(port, actors.cycles, args.seconds, minimal=True)
         full = api_transitions(port, actors.cycles, args.seconds, minimal=False)
     return minimal, full, bare_outcome
@@ -357,6 +364,7 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
+    warm_up = 10 * args.workers
     command = "make bench" + (f" BENCH_ARGS={shlex.quote(' '.join(argv))}" if argv else "")
     (ROOT / "instance").mkdir(exist_ok=True)
     started = time.monotonic()
@@ -380,7 +388,8 @@ def main(argv=None) -> None:
         say(f"pages on PostgreSQL at {size:,} projects")
         with server("wsgi:app", args.port, {"DATABASE_URL": pg_url}, args.workers,
                     args.threads) as master:
-            pages[("PostgreSQL", size)] = page_latencies(args.port, actors.samples, args.requests)
+            pages[("PostgreSQL", size)] = page_latencies(args.port, actors.samples, args.requests,
+                                                         warm_up)
             results["rss"] = worker_peak_rss_mb(master)
     lite_url = sqlite_url(args.sqlite_size)
     ensure_data(lite_url, args.sqlite_size, args.fresh)
@@ -388,7 +397,7 @@ def main(argv=None) -> None:
     say(f"pages on SQLite at {args.sqlite_size:,} projects")
     with server("wsgi:app", args.port, {"DATABASE_URL": lite_url}, args.workers, args.threads):
         pages[("SQLite", args.sqlite_size)] = page_latencies(args.port, sqlite_actors.samples,
-                                                             args.requests)
+                                                             args.requests, warm_up)
     say(f"transitions on SQLite, {args.clients} writers")
     sqlite_api, sqlite_full, _ = transitions_on(lite_url, sqlite_actors, args, args.port,
                                                 args.workers, args.threads, False)
@@ -459,8 +468,8 @@ def write_results(path: Path, table: str, command: str, args, minutes: float) ->
             f"**Machine:** {machine()}\n\n"
             f"**Settings:** {args.clients} concurrent clients for {args.seconds} s per throughput "
             f"figure; gunicorn with {args.workers} workers × {args.threads} thread(s) "
-            f"(gunicorn.conf.py); {args.requests} requests per page kind, one client, after 20 "
-            "warm-up requests.\n\n")
+            f"(gunicorn.conf.py); {args.requests} requests per page kind, one client, after "
+            f"{10 * args.workers} warm-up requests (ten per worker).\n\n")
     path.write_text(head + table + "\n\n" + marker + (notes or "\n"))
 
 

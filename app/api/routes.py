@@ -108,7 +108,7 @@ def projects_create():
 
 @bp.get("/projects/<project_id>")
 def projects_show(project_id):
-    return project_detail(get_project(g.api_user, project_id, load_equipment=True), g.api_user)
+    return project_detail(get_project(g.api_user, project_id, whole=True), g.api_user)
 
 
 @bp.patch("/projects/<project_id>")

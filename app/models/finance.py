@@ -62,6 +62,8 @@ class BankClaim(Base):
         Index("uq_bank_claims_one_lead", "project_id", unique=True,
               sqlite_where=text("status = 'designated'"),
               postgresql_where=text("status = 'designated'")),
+        # A project's claims of every status (its page, a bank's access to it).
+        Index("ix_bank_claims_project", "project_id", "bank_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

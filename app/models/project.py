@@ -105,6 +105,7 @@ class Project(Base):
         Index("ix_projects_status_id", "status", "id"),
         Index("ix_projects_industry_id", "industry", "id"),
         Index("ix_projects_year_id", "batch_year", "id"),
+        Index("ix_projects_lead_bank", "lead_bank_id", "updated_at"),  # a bank's own projects
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

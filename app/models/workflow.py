@@ -28,7 +28,10 @@ class Deadline(Base):
     __tablename__ = "deadlines"
     __table_args__ = (
         UniqueConstraint("project_id", "role", "level", name="uq_deadlines_step"),
-        Index("ix_deadlines_open_due", "role", "due_on"),
+        # An agency's queue (its role's open steps by due date) and the national overdue
+        # counts, read from this index alone.
+        Index("ix_deadlines_open_role", "role", "level", "due_on",
+              postgresql_where=text("met_at IS NULL"), sqlite_where=text("met_at IS NULL")),
         # Overdue counts per region read only this index (open rows, place first).
         Index("ix_deadlines_open_place", "province_code", "city_code", "jurisdiction_code",
               "due_on", "role", "level", "batch_year", postgresql_where=text("met_at IS NULL"),

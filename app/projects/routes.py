@@ -147,7 +147,7 @@ def _edit_rows_requested() -> bool:
 
 @bp.route("/projects/<project_id>/edit", methods=["GET", "POST"])
 def edit(project_id):
-    project = get_project(current_user, project_id, load_equipment=True)
+    project = get_project(current_user, project_id, whole=True)
     if project.enterprise_id != current_user.organization_id:
         abort(403)
     page = project_page(current_user, project)
@@ -188,7 +188,7 @@ def _after_save(project: Project):
 
 @bp.get("/projects/<project_id>")
 def show(project_id):
-    project = get_project(current_user, project_id, load_equipment=True)
+    project = get_project(current_user, project_id, whole=True)
     return _render_show(project)
 
 
@@ -269,7 +269,7 @@ def download(project_id, attachment_id):
 def print_document(project_id, document):
     if document not in ("declaration", "commitment"):
         abort(404)
-    project = get_project(current_user, project_id, load_equipment=True)
+    project = get_project(current_user, project_id, whole=True)
     page = project_page(current_user, project)
     return render_template(f"projects/print_{document}.html", page=page, p=project,
                            today=china_today())

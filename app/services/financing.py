@@ -118,12 +118,13 @@ def _own(user: User, rows: list, attribute: str = "bank_id") -> list:
 
 
 def financing(user: User, project: Project) -> Financing:
-    listed = any(entry.list_key == "relending" for entry in lists_of(project))
+    lists = lists_of(project)
+    listed = any(entry.list_key == "relending" for entry in lists)
     loans = _own(user, list(db.session.scalars(
         select(Loan).where(Loan.project_id == project.id).order_by(Loan.drawdown_date, Loan.id))))
     return Financing(
         intended_banks=intended_banks(project),
-        lists=lists_of(project),
+        lists=lists,
         claims=_own(user, list(db.session.scalars(select(BankClaim).where(
             BankClaim.project_id == project.id).order_by(BankClaim.id)))),
         engagements=_own(user, list(db.session.scalars(select(Engagement).where(

@@ -19,6 +19,7 @@ from ..models import (
     ChangeStatus,
     Jurisdiction,
     ListEntry,
+    Organization,
     OrgKind,
     Project,
     StageTime,
@@ -46,15 +47,18 @@ FILED_STATES = (Status.COMMITMENT_FILING, Status.FINANCING_MATCHMAKING,
                 Status.LEAD_BANK_DESIGNATED)
 
 
-def get_project(user: User, public_id: str | uuid.UUID, *, load_equipment=False) -> Project:
-    """The project with this public id if `user` may see it; NotFound otherwise."""
+def get_project(user: User, public_id: str | uuid.UUID, *, whole=False) -> Project:
+    """The project with this public id if `user` may see it; NotFound otherwise.
+
+    `whole`: with its enterprise, place and equipment, for the pages that show them all."""
     try:
         key = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(str(public_id))
     except ValueError:
         raise NotFound(_("No such project.")) from None
     query = select(Project).where(Project.public_id == key)
-    if load_equipment:
-        query = query.options(selectinload(Project.equipment))
+    if whole:
+        query = query.options(joinedload(Project.enterprise), joinedload(Project.jurisdiction),
+                              selectinload(Project.equipment))
     project = db.session.scalar(query)
     if project is None or not can_see(user, project):
         raise NotFound(_("No such project."))
@@ -172,9 +176,11 @@ class ProjectFilter:
     q: str | None = None
 
 
-def with_place(option):
-    """Load a jurisdiction with its city and province, so full names need no query per row."""
-    return option.joinedload(Jurisdiction.parent).joinedload(Jurisdiction.parent)
+# What a list row shows: names of the enterprise, lead bank and place. The organisations'
+# own jurisdictions are not shown, and joining them only made the query slower to plan.
+LIST_LOADING = (joinedload(Project.enterprise).lazyload(Organization.jurisdiction),
+                joinedload(Project.lead_bank).lazyload(Organization.jurisdiction),
+                joinedload(Project.jurisdiction))
 
 
 def list_projects(user: User, filters: ProjectFilter, *, limit: int = 50,
@@ -184,8 +190,7 @@ def list_projects(user: User, filters: ProjectFilter, *, limit: int = 50,
 
     `listed_only`: only projects on a whitelist (the bank marketplace)."""
     query = (select(Project).where(visible_condition(user))
-             .options(joinedload(Project.enterprise), joinedload(Project.lead_bank),
-                      with_place(joinedload(Project.jurisdiction)))
+             .options(*LIST_LOADING)
              .order_by(Project.id.desc()).limit(limit + 1))
     if listed_only:
         query = query.where(exists().where(ListEntry.project_id == Project.id))

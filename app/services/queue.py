@@ -18,7 +18,6 @@ from ..errors import Invalid
 from ..extensions import db
 from ..models import Deadline, Jurisdiction, Project, User
 from .access import visible_condition, within
-from .projects import with_place
 
 SORTS = {
     # name: (columns, descending)
@@ -74,7 +73,7 @@ def queue(user: User, filters: QueueFilter, today: date, *, limit: int = 50,
         query = query.where(after)
     order = [c.desc() for c in columns] if descending else list(columns)
     query = (query.options(contains_eager(Deadline.project).joinedload(Project.enterprise),
-                           with_place(joinedload(Deadline.project, Project.jurisdiction)))
+                           joinedload(Deadline.project, Project.jurisdiction))
              .order_by(*order).limit(limit + 1))
     rows = list(db.session.scalars(query).unique())
     next_cursor = None
