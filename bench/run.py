@@ -1,13 +1,13 @@
 """The whole benchmark in one command (`make bench`): every figure side by side in one run.
 
-1. PostgreSQL's own limit: pgbench TPC-B on the same server.
-2. Transitions under concurrent clients, served by gunicorn with the repo's settings:
+1. Pages a user waits for — filtered project list, project page, name search, dashboard —
+   p50/p95 at each PostgreSQL size and on SQLite, and the app workers' peak memory; measured
+   first, before the write-heavy runs below.
+2. PostgreSQL's own limit: pgbench TPC-B on the same server.
+3. Transitions under concurrent clients, served by gunicorn with the repo's settings:
    a bare Flask endpoint doing the SQL of a transition (the floor), then the application's
    API (tokens, role and jurisdiction checks, guards, audit hash chain, deadlines, rollup).
-3. Pages a user waits for — filtered project list, project page, name search, dashboard —
-   p50/p95 at each PostgreSQL size and on SQLite.
 4. SQLite with concurrent writers: transitions per second and "database is locked" errors.
-5. Peak resident memory of the app's workers.
 
 The table is printed and written to bench/RESULTS.md with the machine and the command.
 Generated data is kept between runs (one database per size, `jigai_bench_<size>`, and
@@ -236,6 +236,7 @@ def pgbench(clients: int, seconds: int) -> float:
     done = subprocess.run(["pgbench", "-c", str(clients), "-j", "2", "-T", str(seconds), url],
                           check=True, capture_output=True, text=True).stdout
     psql("postgres", f"DROP DATABASE IF EXISTS {PGBENCH_DB}")
+    psql("postgres", "CHECKPOINT")  # write out what pgbench dirtied before the next run
     return float(re.search(r"tps = ([\d.]+) \(without initial", done).group(1))
 
 
@@ -371,33 +372,37 @@ def main(argv=None) -> None:
     rows: list[tuple[str, str, str, str]] = []
     results: dict = {}
 
-    pg_url = postgres_url(sizes[0])
-    ensure_data(pg_url, sizes[0], args.fresh)
-    say(f"pgbench TPC-B, {args.clients} clients, {args.seconds} s")
-    results["pgbench"] = pgbench(args.clients, args.seconds)
-    actors = prepare(pg_url, args.clients)
-    say("transitions on PostgreSQL: bare endpoint, then the API")
-    api, api_full, bare = transitions_on(pg_url, actors, args, args.port, args.workers,
-                                         args.threads, True)
-    results.update(api=api, api_full=api_full, bare=bare)
+    # Pages first, on a quiet machine: the throughput runs leave PostgreSQL writing out
+    # what they dirtied for a while after, which would show in read latencies.
+    for size in sizes:
+        ensure_data(postgres_url(size), size, args.fresh)
+    lite_url = sqlite_url(args.sqlite_size)
+    ensure_data(lite_url, args.sqlite_size, args.fresh)
     pages = {}
     for size in sizes:
         pg_url = postgres_url(size)
-        ensure_data(pg_url, size, args.fresh and size != sizes[0])
         actors = prepare(pg_url, args.clients)
+        psql(pg_url.rsplit("/", 1)[1], "CHECKPOINT")
         say(f"pages on PostgreSQL at {size:,} projects")
         with server("wsgi:app", args.port, {"DATABASE_URL": pg_url}, args.workers,
                     args.threads) as master:
             pages[("PostgreSQL", size)] = page_latencies(args.port, actors.samples, args.requests,
                                                          warm_up)
             results["rss"] = worker_peak_rss_mb(master)
-    lite_url = sqlite_url(args.sqlite_size)
-    ensure_data(lite_url, args.sqlite_size, args.fresh)
     sqlite_actors = prepare(lite_url, args.clients)
     say(f"pages on SQLite at {args.sqlite_size:,} projects")
     with server("wsgi:app", args.port, {"DATABASE_URL": lite_url}, args.workers, args.threads):
         pages[("SQLite", args.sqlite_size)] = page_latencies(args.port, sqlite_actors.samples,
                                                              args.requests, warm_up)
+
+    say(f"pgbench TPC-B, {args.clients} clients, {args.seconds} s")
+    results["pgbench"] = pgbench(args.clients, args.seconds)
+    pg_url = postgres_url(sizes[0])
+    actors = prepare(pg_url, args.clients)
+    say("transitions on PostgreSQL: bare endpoint, then the API")
+    api, api_full, bare = transitions_on(pg_url, actors, args, args.port, args.workers,
+                                         args.threads, True)
+    results.update(api=api, api_full=api_full, bare=bare)
     say(f"transitions on SQLite, {args.clients} writers")
     sqlite_api, sqlite_full, _ = transitions_on(lite_url, sqlite_actors, args, args.port,
                                                 args.workers, args.threads, False)

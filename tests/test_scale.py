@@ -167,6 +167,14 @@ def test_name_search_uses_the_index_and_matches_substrings(clean_app, cast):
         found = [p.name for p in list_projects(admin, ProjectFilter(q=needle), limit=50)[0]]
         assert name in found and all(needle in n for n in found)
         assert [p.name for p in list_projects(admin, ProjectFilter(q=needle.lower()), limit=50)[0]]
+        # a word most names share: pages of the newest matches, in order, none repeated
+        everyone = db.session.scalars(select(Project.id).where(Project.name.like("%设备更新%"))
+                                      .order_by(Project.id.desc())).all()
+        first, cursor = list_projects(admin, ProjectFilter(q="设备更新"), limit=10)
+        second, _cursor = list_projects(admin, ProjectFilter(q="设备更新"), limit=10,
+                                        cursor=cursor)
+        assert len(everyone) > 20
+        assert [p.id for p in first + second] == everyone[:20]
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("SET LOCAL enable_seqscan = off"))
             plan = " ".join(db.session.execute(text(

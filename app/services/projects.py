@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import column, exists, select, table
+from sqlalchemy import Select, column, exists, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -189,8 +189,7 @@ def list_projects(user: User, filters: ProjectFilter, *, limit: int = 50,
     """A page of the projects `user` may see, newest first, with the cursor of the next page.
 
     `listed_only`: only projects on a whitelist (the bank marketplace)."""
-    query = (select(Project).where(visible_condition(user))
-             .options(*LIST_LOADING)
+    query = (select(Project.id).where(visible_condition(user))
              .order_by(Project.id.desc()).limit(limit + 1))
     if listed_only:
         query = query.where(exists().where(ListEntry.project_id == Project.id))
@@ -209,10 +208,15 @@ def list_projects(user: User, filters: ProjectFilter, *, limit: int = 50,
             raise Invalid(_("Unknown jurisdiction."), fields={"jurisdiction": filters.jurisdiction})
         query = query.where(within(place))
     if filters.q:
-        query = query.where(name_contains(filters.q))
+        query = named_like(query, filters.q)
     if cursor:
         query = query.where(Project.id < decode_cursor(cursor))
-    rows = list(db.session.scalars(query).unique())
+    # The page's ids first, then their rows with what a row shows: joining first would join
+    # every match of a broad filter (a common word searched) before the limit applies.
+    page = query.subquery()
+    rows = list(db.session.scalars(
+        select(Project).join(page, page.c.id == Project.id).options(*LIST_LOADING)
+        .order_by(Project.id.desc())).unique())
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
@@ -220,15 +224,25 @@ def list_projects(user: User, filters: ProjectFilter, *, limit: int = 50,
 NAME_SEARCH = table(NAME_SEARCH_TABLE, column("rowid"), column("name"))
 
 
-def name_contains(needle: str):
-    """SQL condition: the project's name contains `needle`, in any case — through pg_trgm's
-    index on PostgreSQL, and on SQLite through the FTS5 trigram table. That table matches
-    nothing shorter than a trigram and cannot use its index with an ESCAPE clause, so short
-    text and text with LIKE wildcards take the plain scan."""
+def named_like(query: Select, needle: str) -> Select:
+    """`query` (project ids, newest first) narrowed to names containing `needle`, in any case.
+
+    On PostgreSQL pg_trgm's index serves the condition. On SQLite the FTS5 trigram table
+    drives the query in its own rowid order, so a common word stops at the first page of
+    matches rather than collecting them all first. That table matches nothing shorter than
+    a trigram and cannot use its index with an ESCAPE clause, so short text and text with
+    LIKE wildcards take the plain scan."""
     if (db.engine.dialect.name == "sqlite" and len(needle) >= 3
             and not set(needle) & set("%_\\")):
-        return Project.id.in_(select(NAME_SEARCH.c.rowid).where(
-            NAME_SEARCH.c.name.like(f"%{needle}%")))
+        return (query.join(NAME_SEARCH, NAME_SEARCH.c.rowid == Project.id)
+                .where(NAME_SEARCH.c.name.like(f"%{needle}%"))
+                .order_by(None).order_by(NAME_SEARCH.c.rowid.desc()))
+    return query.where(name_contains(needle))
+
+
+def name_contains(needle: str):
+    """SQL condition: the project's name contains `needle`, in any case (on PostgreSQL
+    through pg_trgm's index)."""
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return Project.name.ilike(f"%{escaped}%", escape="\\")
 
