@@ -117,18 +117,26 @@ def _own(user: User, rows: list, attribute: str = "bank_id") -> list:
     return rows
 
 
-def financing(user: User, project: Project) -> Financing:
-    lists = lists_of(project)
+def financing(user: User, project: Project, present: set | None = None) -> Financing:
+    """The project's financing as `user` may see it. `present`, when given, names the
+    tables holding rows of the project (see project_page.children_present): the others are
+    not queried."""
+    def rows(name, load):
+        return load() if present is None or name in present else []
+
+    lists = rows("lists", lambda: lists_of(project))
     listed = any(entry.list_key == "relending" for entry in lists)
-    loans = _own(user, list(db.session.scalars(
-        select(Loan).where(Loan.project_id == project.id).order_by(Loan.drawdown_date, Loan.id))))
+    loans = _own(user, rows("loans", lambda: list(db.session.scalars(
+        select(Loan).where(Loan.project_id == project.id)
+        .order_by(Loan.drawdown_date, Loan.id)))))
     return Financing(
-        intended_banks=intended_banks(project),
+        intended_banks=rows("intended_banks", lambda: intended_banks(project)),
         lists=lists,
-        claims=_own(user, list(db.session.scalars(select(BankClaim).where(
-            BankClaim.project_id == project.id).order_by(BankClaim.id)))),
-        engagements=_own(user, list(db.session.scalars(select(Engagement).where(
-            Engagement.project_id == project.id).order_by(Engagement.id)))),
+        claims=_own(user, rows("claims", lambda: list(db.session.scalars(select(BankClaim).where(
+            BankClaim.project_id == project.id).order_by(BankClaim.id))))),
+        engagements=_own(user, rows("engagements", lambda: list(db.session.scalars(
+            select(Engagement).where(Engagement.project_id == project.id)
+            .order_by(Engagement.id))))),
         loans=[LoanView(loan, loan_figures(loan, listed=listed,
                                            jurisdiction=project.jurisdiction_code))
                for loan in loans],

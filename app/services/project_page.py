@@ -3,12 +3,21 @@ plain: progress over the five stages, timeline, actions, files, comments, deadli
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from ..errors import Invalid
 from ..extensions import db
 from ..models import (
     STAGES,
+    Attachment,
+    BankClaim,
+    ChangeRequest,
+    Comment,
+    Engagement,
+    IntendedBank,
+    ListEntry,
+    Loan,
+    Opinion,
     Project,
     Status,
     User,
@@ -65,8 +74,23 @@ def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
     return [Stage(s, state_of(i), reached.get(s.value)) for i, s in enumerate(STAGES)]
 
 
+# Tables of a project's own rows that the page shows. Most projects have rows in few of
+# them; one query saying which spares a query for each of the others.
+CHILDREN = {"comments": Comment, "attachments": Attachment, "opinions": Opinion,
+            "changes": ChangeRequest, "intended_banks": IntendedBank, "lists": ListEntry,
+            "claims": BankClaim, "engagements": Engagement, "loans": Loan}
+
+
+def children_present(project: Project) -> set[str]:
+    row = db.session.execute(select(*[
+        exists().where(model.project_id == project.id).label(name)
+        for name, model in CHILDREN.items()])).one()
+    return {name for name, found in row._mapping.items() if found}
+
+
 def project_page(user: User, project: Project) -> ProjectPage:
     engine = workflows()
+    present = children_present(project)
     events = list(db.session.scalars(select(WorkflowEvent)
                                      .where(WorkflowEvent.project_id == project.id)
                                      .order_by(WorkflowEvent.seq)))
@@ -84,14 +108,14 @@ def project_page(user: User, project: Project) -> ProjectPage:
         stages=stages_of(project, events),
         actions=engine.available_triggers(project, user),
         events=[e for e in reversed(events) if event_visible(user, e)],
-        comments=comments_of(project),
-        attachments=attachments_of(project),
+        comments=comments_of(project) if "comments" in present else [],
+        attachments=attachments_of(project) if "attachments" in present else [],
         deadlines=[d for d in project.deadlines if d.met_at is None],
-        opinions=list(stage_opinions(project).values()),
-        pending_change=pending_change_of(project),
+        opinions=list(stage_opinions(project).values()) if "opinions" in present else [],
+        pending_change=pending_change_of(project) if "changes" in present else None,
         return_reason=return_reason,
         commitment_reasons=commitment_reasons(project, china_today()),
-        finance=financing(user, project),
+        finance=financing(user, project, present),
         banks=banks_serving(project.jurisdiction_code)
         if user.organization_id == project.enterprise_id else [],
     )
