@@ -344,7 +344,7 @@ def machine() -> str:
                platform.processor())
     memory = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
     return (f"{os.cpu_count()} × {cpu}, {memory / 1024 / 1024:.1f} GiB RAM; "
-            f"{psql('postgres', 'SHOW server_version')} (shared_buffers "
+            f"PostgreSQL {psql('postgres', 'SHOW server_version')} (shared_buffers "
             f"{psql('postgres', 'SHOW shared_buffers')}, synchronous_commit "
             f"{psql('postgres', 'SHOW synchronous_commit')}); SQLite {sqlite3.sqlite_version}; "
             f"Python {platform.python_version()}; {platform.platform()}")
