@@ -291,10 +291,11 @@ def signed_in(port: int) -> Client:
     return client
 
 
-def page_latencies(port: int, samples: dict, requests: int,
-                   warm_up: int) -> dict[str, tuple[float, float]]:
-    """p50/p95 of each page kind, one request after another, after `warm_up` requests of
-    that kind (every worker compiles its templates and SQL once, as a running system has)."""
+def page_latencies(port: int, samples: dict, requests: int) -> dict[str, tuple[float, float]]:
+    """p50/p95 of each page kind, one request after another, in steady state: after one
+    unmeasured pass over the same requests, so that every worker has compiled its templates
+    and SQL and the rows read are in memory, as in a system that has been running. (On this
+    machine's disk a cold first pass is several times slower at the tail; see the notes.)"""
     rng = random.Random(5)
     client = signed_in(port)
     provinces = samples["provinces"]
@@ -309,7 +310,7 @@ def page_latencies(port: int, samples: dict, requests: int,
     found = {}
     for name, paths in (("list", lists), ("project", pages), ("search", searches),
                         ("dashboard", dashboards)):
-        sample_latencies(client, (paths * (warm_up // len(paths) + 1))[:warm_up])
+        sample_latencies(client, paths)
         found[name] = sample_latencies(client, paths)
     return found
 
@@ -365,7 +366,6 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    warm_up = 10 * args.workers
     command = "make bench" + (f" BENCH_ARGS={shlex.quote(' '.join(argv))}" if argv else "")
     (ROOT / "instance").mkdir(exist_ok=True)
     started = time.monotonic()
@@ -386,14 +386,13 @@ def main(argv=None) -> None:
         say(f"pages on PostgreSQL at {size:,} projects")
         with server("wsgi:app", args.port, {"DATABASE_URL": pg_url}, args.workers,
                     args.threads) as master:
-            pages[("PostgreSQL", size)] = page_latencies(args.port, actors.samples, args.requests,
-                                                         warm_up)
+            pages[("PostgreSQL", size)] = page_latencies(args.port, actors.samples, args.requests)
             results["rss"] = worker_peak_rss_mb(master)
     sqlite_actors = prepare(lite_url, args.clients)
     say(f"pages on SQLite at {args.sqlite_size:,} projects")
     with server("wsgi:app", args.port, {"DATABASE_URL": lite_url}, args.workers, args.threads):
         pages[("SQLite", args.sqlite_size)] = page_latencies(args.port, sqlite_actors.samples,
-                                                             args.requests, warm_up)
+                                                             args.requests)
 
     say(f"pgbench TPC-B, {args.clients} clients, {args.seconds} s")
     results["pgbench"] = pgbench(args.clients, args.seconds)
@@ -473,8 +472,8 @@ def write_results(path: Path, table: str, command: str, args, minutes: float) ->
             f"**Machine:** {machine()}\n\n"
             f"**Settings:** {args.clients} concurrent clients for {args.seconds} s per throughput "
             f"figure; gunicorn with {args.workers} workers × {args.threads} thread(s) "
-            f"(gunicorn.conf.py); {args.requests} requests per page kind, one client, after "
-            f"{10 * args.workers} warm-up requests (ten per worker).\n\n")
+            f"(gunicorn.conf.py); {args.requests} requests per page kind, one client, measured "
+            "after one unmeasured pass over the same requests (steady state).\n\n")
     path.write_text(head + table + "\n\n" + marker + (notes or "\n"))
 
 
