@@ -25,8 +25,8 @@ class Config:
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'jigai.sqlite3'}")
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
-    # A streaming replica of the PostgreSQL database for reports (dashboard, statistics API,
-    # exports); unset, reports read the primary.
+    # A streaming replica of the PostgreSQL database that the dashboard and the statistics
+    # API read their figures from; unset, they read the primary.
     REPLICA_DATABASE_URL = os.environ.get("REPLICA_DATABASE_URL") or None
     WORKFLOWS_DIR = Path(os.environ.get("JIGAI_WORKFLOWS_DIR", ROOT / "workflows"))
 
