@@ -3,7 +3,8 @@
 One transaction: the conditional UPDATE of the project's version and status, and the INSERT
 of an audit row — no sign-in, no access check, no guards, no hash, no template. Served by the
 same gunicorn settings as the application, so the gap between the two is the framework and
-the business rules.
+the business rules. It writes behind the application's back: in the benchmark database the
+projects it moved no longer agree with their hash chain or with the statistics rollup.
 """
 
 import os

@@ -144,6 +144,19 @@ WHITELIST_PATH = [("submit", "ent"), ("accept", "miit"),
                   ("whitelist", "miit", {"list": "relending", "batch": "2026-1"})]
 
 
+def whitelist_cast(app, banks: int) -> Cast:
+    """The enterprise and agencies that bring a project onto the relending list (`ent`,
+    `miit`, `ndrc`), the people's bank branch that designates (`pboc`), and `banks` banks
+    serving the project's city (`bank00`, `bank01` …)."""
+    cast = Cast(app)
+    cast.enterprise("ent")
+    for kind in ("miit", "ndrc", "pboc"):
+        cast.agency(kind, kind, "320500")
+    for i in range(banks):
+        cast.bank(f"bank{i:02d}")
+    return cast
+
+
 def whitelisted_projects(app, cast, n):
     """`n` projects on the relending list, made through the engine (fast, fully audited)."""
     made = []

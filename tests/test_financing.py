@@ -15,19 +15,18 @@ from app import create_app
 from app.config import TestConfig
 from app.extensions import db
 from app.rules.finance import loan_figures, relending_list_reasons
-from tests.helpers import WHITELIST_PATH, Cast, project_payload, whitelisted_projects
+from tests.helpers import (
+    WHITELIST_PATH,
+    project_payload,
+    whitelist_cast,
+    whitelisted_projects,
+)
 
 BANKS = 20
 ROUNDS = 100
 @pytest.fixture
 def bank_cast(clean_app):
-    cast = Cast(clean_app)
-    cast.enterprise("ent")
-    cast.agency("miit", "miit", "320500")
-    cast.agency("ndrc", "ndrc", "320500")
-    cast.agency("pboc", "pboc", "320500")
-    for i in range(BANKS):
-        cast.bank(f"bank{i:02d}")
+    cast = whitelist_cast(clean_app, BANKS)
     cast.bank("bank_far", serves=("230000",))
     return cast
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from tests.helpers import PASSWORD, Cast, gunicorn, whitelisted_projects
+from tests.helpers import PASSWORD, gunicorn, whitelist_cast, whitelisted_projects
 
 BANKS = 20
 pytestmark = pytest.mark.slow
@@ -22,13 +22,7 @@ pytestmark = pytest.mark.slow
 def cast(clean_app, backend):
     if backend[0] != "postgresql":
         pytest.skip("hosts share a database server; SQLite is a single-host store")
-    cast = Cast(clean_app)
-    cast.enterprise("ent")
-    cast.agency("miit", "miit", "320500")
-    cast.agency("ndrc", "ndrc", "320500")
-    for i in range(BANKS):
-        cast.bank(f"bank{i:02d}")
-    return cast
+    return whitelist_cast(clean_app, BANKS)
 
 
 def test_twenty_banks_claiming_through_two_hosts_one_wins(clean_app, backend, cast, tmp_path):

@@ -237,14 +237,8 @@ def named_like(query: Select, needle: str) -> Select:
         return (query.join(NAME_SEARCH, NAME_SEARCH.c.rowid == Project.id)
                 .where(NAME_SEARCH.c.name.like(f"%{needle}%"))
                 .order_by(None).order_by(NAME_SEARCH.c.rowid.desc()))
-    return query.where(name_contains(needle))
-
-
-def name_contains(needle: str):
-    """SQL condition: the project's name contains `needle`, in any case (on PostgreSQL
-    through pg_trgm's index)."""
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Project.name.ilike(f"%{escaped}%", escape="\\")
+    return query.where(Project.name.ilike(f"%{escaped}%", escape="\\"))
 
 
 def encode_cursor(last_id: int) -> str:

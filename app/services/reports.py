@@ -36,7 +36,6 @@ from ..models import (
 from ..models.base import wan_from_yuan
 from ..workflow import workflows
 
-ZERO = Decimal(0)
 IN_LIBRARY = (Status.DECLARED, Status.COMMITMENT_FILING, Status.FINANCING_MATCHMAKING,
               Status.LEAD_BANK_DESIGNATED, Status.COMPLETED)
 # The column naming the next level down, for the by-region table.
@@ -127,7 +126,7 @@ def _figures(reader: Session, report: Summary, today: date) -> Summary:
     by_plan = _sums_by(rows, lambda r: (r.industry, r.batch_year))
     completed = _sums_by([r for r in rows if r.status == Status.COMPLETED],
                          lambda r: (r.industry, r.batch_year))
-    sums = _sums_by(rows, lambda r: None).get(None, dict.fromkeys(BUCKET_SUMS, 0))
+    total = _sums_by(rows, lambda r: None).get(None, dict.fromkeys(BUCKET_SUMS, 0))
     report.by_stage = {status: sums["projects"] for status, sums in by_stage.items()}
     report.by_industry = sorted((
         {"industry": industry or "—", "projects": sums["projects"],
@@ -135,16 +134,16 @@ def _figures(reader: Session, report: Summary, today: date) -> Summary:
          "equipment_investment": wan_from_yuan(sums["equipment_yuan"])}
         for industry, sums in by_industry.items()), key=lambda r: (-r["projects"], r["industry"]))
     report.by_region = _by_region(reader, scope, by_region)
-    report.totals = {"projects": sums["projects"],
-                     "total_investment": wan_from_yuan(sums["total_yuan"]),
-                     "equipment_investment": wan_from_yuan(sums["equipment_yuan"]),
-                     "annual_investment": wan_from_yuan(sums["annual_yuan"])}
+    report.totals = {"projects": total["projects"],
+                     "total_investment": wan_from_yuan(total["total_yuan"]),
+                     "equipment_investment": wan_from_yuan(total["equipment_yuan"]),
+                     "annual_investment": wan_from_yuan(total["annual_yuan"])}
     report.financing = {
-        "need": wan_from_yuan(sums["need_yuan"]), "credit": wan_from_yuan(sums["credit_yuan"]),
-        "contracted": wan_from_yuan(sums["contract_yuan"]),
-        "drawn": wan_from_yuan(sums["drawn_yuan"]), "loans": sums["loans"],
-        "relending_principal": wan_from_yuan(sums["relending_yuan"]),
-        "subsidy": wan_from_yuan(sums["subsidy_yuan"])}
+        "need": wan_from_yuan(total["need_yuan"]), "credit": wan_from_yuan(total["credit_yuan"]),
+        "contracted": wan_from_yuan(total["contract_yuan"]),
+        "drawn": wan_from_yuan(total["drawn_yuan"]), "loans": total["loans"],
+        "relending_principal": wan_from_yuan(total["relending_yuan"]),
+        "subsidy": wan_from_yuan(total["subsidy_yuan"])}
     report.stage_days = _stage_days(reader, scope, year)
     report.overdue = [
         {"role": role, "level": level, "count": count} for role, level, count in reader.execute(
@@ -161,16 +160,17 @@ def _figures(reader: Session, report: Summary, today: date) -> Summary:
 def _buckets(reader: Session, scope: Jurisdiction, year: int | None):
     """Bucket sums per status, industry, batch year and next-level region."""
     keys = [StatsBucket.status, StatsBucket.industry, StatsBucket.batch_year]
-    child = literal_column("''")
     if scope.level in CHILD_COLUMN:
         child = getattr(StatsBucket, CHILD_COLUMN[scope.level])
-        keys.append(child)
+        groups = [*keys, child]
+    else:  # a county: no level below (PostgreSQL refuses to group by a constant)
+        child, groups = literal_column("''"), keys
     return reader.execute(
-        select(*keys[:3], child.label("child"),
+        select(*keys, child.label("child"),
                *[func.sum(getattr(StatsBucket, name)).label(name) for name in BUCKET_SUMS])
         .where(*in_scope(StatsBucket, scope, year),
                StatsBucket.status.in_([s.value for s in IN_LIBRARY]))
-        .group_by(*keys).having(func.sum(StatsBucket.projects) > 0)).all()
+        .group_by(*groups).having(func.sum(StatsBucket.projects) > 0)).all()
 
 
 def _by_region(reader: Session, scope: Jurisdiction, by_region: dict) -> list[dict]:

@@ -73,9 +73,13 @@ def _values(project: Project, *, before: bool, new: bool, deleted: bool) -> dict
     return values
 
 
+def _pending(session: Session, table: type, key: tuple) -> Counter:
+    """The deltas this transaction owes the rollup row `key` of `table`."""
+    return session.info.setdefault(PENDING, {}).setdefault((table, key), Counter())
+
+
 def _note(session: Session, table: type, key: tuple, measures: dict, sign: int) -> None:
-    pending = session.info.setdefault(PENDING, {})
-    counter = pending.setdefault((table, key), Counter())
+    counter = _pending(session, table, key)
     for name, value in measures.items():
         counter[name] += sign * value
 
@@ -83,8 +87,7 @@ def _note(session: Session, table: type, key: tuple, measures: dict, sign: int) 
 def count_stay(project: Project, status: str, working_days: int) -> None:
     """A stay in `status` closed after `working_days`."""
     key = (project.jurisdiction_code, project.batch_year or 0, status, project.id % SHARDS)
-    pending = db.session.info.setdefault(PENDING, {})
-    counter = pending.setdefault((StatsStageDays, key), Counter())
+    counter = _pending(db.session, StatsStageDays, key)
     counter["stays"] += 1
     counter["days"] += working_days
     counter["longest"] = max(counter["longest"], working_days)
