@@ -4,7 +4,14 @@ from flask import Flask, request
 
 from . import workflow
 from .config import PRODUCTION, ROOT, Config, normalise_database_url
-from .database import REPLICA, configure_engine, sqlite_connect_args
+from .database import (
+    REPLICA,
+    STEPS,
+    configure_engine,
+    configure_step_engine,
+    release_step_connection,
+    sqlite_connect_args,
+)
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import select_locale
 from .jsonio import JigaiJSONProvider
@@ -27,14 +34,25 @@ def create_app(config: dict | type | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"])
     _engine_options(app)
+    binds = {}
     if app.config.get("REPLICA_DATABASE_URL"):
-        app.config["SQLALCHEMY_BINDS"] = {REPLICA: {
-            "url": normalise_database_url(app.config["REPLICA_DATABASE_URL"]),
-            "pool_pre_ping": True}}
+        binds[REPLICA] = {"url": normalise_database_url(app.config["REPLICA_DATABASE_URL"]),
+                          "pool_pre_ping": True}
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Workflow steps through the API are one statement each: their own small pool of
+        # connections that stay in autocommit mode (database.autocommit_statements).
+        binds[STEPS] = {"url": app.config["SQLALCHEMY_DATABASE_URI"],
+                        "isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None,
+                        "pool_size": 4, "max_overflow": 16}
+    app.config["SQLALCHEMY_BINDS"] = binds
 
     db.init_app(app)
+    app.teardown_appcontext(release_step_connection)
     with app.app_context():
-        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
+        for engine in db.engines.values():
+            configure_engine(engine, app.config["SQLITE_BUSY_TIMEOUT"])
+        if STEPS in db.engines:
+            configure_step_engine(db.engines[STEPS])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
     if app.config["SECRET_KEY"] == "dev-only-change-me" and PRODUCTION and not app.testing:
@@ -47,8 +65,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     workflow.init_app(app)
 
     init_web(app)
-    if notifications.on_event not in EVENT_HOOKS:
-        EVENT_HOOKS.append(notifications.on_event)
+    if notifications.HOOK not in EVENT_HOOKS:
+        EVENT_HOOKS.append(notifications.HOOK)
     _register_blueprints(app)
     _json_errors_for_api(app)
     from .cli import register_cli
@@ -71,7 +89,7 @@ def _engine_options(app: Flask) -> None:
     else:
         options.setdefault("pool_size", 10)
         options.setdefault("max_overflow", 20)
-        options.setdefault("pool_pre_ping", True)
+        options.setdefault("pool_pre_ping", False)  # a cheaper check: database.py
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

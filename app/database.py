@@ -8,16 +8,23 @@ once with "database is locked", whatever the busy timeout.
 """
 
 import fcntl
+import select
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+import psycopg
+from flask import g
+from psycopg.types.numeric import Int8BinaryDumper, Int8Dumper
+from sqlalchemy import Select, event
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 
 from .extensions import db
+from .services import mail
 
 _write_intent: ContextVar[bool] = ContextVar("jigai_write_intent", default=False)
 _unit_depth: ContextVar[int] = ContextVar("jigai_unit_depth", default=0)
@@ -77,6 +84,8 @@ def sqlite_connect_args(path: str | None, busy_timeout_seconds: float) -> dict:
 
 
 def configure_engine(engine: Engine, busy_timeout_seconds: float) -> None:
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "checkout", _refuse_dead_connection)
     if engine.dialect.name != "sqlite":
         return
     database = engine.url.database
@@ -113,6 +122,89 @@ def configure_engine(engine: Engine, busy_timeout_seconds: float) -> None:
         conn.info["write_lock"] = writing
 
 
+def configure_step_engine(engine: Engine) -> None:
+    """The `steps` engine's connections send every integer as int8: a statement's parameter
+    types then never vary with the values (psycopg picks the smallest integer type that
+    fits), so each shape of step is prepared once per connection, not once per mix of sizes.
+    (The statements cast to the column types.)"""
+
+    @event.listens_for(engine, "connect")
+    def _wide_integers(dbapi_connection, _record):
+        dbapi_connection.adapters.register_dumper(int, Int8Dumper)
+        dbapi_connection.adapters.register_dumper(int, Int8BinaryDumper)
+
+
+def _refuse_dead_connection(dbapi_connection, _record, _proxy) -> None:
+    """A pooled connection the server has closed (a restart, an idle timeout) is replaced at
+    checkout. An idle connection's socket has nothing to read unless the server ended it, so
+    one non-blocking poll tells — where a ping would cost a round trip on every request."""
+    if dbapi_connection.closed or select.select([dbapi_connection.fileno()], [], [], 0)[0]:
+        raise DisconnectionError()
+
+
+_AUTOCOMMIT = "jigai_autocommit_connection"
+STEPS = "steps"  # the engine whose connections stay in autocommit mode (PostgreSQL)
+
+
+@dataclass
+class DriverConnection:
+    """A pooled connection used through its driver (a step on PostgreSQL): what `Prepared`
+    and the change-set writer need of a SQLAlchemy Connection."""
+
+    connection: object  # the pool's connection wrapper; .driver_connection is psycopg's
+    dialect: Dialect
+
+    def close(self) -> None:
+        self.connection.close()  # back to the pool (a broken one is discarded there)
+
+
+def autocommit_statements() -> None:
+    """On PostgreSQL, let each statement of this request's step commit on its own.
+
+    For requests whose one write is a single statement — a workflow step, written as one
+    statement (see workflow/changeset.py) — this saves the BEGIN and COMMIT round trips, and
+    the step reads and writes through the driver on a connection of the `steps` engine,
+    whose pool keeps them in autocommit mode: no ORM session, no SQLAlchemy connection.
+    SQLite keeps its write transactions (and the session)."""
+    engine = db.engines.get(STEPS)
+    if engine is not None and _AUTOCOMMIT not in g:
+        g.setdefault(_AUTOCOMMIT, DriverConnection(engine.raw_connection(), engine.dialect))
+
+
+def step_connection() -> Connection:
+    """The connection a workflow step reads and writes through: the request's autocommit
+    connection when it has one, else the session's."""
+    return g.get(_AUTOCOMMIT) or db.session.connection()
+
+
+@contextmanager
+def step_transaction() -> Iterator[Connection]:
+    """The connection a step's write is made on, in its transaction.
+
+    On the request's autocommit connection the write, one statement, is its own transaction;
+    mail queued meanwhile goes once the block ends well. Otherwise: the session's unit of
+    work, which commits (and then sends) when the block ends."""
+    connection = g.get(_AUTOCOMMIT)
+    if connection is None:
+        with unit_of_work():
+            yield db.session.connection()
+        return
+    try:
+        yield connection
+    except BaseException:
+        if db.session.registry.has():
+            mail.drop_queued(db.session())
+        raise
+    if db.session.registry.has():
+        mail.send_queued(db.session())
+
+
+def release_step_connection(_error=None) -> None:
+    connection = g.pop(_AUTOCOMMIT, None)
+    if connection is not None:
+        connection.close()
+
+
 @contextmanager
 def unit_of_work() -> Iterator:
     """One transaction for one state change: commit when the block ends, roll back on error.
@@ -147,6 +239,59 @@ def unit_of_work() -> Iterator:
     finally:
         _unit_depth.reset(depth_token)
         _write_intent.reset(intent_token)
+
+
+class Prepared:
+    """A Core SELECT compiled once per dialect and run on the driver's own cursor.
+
+    For the few queries on every step's path (the caller, the project): there SQLAlchemy's
+    per-execution work — the statement's cache key, result metadata built from the cursor's
+    description — costs more than the query. On PostgreSQL the statement is compiled with
+    $n placeholders and run by psycopg's raw cursor, prepared once per connection, so psycopg
+    need not parse it on each call either. Values still pass through the column types' bind
+    and result processors, so they read exactly as they would through SQLAlchemy.
+    """
+
+    def __init__(self, build: Callable[[], Select]):
+        self._build = build
+        self._compiled: dict[str, tuple] = {}
+
+    def _for(self, dialect) -> tuple:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            statement = self._build()
+            numbered = dialect.name == "postgresql"
+            compiled = statement.compile(
+                dialect=type(dialect)(paramstyle="numeric_dollar") if numbered else dialect)
+            binds = [(name, compiled.binds[name].type.dialect_impl(dialect)
+                      .bind_processor(dialect)) for name in compiled.positiontup]
+            columns = list(statement.selected_columns)
+            found = self._compiled[dialect.name] = (
+                compiled.string, binds, numbered, [c.key for c in columns],
+                [c.type.dialect_impl(dialect).result_processor(dialect, None)
+                 for c in columns])
+        return found
+
+    def rows(self, connection: Connection, params: dict) -> list[dict]:
+        """The result rows, each a dict by column label."""
+        sql, binds, numbered, names, processors = self._for(connection.dialect)
+        values = [processor(params[name]) if processor else params[name]
+                  for name, processor in binds]
+        driver = connection.connection.driver_connection
+        if numbered:
+            with psycopg.RawCursor(driver) as cursor:
+                cursor.execute(sql, values, prepare=True, binary=True)
+                found = cursor.fetchall()
+        else:
+            cursor = driver.cursor()
+            try:
+                found = cursor.execute(sql, values).fetchall()
+            finally:
+                cursor.close()
+        converters = list(zip(names, processors, strict=True))
+        return [{name: processor(value) if processor else value
+                 for (name, processor), value in zip(converters, row, strict=True)}
+                for row in found]
 
 
 REPLICA = "replica"

@@ -4,6 +4,7 @@ the unread-notification count, error pages, and security headers."""
 from datetime import date, datetime
 
 from flask import Flask, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -18,7 +19,18 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
+class WebSessions(SecureCookieSessionInterface):
+    """Signed-cookie sessions for the web UI. API requests authenticate by bearer token and
+    never by cookie, so they get no session to read or sign."""
+
+    def open_session(self, app, request):
+        if request.path.startswith("/api/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def init_web(app: Flask) -> None:
+    app.session_interface = WebSessions()
     app.jinja_env.filters.update(wan=format_wan, fdate=_fdate, fdatetime=_fdatetime,
                                  paren=labels.paren, join_list=labels.join_list,
                                  percent=_percent)

@@ -283,8 +283,6 @@ def _project(rng, cast, status, path, industries, ids, rows, today):
                                     "status": state, "entered_at": stay_start, "left_at": at,
                                     "working_days": max(1, (at - stay_start).days * 5 // 7)})
             stay_start, state = at, dest
-    rows[StageTime].append({"id": _take(ids, StageTime), "project_id": pid, "status": state,
-                            "entered_at": stay_start, "left_at": None, "working_days": None})
     if state in OWED:
         role, trigger, sla = OWED[state]
         rows[Deadline].append({"id": _take(ids, Deadline), "project_id": pid, "role": role,

@@ -3,13 +3,19 @@
 from flask import Blueprint, g, request
 from flask_babel import gettext as _
 
+from ..database import autocommit_statements
 from ..errors import DomainError
-from ..services.accounts import user_for_token
+from ..extensions import db
+from ..models import User
+from ..services.principals import principal_for_token
 from ..services.security import log_event
 
 bp = Blueprint("api", __name__)
 
 PUBLIC_ENDPOINTS = {"api.openapi"}
+# A step reads its caller together with the project (one query) and writes with one
+# statement, so each statement may commit on its own (database.autocommit_statements).
+STEP_ENDPOINT = "api.projects_transition"
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None,
@@ -24,20 +30,39 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
 def _authenticate():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
-    user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
-    if user is None:
-        log_event("api_unauthorized", detail="no token" if not token else "bad token")
-        body, status = error_response(401, "unauthorized", _("A valid bearer token is required."))
-        return body, status, {"WWW-Authenticate": 'Bearer realm="jigai"'}
-    g.api_user = user
+    token = bearer_token()
+    if request.endpoint == STEP_ENDPOINT:
+        autocommit_statements()
+        return None if token else unauthorized(token)  # the route reads who holds it
+    caller = principal_for_token(token) if token else None
+    if caller is None:
+        return unauthorized(token)
+    g.api_caller = caller
     return None
+
+
+def bearer_token() -> str | None:
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
+
+
+def unauthorized(token: str | None):
+    log_event("api_unauthorized", detail="no token" if not token else "bad token")
+    body, status = error_response(401, "unauthorized", _("A valid bearer token is required."))
+    return body, status, {"WWW-Authenticate": 'Bearer realm="jigai"'}
+
+
+def api_user() -> User:
+    """The caller as an ORM user, for services that work on ORM objects."""
+    if "api_user" not in g:
+        g.api_user = db.session.get(User, g.api_caller.id)
+    return g.api_user
 
 
 @bp.errorhandler(DomainError)
 def _domain_error(err: DomainError):
     if err.status == 403:
-        log_event("access_denied", user=g.get("api_user"), detail=err.message)
+        log_event("access_denied", user=g.get("api_caller"), detail=err.message)
     return error_response(err.status, err.code, err.message, err.fields, err.reasons)
 
 

@@ -19,11 +19,13 @@ from ..services.projects import (
     create_project,
     get_project,
     list_projects,
+    parse_public_id,
     update_project,
 )
 from ..validation import validation_fields
 from ..workflow import workflows
-from . import bp
+from ..workflow.state import read_caller_and_state
+from . import api_user, bearer_token, bp, unauthorized
 from .openapi import openapi_document
 from .serializers import (
     deadline_json,
@@ -95,38 +97,48 @@ def projects_index():
     filters = ProjectFilter(status=statuses or None, industry=request.args.get("industry") or None,
                             jurisdiction=request.args.get("jurisdiction") or None,
                             year=_int_arg("year", 2000, 2100), q=request.args.get("q") or None)
-    items, next_cursor = list_projects(g.api_user, filters, limit=_int_arg("limit", 1, 200, 50),
+    items, next_cursor = list_projects(api_user(), filters, limit=_int_arg("limit", 1, 200, 50),
                                        cursor=request.args.get("cursor") or None)
     return {"items": [project_summary(p) for p in items], "next_cursor": next_cursor}
 
 
 @bp.post("/projects")
 def projects_create():
-    project = create_project(g.api_user, parse_body(ProjectCreate))
-    return project_detail(project, g.api_user), 201
+    project = create_project(api_user(), parse_body(ProjectCreate))
+    return project_detail(project, api_user()), 201
 
 
 @bp.get("/projects/<project_id>")
 def projects_show(project_id):
-    return project_detail(get_project(g.api_user, project_id, whole=True), g.api_user)
+    return project_detail(get_project(api_user(), project_id, whole=True), api_user())
 
 
 @bp.patch("/projects/<project_id>")
 def projects_update(project_id):
-    project = get_project(g.api_user, project_id)
+    project = get_project(api_user(), project_id)
     patch = parse_body(ProjectPatch)
-    return project_detail(update_project(g.api_user, project, patch), g.api_user)
+    return project_detail(update_project(api_user(), project, patch), api_user())
 
 
 @bp.post("/projects/<project_id>/transitions")
 def projects_transition(project_id):
-    project = get_project(g.api_user, project_id)
+    try:
+        key = parse_public_id(project_id)
+    except NotFound:
+        key = None  # still 401 for a bad token: the caller is checked first
+    token = bearer_token()
+    who, state = read_caller_and_state(token, key)
+    if who is None:
+        return unauthorized(token)
+    g.api_caller = who
+    if state is None:
+        raise NotFound(_("No such project."))
     body = parse_body(TransitionRequest)
-    workflows().fire(project, body.trigger, g.api_user, version=body.version,
-                     comment=body.comment, data=body.data)
+    moved = workflows().fire(state, body.trigger, who, version=body.version,
+                             comment=body.comment, data=body.data)
     if _prefers_minimal():
-        return project_state(project), 200, {"Preference-Applied": "return=minimal"}
-    return project_detail(project, g.api_user)
+        return project_state(moved), 200, {"Preference-Applied": "return=minimal"}
+    return project_detail(get_project(api_user(), moved.public_id, whole=True), api_user())
 
 
 def _prefers_minimal() -> bool:
@@ -138,10 +150,10 @@ def _prefers_minimal() -> bool:
 
 @bp.get("/projects/<project_id>/events")
 def projects_events(project_id):
-    project = get_project(g.api_user, project_id)
+    project = get_project(api_user(), project_id)
     events = db.session.scalars(select(WorkflowEvent).where(WorkflowEvent.project_id == project.id)
                                 .order_by(WorkflowEvent.seq))
-    return {"items": [event_json(e, project) for e in events if event_visible(g.api_user, e)]}
+    return {"items": [event_json(e, project) for e in events if event_visible(api_user(), e)]}
 
 
 class IntendedBanksRequest(BaseModel):
@@ -153,23 +165,23 @@ class IntendedBanksRequest(BaseModel):
 
 @bp.put("/projects/<project_id>/intended-banks")
 def projects_intended_banks(project_id):
-    project = get_project(g.api_user, project_id)
+    project = get_project(api_user(), project_id)
     body = parse_body(IntendedBanksRequest)
-    financing.set_intended_banks(g.api_user, project, body.version,
+    financing.set_intended_banks(api_user(), project, body.version,
                                  financing.parse_ids(body.banks))
-    return project_detail(project, g.api_user)
+    return project_detail(project, api_user())
 
 
 @bp.get("/projects/<project_id>/financing")
 def projects_financing(project_id):
-    project = get_project(g.api_user, project_id)
-    return financing_json(financing.financing(g.api_user, project))
+    project = get_project(api_user(), project_id)
+    return financing_json(financing.financing(api_user(), project))
 
 
 @bp.get("/banks")
 def banks_index():
     """Banks serving a place (for naming intended banks)."""
-    code = request.args.get("jurisdiction") or g.api_user.organization.jurisdiction_code
+    code = request.args.get("jurisdiction") or api_user().organization.jurisdiction_code
     if db.session.get(Jurisdiction, code) is None:
         raise Invalid(_("Unknown jurisdiction."), fields={"jurisdiction": _("Unknown jurisdiction.")})
     return {"items": [{"id": b.public_id, "name": b.name} for b in financing.banks_serving(code)]}
@@ -178,10 +190,10 @@ def banks_index():
 @bp.get("/market")
 def market_index():
     """Whitelisted projects in the regions the calling bank serves."""
-    if g.api_user.organization.kind != OrgKind.BANK:
+    if api_user().organization.kind != OrgKind.BANK:
         raise Forbidden(_("The marketplace is for banks."))
     items, next_cursor = list_projects(
-        g.api_user, ProjectFilter(status=[Status.FINANCING_MATCHMAKING.value],
+        api_user(), ProjectFilter(status=[Status.FINANCING_MATCHMAKING.value],
                                   industry=request.args.get("industry") or None),
         limit=_int_arg("limit", 1, 200, 50), cursor=request.args.get("cursor") or None,
         listed_only=True)
@@ -193,20 +205,20 @@ def market_index():
 def loans_index():
     """The caller's loan book: a bank's own loans, or the loans in an agency's region."""
     return {"items": [loan_json(loan, figures, project)
-                      for loan, project, figures in financing.loan_book(g.api_user)]}
+                      for loan, project, figures in financing.loan_book(api_user())]}
 
 
 @bp.get("/stats/summary")
 def stats_summary():
     """Counts by stage and industry, investment sums, financing, plan vs actual."""
-    report = reports.summary(g.api_user, request.args.get("jurisdiction") or None,
+    report = reports.summary(api_user(), request.args.get("jurisdiction") or None,
                              _int_arg("year", 2000, 2100))
     return summary_json(report)
 
 
 @bp.get("/overdue")
 def overdue_index():
-    rows = deadlines.overdue(g.api_user, china_today())
+    rows = deadlines.overdue(api_user(), china_today())
     return {
         "by_agency": [{"role": role, "level": level or None, "count": count,
                        "role_label": str(ROLE_LABELS[role])}
@@ -233,7 +245,7 @@ def workflows_show(key):
 
 @bp.post("/organizations")
 def organizations_create():
-    if not g.api_user.is_admin:
+    if not api_user().is_admin:
         raise Forbidden(_("Only administrators register organisations."))
     body = parse_body(OrganizationCreate)
     org = accounts.create_organization(kind=body.kind, name=body.name,

@@ -43,6 +43,12 @@ def _failed(response) -> bool:
     return request.method == "POST" and response.status_code != 302
 
 
+@limiter.request_filter
+def _not_signing_in() -> bool:
+    """Only signing in is rate-limited: other requests skip the limiter's bookkeeping."""
+    return request.endpoint != "auth.login"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMIT"], key_func=_account_key,
                methods=["POST"], deduct_when=_failed)

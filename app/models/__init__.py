@@ -16,7 +16,16 @@ from .org import (
     ancestor_codes,
     bank_service_areas,
 )
-from .project import STAGES, EquipmentItem, EquipmentKind, PolicyClass, Project, Status, Task
+from .project import (
+    STAGES,
+    EquipmentItem,
+    EquipmentKind,
+    PolicyClass,
+    Project,
+    ProjectFacts,
+    Status,
+    Task,
+)
 from .reports import (
     Baseline,
     ImportJob,
@@ -40,6 +49,6 @@ __all__ = [
     "ChangeRequest", "ChangeStatus", "ClaimStatus", "Comment", "Deadline", "DefinitionSnapshot",
     "Engagement", "EquipmentItem", "EquipmentKind", "IntendedBank", "Jurisdiction", "Level",
     "ListEntry", "Loan", "Notification", "Opinion", "OrgKind", "Organization", "PolicyClass",
-    "Project", "STAGES", "Status", "Task", "UTC_ZONE", "User", "Verdict", "WorkflowEvent",
+    "Project", "ProjectFacts", "STAGES", "Status", "Task", "UTC_ZONE", "User", "Verdict", "WorkflowEvent",
     "ancestor_codes", "bank_service_areas", "china_today", "utcnow",
 ]

@@ -12,11 +12,13 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
     Uuid,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
@@ -79,15 +81,28 @@ class Jurisdiction(Base):
 
 
 _PLACE_NAMES: dict[str, str] = {}
+_PLACE_LEVELS: dict[str, Level] = {}
+
+
+def _read_places(session, code: str) -> None:
+    """Every jurisdiction's name and level, read once per process: GB/T 2260 reference data,
+    where a renamed or regraded place gets a new code, so what was read once stays right.
+    Read again when a code is new to the cache (a region loaded since)."""
+    if code not in _PLACE_LEVELS and session is not None:
+        rows = session.execute(select(Jurisdiction.code, Jurisdiction.name, Jurisdiction.level))
+        for place, name, level in rows:
+            _PLACE_NAMES[place], _PLACE_LEVELS[place] = name, level
 
 
 def _place_names(session, code: str) -> dict[str, str]:
-    """Every jurisdiction's name, read once per process: GB/T 2260 reference data, where a
-    renamed place gets a new code, so a name once read stays right. Read again when a code
-    is new to the cache (a region loaded since)."""
-    if code not in _PLACE_NAMES and session is not None:
-        _PLACE_NAMES.update(session.execute(select(Jurisdiction.code, Jurisdiction.name)).all())
+    _read_places(session, code)
     return _PLACE_NAMES
+
+
+def place_level(session, code: str) -> Level | None:
+    """The level of the jurisdiction `code` (None if there is none)."""
+    _read_places(session, code)
+    return _PLACE_LEVELS.get(code)
 
 
 class OrgKind(enum.StrEnum):
@@ -121,6 +136,10 @@ class Organization(Base):
     __table_args__ = (
         CheckConstraint("(kind = 'agency') = (agency_kind IS NOT NULL)", name="agency_has_kind"),
         CheckConstraint("kind <> 'enterprise' OR credit_code IS NOT NULL", name="enterprise_has_credit_code"),
+        # The agencies of one kind in some places: who is told that a step waits for them
+        # (enterprises far outnumber agencies in every place).
+        Index("ix_organizations_agencies", "agency_kind", "jurisdiction_code",
+              postgresql_where=text("kind = 'agency'"), sqlite_where=text("kind = 'agency'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

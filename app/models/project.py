@@ -16,11 +16,13 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    exists,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .base import Base, WanYuan, utcnow
-from .org import Jurisdiction, Organization, _enum
+from .org import Jurisdiction, Organization, OrgLink, _enum
 from .workflow import Deadline
 
 
@@ -71,7 +73,26 @@ class PolicyClass(enum.StrEnum):
     ELIMINATED = "eliminated"  # 淘汰类
 
 
-class Project(Base):
+class ProjectFacts:
+    """What rules ask of a project beyond its columns; shared by the ORM `Project` and the
+    engine's `ProjectState`, so a rule reads either."""
+
+    __slots__ = ()
+
+    @property
+    def needs_financing(self) -> bool:
+        return bool(self.financing_need) and self.financing_need > 0
+
+    def linked_to(self, agency_id: int) -> bool:
+        """Whether the agency is registered as linked to the project's enterprise (its
+        supervising department or shareholder), which bars it from deciding here."""
+        from ..extensions import db
+
+        return bool(db.session.scalar(select(exists().where(
+            OrgLink.agency_id == agency_id, OrgLink.enterprise_id == self.enterprise_id))))
+
+
+class Project(ProjectFacts, Base):
     __tablename__ = "projects"
     __table_args__ = (
         CheckConstraint("version >= 1", name="version_positive"),
@@ -201,8 +222,13 @@ class Project(Base):
         return code
 
     @property
-    def needs_financing(self) -> bool:
-        return bool(self.financing_need) and self.financing_need > 0
+    def has_equipment(self) -> bool:
+        return bool(self.equipment)
+
+    def new_deadline(self, **values) -> Deadline:
+        deadline = Deadline(**values)
+        deadline.locate(self)
+        return deadline
 
 
 class EquipmentKind(enum.StrEnum):

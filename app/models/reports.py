@@ -64,19 +64,19 @@ class Baseline(Base):
 
 
 class StageTime(Base):
-    """A project's stay in one status: kept as it happens, so reports of time spent in each
-    step never read the audit trail."""
+    """A project's finished stay in one status, written by the step that ended it, so
+    reports of time spent in each step never read the audit trail. (The current stay is
+    the project's status since its `status_changed_at`.)"""
 
     __tablename__ = "stage_times"
-    __table_args__ = (Index("ix_stage_times_status_open", "status", "left_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
                                             index=True)
     status: Mapped[str] = mapped_column(String(32))
     entered_at: Mapped[datetime] = mapped_column(DateTime)
-    left_at: Mapped[datetime | None] = mapped_column(DateTime)
-    working_days: Mapped[int | None] = mapped_column(Integer)
+    left_at: Mapped[datetime] = mapped_column(DateTime)
+    working_days: Mapped[int] = mapped_column(Integer)
 
 
 class ImportJob(Base):

@@ -39,8 +39,8 @@ class Deadline(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
-                                            index=True)
+    # Found by project through uq_deadlines_step, which leads with it.
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(40))
     level: Mapped[str] = mapped_column(String(16), default="")  # "" = any level
     trigger: Mapped[str] = mapped_column(String(40))
@@ -59,9 +59,14 @@ class Deadline(Base):
 
     def locate(self, project) -> None:
         """Copy the project's place and batch year (again when a change filing moves them)."""
-        self.jurisdiction_code = project.jurisdiction_code
-        self.province_code, self.city_code = project.province_code, project.city_code
-        self.batch_year = project.batch_year
+        locate(self, project)
+
+
+def locate(deadline, project) -> None:
+    """Copy onto a deadline its project's place and batch year, which overdue counts read."""
+    deadline.jurisdiction_code = project.jurisdiction_code
+    deadline.province_code, deadline.city_code = project.province_code, project.city_code
+    deadline.batch_year = project.batch_year
 
 
 class DefinitionSnapshot(Base):

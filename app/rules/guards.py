@@ -57,7 +57,7 @@ def no_financing_need(ctx: RuleContext) -> bool:
 def declaration_complete(ctx: RuleContext):
     p = ctx.project
     missing = [str(FIELD_LABELS[f]) for f in DECLARATION_FIELDS if getattr(p, f) in (None, "")]
-    if not p.equipment:
+    if not p.has_equipment:
         missing.append(str(FIELD_LABELS["equipment"]))
     if missing:
         return _("The declaration is incomplete: %(fields)s.", fields=join_list(missing))

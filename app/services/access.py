@@ -17,7 +17,6 @@ from ..models import (
     ListEntry,
     Loan,
     OrgKind,
-    OrgLink,
     Project,
     Status,
     User,
@@ -99,7 +98,7 @@ def role_denial(user: User, role: str, project: Project,
     wanted = ROLE_LABELS.get(role, role)
     if org.role != role:
         return _("This step belongs to the %(role)s.", role=wanted)
-    if linked(org.id, project.enterprise_id):
+    if project.linked_to(org.id):
         return _("Your organisation is linked to this enterprise; another agency must act "
                  "(conflict of interest).")
     if not org.jurisdiction.contains(project.jurisdiction_code):
@@ -136,13 +135,6 @@ def _uuid(value):
         return uuid.UUID(str(value))
     except ValueError:
         return None
-
-
-def linked(agency_id: int, enterprise_id: int) -> bool:
-    """Whether an agency is registered as linked to an enterprise (e.g. its supervising
-    department or shareholder), which bars it from deciding on the enterprise's projects."""
-    return bool(db.session.scalar(select(exists().where(
-        OrgLink.agency_id == agency_id, OrgLink.enterprise_id == enterprise_id))))
 
 
 def duty_denial(user: User, spec, project: Project) -> str | None:

@@ -24,7 +24,8 @@ def queue_mail(to: str, subject: str, body: str) -> None:
 
 
 @event.listens_for(Session, "after_commit")
-def _send_outbox(session):
+def send_queued(session):
+    """Send what `queue_mail` queued in `session` (once its transaction has committed)."""
     for to, subject, body, app in session.info.pop("outbox", []):
         try:
             deliver(app, to, subject, body)
@@ -33,7 +34,7 @@ def _send_outbox(session):
 
 
 @event.listens_for(Session, "after_rollback")
-def _drop_outbox(session):
+def drop_queued(session):
     session.info.pop("outbox", None)
 
 

@@ -1,5 +1,10 @@
 """Telling people: the enterprise hears of every decision on its project, the agencies a
-step now waits for hear that it is their turn, a bank hears the decision on its claim."""
+step now waits for hear that it is their turn, a bank hears the decision on its claim.
+
+Recipients are chosen by the database in the step's own write (who is an active member of
+the organisation, or an agency user of the right kind and place when the step is written),
+so a step costs one statement however many people it tells.
+"""
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -8,67 +13,55 @@ from sqlalchemy import func, select, update
 from ..database import unit_of_work
 from ..extensions import db
 from ..labels import step_label
-from ..models import (
-    AgencyKind,
-    Jurisdiction,
-    Notification,
-    Organization,
-    OrgKind,
-    Project,
-    User,
-    WorkflowEvent,
-    ancestor_codes,
-    utcnow,
-)
+from ..models import Notification, User, ancestor_codes, utcnow
+from ..models.org import place_level
+from ..workflow.changeset import Audience, Notify
 from ..workflow.vocabulary import CREATE, EDIT, SET_INTENDED_BANKS, TRIGGERS
 from .mail import queue_mail
 
 QUIET = frozenset({CREATE, EDIT, SET_INTENDED_BANKS})
 
 
-def on_event(project: Project, event: WorkflowEvent, opened: list) -> None:
-    """Called for every audit event, inside its transaction, with the deadlines it opened."""
-    if event.trigger in QUIET:
-        return
-    params = {"project": project.name, "step": event.trigger, "by": event.actor_org_name,
-              "comment": event.comment or ""}
-    recipients: dict[int, tuple[User, str]] = {}
-    if event.actor_org_id != project.enterprise_id:
-        for user in _users(Organization.id == project.enterprise_id):
-            recipients[user.id] = (user, "decision")
-    if event.trigger in ("designate_lead_bank", "decline_claim"):
-        claimant = event.data.get("bank")
-        for user in _users(Organization.name == claimant):
-            recipients[user.id] = (user, "decision")
-    for deadline in opened:
-        if deadline.met_at is None:
-            params["due_on"] = deadline.due_on.isoformat()
-            params["waiting"] = deadline.trigger
-            for user in _agency_users(project, deadline.role, deadline.level):
-                recipients.setdefault(user.id, (user, "your_turn"))
-    for user, kind in recipients.values():
-        if user.id == event.actor_id:
-            continue
-        db.session.add(Notification(user_id=user.id, project_id=project.id, kind=kind,
-                                    trigger=event.trigger, params=params, created_at=event.created_at))
-        if user.email:
+class Notifications:
+    """The audit-event hook: one notification per person to tell, and their e-mail."""
+
+    @staticmethod
+    def writes(project, event, opened: list) -> list:
+        if event.trigger in QUIET:
+            return []
+        params = {"project": project.name, "step": event.trigger, "by": event.actor_org_name,
+                  "comment": event.comment or ""}
+        audiences = []
+        if event.actor_org_id != project.enterprise_id:
+            audiences.append(Audience("decision", params, org_id=project.enterprise_id))
+        if event.trigger in ("designate_lead_bank", "decline_claim"):
+            audiences.append(Audience("decision", params, org_name=event.data.get("bank")))
+        places = ancestor_codes(project.jurisdiction_code)
+        for deadline in opened:
+            if deadline.met_at is None:
+                waiting = {**params, "due_on": deadline.due_on.isoformat(),
+                           "waiting": deadline.trigger}
+                levels = deadline.level.split("/") if deadline.level else None
+                codes = tuple(code for code in places if levels is None
+                              or place_level(db.session, code) in levels)
+                if codes:
+                    audiences.append(Audience("your_turn", waiting, codes=codes,
+                                              agency_kind=deadline.role.split(":", 1)[1]))
+        if not audiences:
+            return []
+        return [Notify(project.id, event.trigger, event.created_at, event.actor_id,
+                       tuple(audiences))]
+
+    @staticmethod
+    def written(notified: list, project, event) -> None:
+        """Mail to those told who have an address, once the step commits."""
+        for email, kind, params in notified:
             with force_locale("zh_CN"):  # mail goes out in the default language
                 text = notification_text(kind, event.trigger, params)
-                queue_mail(user.email, text, "\n\n".join(filter(None, [text, event.comment])))
+            queue_mail(email, text, "\n\n".join(filter(None, [text, event.comment])))
 
 
-def _users(condition):
-    return db.session.scalars(select(User).join(Organization).where(condition, User.active))
-
-
-def _agency_users(project: Project, role: str, level: str):
-    kind = AgencyKind(role.split(":", 1)[1])
-    condition = (Organization.kind == OrgKind.AGENCY) & (Organization.agency_kind == kind) & (
-        Organization.jurisdiction_code.in_(ancestor_codes(project.jurisdiction_code)))
-    if level:
-        condition &= Organization.jurisdiction_code.in_(
-            select(Jurisdiction.code).where(Jurisdiction.level.in_(level.split("/"))))
-    return _users(condition)
+HOOK = Notifications()
 
 
 def notification_text(kind: str, trigger: str, params: dict) -> str:

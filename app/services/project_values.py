@@ -71,10 +71,10 @@ def apply_values(project: Project, values: dict) -> None:
         for deadline in project.deadlines:
             deadline.locate(project)
     if values.get("equipment") is not None:
-        project.equipment = [EquipmentItem(position=i, **item)
-                             for i, item in enumerate(values["equipment"], start=1)]
-        project.new_units = sum(item.quantity for item in project.equipment
-                                if item.kind == EquipmentKind.NEW)
+        items = [EquipmentItem(position=i, **item)
+                 for i, item in enumerate(values["equipment"], start=1)]
+        project.equipment = items
+        project.new_units = sum(item.quantity for item in items if item.kind == EquipmentKind.NEW)
     if values.get("enterprise_credit_code"):
         project.enterprise_id = enterprise_by_credit_code(values["enterprise_credit_code"]).id
 

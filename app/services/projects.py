@@ -22,7 +22,6 @@ from ..models import (
     Organization,
     OrgKind,
     Project,
-    StageTime,
     Status,
     User,
     china_today,
@@ -51,11 +50,7 @@ def get_project(user: User, public_id: str | uuid.UUID, *, whole=False) -> Proje
     """The project with this public id if `user` may see it; NotFound otherwise.
 
     `whole`: with its enterprise, place and equipment, for the pages that show them all."""
-    try:
-        key = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(str(public_id))
-    except ValueError:
-        raise NotFound(_("No such project.")) from None
-    query = select(Project).where(Project.public_id == key)
+    query = select(Project).where(Project.public_id == parse_public_id(public_id))
     if whole:
         query = query.options(joinedload(Project.enterprise), joinedload(Project.jurisdiction),
                               selectinload(Project.equipment))
@@ -63,6 +58,14 @@ def get_project(user: User, public_id: str | uuid.UUID, *, whole=False) -> Proje
     if project is None or not can_see(user, project):
         raise NotFound(_("No such project."))
     return project
+
+
+def parse_public_id(public_id: str | uuid.UUID) -> uuid.UUID:
+    """A project's public id from a URL; NotFound when it cannot be one."""
+    try:
+        return public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(str(public_id))
+    except ValueError:
+        raise NotFound(_("No such project.")) from None
 
 
 def create_project(actor: User, payload: ProjectCreate, *, on_behalf_of=None,
@@ -88,7 +91,6 @@ def create_project(actor: User, payload: ProjectCreate, *, on_behalf_of=None,
         apply_values(project, values)
         db.session.add(project)
         _flush_unique()
-        db.session.add(StageTime(project_id=project.id, status=Status.DRAFT.value, entered_at=now))
         data = jsonable(values)
         if imported_from:
             data["imported_from"] = imported_from

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..models import Project, StageTime, StatsBucket, StatsMonth, StatsStageDays
 from ..models.base import yuan_from_wan
+from ..workflow.changeset import Tally
 
 SHARDS = 4
 
@@ -31,7 +32,8 @@ MONEY = {"total_yuan": "total_investment", "equipment_yuan": "equipment_investme
          "subsidy_yuan": "subsidy_total"}
 COUNTS = {"new_units": "new_units", "loans": "loan_count"}
 PLACE = ("jurisdiction_code", "batch_year", "status", "industry", "declared_at")
-TRACKED = (*PLACE, *MONEY.values(), *COUNTS.values())
+MEASURED = (*MONEY.values(), *COUNTS.values())
+TRACKED = (*PLACE, *MEASURED)
 PENDING = "jigai_stats_pending"
 
 
@@ -43,13 +45,19 @@ def _place(code: str) -> dict:
     return {"province_code": code[:2] + "0000", "city_code": code[:4] + "00"}
 
 
-def contributions(project_id: int, values: dict) -> list[tuple[type, tuple, dict]]:
-    """What a project with these column values adds to the rollup tables."""
+def measures_of(values: dict) -> dict:
+    """A project's measures in the bucket it counts in (money in whole yuan)."""
+    return {"projects": 1, **{c: yuan_from_wan(values[a] or 0) for c, a in MONEY.items()},
+            **{c: values[a] or 0 for c, a in COUNTS.items()}}
+
+
+def contributions(project_id: int, values: dict,
+                  measures: dict | None = None) -> list[tuple[type, tuple, dict]]:
+    """What a project with these column values (and bucket `measures`) adds to the rollup."""
     code, shard = values["jurisdiction_code"], project_id % SHARDS
     year = values["batch_year"] or 0
     status = getattr(values["status"], "value", values["status"])
-    measures = {"projects": 1, **{c: yuan_from_wan(values[a] or 0) for c, a in MONEY.items()},
-                **{c: values[a] or 0 for c, a in COUNTS.items()}}
+    measures = measures or measures_of(values)
     found = [(StatsBucket, (code, year, status, values["industry"] or "", shard), measures)]
     if values["declared_at"] is not None:
         found.append((StatsMonth, (code, year, _month(values["declared_at"]), shard),
@@ -84,13 +92,33 @@ def _note(session: Session, table: type, key: tuple, measures: dict, sign: int) 
         counter[name] += sign * value
 
 
-def count_stay(project: Project, status: str, working_days: int) -> None:
-    """A stay in `status` closed after `working_days`."""
-    key = (project.jurisdiction_code, project.batch_year or 0, status, project.id % SHARDS)
-    counter = _pending(db.session, StatsStageDays, key)
-    counter["stays"] += 1
-    counter["days"] += working_days
-    counter["longest"] = max(counter["longest"], working_days)
+def tallies(project_id: int, before: dict, after: dict) -> list[Tally]:
+    """The rollup rows a project's change from `before` to `after` moves (column values by
+    attribute name), in key order — the lock order every writer follows."""
+    had = measures_of(before)
+    # A step seldom changes money or counts; then the measures move as they were.
+    has = had if all(before[a] == after[a] for a in MEASURED) else measures_of(after)
+    moved: dict[tuple, dict] = {}
+    for sign, values, bucket in ((-1, before, had), (1, after, has)):
+        for table, key, measures in contributions(project_id, values, bucket):
+            total = moved.setdefault((table.__tablename__, key, table), dict.fromkeys(measures, 0))
+            for name, value in measures.items():
+                total[name] += sign * value
+    return [_tally(table, key, total) for (_name, key, table), total in sorted(
+        moved.items(), key=lambda item: item[0][:2]) if any(total.values())]
+
+
+def stay_tally(project_id: int, place: dict, status: str, working_days: int) -> Tally:
+    """A stay in `status` that closed after `working_days`."""
+    key = (place["jurisdiction_code"], place["batch_year"], status, project_id % SHARDS)
+    return _tally(StatsStageDays, key, {"stays": 1, "days": working_days,
+                                        "longest": working_days})
+
+
+def _tally(table: type, key: tuple, measures: dict) -> Tally:
+    return Tally(table.__table__, dict(zip(KEYS[table], key, strict=True)),
+                 {m: measures.get(m, 0) for m in MEASURES[table]}, also=_place(key[0]),
+                 highest=("longest",) if table is StatsStageDays else ())
 
 
 @event.listens_for(Session, "after_flush")

@@ -9,13 +9,11 @@ Negative decisions (return, reject …) share the limit of the step they decide 
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
-
-from ..extensions import db
 from ..models import CHINA, Deadline, Project, StageTime, Status
 from ..rules import BRANCHES, GUARDS, RuleContext
 from ..rules.calendar import add_working_days, working_days_between
 from ..services import stats
+from .changeset import Delete, Insert, Update
 from .definitions import Definition, TransitionSpec
 
 NEGATIVE = frozenset({"return", "reject", "withdraw", "decline_claim", "refuse_change"})
@@ -26,9 +24,8 @@ def owed_steps(definition: Definition, project: Project,
                today: date) -> dict[tuple[str, str], TransitionSpec]:
     """The agency steps with a time limit that `project` now waits for, by (role, level)."""
     owed: dict[tuple[str, str], TransitionSpec] = {}
-    for spec in definition.transitions:
-        if (project.status.value not in spec.sources or not spec.sla_days
-                or spec.agency_kind is None or spec.trigger in NEGATIVE):
+    for spec in definition.transitions_from(project.status.value):
+        if not spec.sla_days or spec.agency_kind is None or spec.trigger in NEGATIVE:
             continue
         ctx = RuleContext(project=project, actor=None, definition=definition, today=today,
                           probing=True, acting_role=spec.role)
@@ -71,11 +68,10 @@ def reschedule(project: Project, definition: Definition, source: Status,
     for key, spec in owed.items():
         if key not in rows:
             remaining = max(spec.sla_days - resumed, 0)
-            deadline = Deadline(
+            deadline = project.new_deadline(
                 role=spec.role, level=key[1], trigger=spec.trigger, started_on=today,
                 sla_days=spec.sla_days, used_days=resumed,
                 due_on=add_working_days(today, remaining))
-            deadline.locate(project)
             opened.append(deadline)
     project.deadlines.extend(opened)
     return opened
@@ -85,15 +81,44 @@ def china_date(moment: datetime) -> date:
     return moment.replace(tzinfo=UTC).astimezone(CHINA).date()
 
 
-def track_stage(project: Project, now: datetime) -> None:
-    """Close the project's current stay in a status (with its working days) and open the
-    next one; reports of time spent per step read these rows, not the audit trail."""
-    current = db.session.scalar(
-        select(StageTime).where(StageTime.project_id == project.id, StageTime.left_at.is_(None)))
-    if current is not None:
-        current.left_at = now
-        current.working_days = working_days_between(china_date(current.entered_at),
-                                                     china_date(now))
-        stats.count_stay(project, current.status, current.working_days)
-    db.session.add(StageTime(project_id=project.id, status=project.status.value,
-                             entered_at=now))
+def close_stay(project, status: Status, now: datetime) -> list:
+    """The project's stay in `status`, which began when its status last changed, ends now:
+    its row (with the working days) and its count in the rollup. Reports of time spent per
+    step read these, not the audit trail."""
+    entered = project.original("status_changed_at")
+    days = working_days_between(china_date(entered), china_date(now))
+    place = {"jurisdiction_code": project.jurisdiction_code,
+             "batch_year": project.batch_year or 0}
+    return [Insert(StageTime.__table__, {"project_id": project.id, "status": status.value,
+                                         "entered_at": entered, "left_at": now,
+                                         "working_days": days}),
+            stats.stay_tally(project.id, place, status.value, days)]
+
+
+WRITTEN_COLUMNS = tuple(c.key for c in Deadline.__table__.columns if c.key != "id")
+
+
+def deadline_writes(project) -> list:
+    """The deadline rows that the decision added, changed or removed, against those read.
+
+    A new deadline for the same step (role and level) as one that went takes over its row,
+    so the step's one row is never removed and added in the same statement."""
+    loaded = project.loaded_deadlines
+    kept = {d.id for d in project.deadlines if d.id is not None}
+    gone = {(values["role"], values["level"]): row_id for row_id, values in loaded.items()
+            if row_id not in kept}
+    table = Deadline.__table__
+    writes = []
+    for deadline in project.deadlines:
+        deadline.project_id = project.id
+        values = {c: getattr(deadline, c) for c in WRITTEN_COLUMNS}
+        row_id = deadline.id or gone.pop((deadline.role, deadline.level), None)
+        if row_id is None:
+            writes.append(Insert(table, values))
+            continue
+        before = loaded[row_id]
+        changed = {c: v for c, v in values.items() if before[c] != v}
+        if changed:
+            writes.append(Update(table, {"id": row_id}, changed))
+    writes += [Delete(table, {"id": row_id}) for row_id in gone.values()]
+    return writes

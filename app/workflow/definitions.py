@@ -8,9 +8,10 @@ turns each into a `transitions` machine.
 
 import hashlib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
@@ -44,12 +45,12 @@ class TransitionSpec:
     # maker-checker: whoever fired one of these on the project may not fire this step
     distinct_from: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def level_key(self) -> str:
         """The levels as one word ("" for any), e.g. for grouping deadlines."""
         return "/".join(level.value for level in self.levels)
 
-    @property
+    @cached_property
     def agency_kind(self) -> str | None:
         return self.role.split(":", 1)[1] if self.role.startswith("agency:") else None
 
@@ -71,6 +72,15 @@ class Definition:
     notes: str = ""
     target: MappingProxyType | None = None  # the document's growth target, for reports
     path: Path | None = None
+    _from: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def transitions_from(self, status: str) -> tuple[TransitionSpec, ...]:
+        """The transitions leaving `status`, in the definition's order (looked up once)."""
+        found = self._from.get(status)
+        if found is None:
+            found = self._from[status] = tuple(t for t in self.transitions
+                                               if status in t.sources)
+        return found
 
     @property
     def sha256(self) -> str:
