@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test bench setup browser catalogs lint clean
+.PHONY: run test bench setup browser loadgen catalogs lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,9 +37,17 @@ test: setup browser
 	$(BIN)/ruff check app tests bench
 	$(BIN)/python -m pytest
 
+# The load generator for transitions: Debian's wrk (a C client, so the client does not
+# share the app's Python cost); without it bench falls back to Python threads.
+loadgen:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }
+
 # The whole benchmark (needs PostgreSQL with pgbench); prints the table, writes bench/RESULTS.md.
 # Options: make bench BENCH_ARGS="--sizes 100000 --seconds 10"
-bench: setup
+bench: setup loadgen
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: $(VENV)/.installed

@@ -13,7 +13,7 @@ from .database import (
     sqlite_connect_args,
 )
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
-from .i18n import select_locale
+from .i18n import install_catalogue, select_locale
 from .jsonio import JigaiJSONProvider
 from .services import notifications, stats  # noqa: F401 — stats: the rollup's session hooks
 from .web import init_web
@@ -62,6 +62,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     limiter.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    install_catalogue(app.jinja_env)
     workflow.init_app(app)
 
     init_web(app)

@@ -4,7 +4,8 @@ from functools import cache
 from pathlib import Path
 
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
+
+from .i18n import lazy_gettext as _l
 
 
 @cache

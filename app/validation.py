@@ -4,8 +4,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
-from flask_babel import gettext as _
 from pydantic import ValidationError
+
+from .i18n import gettext as _
 
 
 def _message(error: dict) -> str:

@@ -5,16 +5,18 @@ from datetime import date, datetime
 
 from flask import Flask, render_template, request
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, get_locale
 from flask_login import current_user
 
 from . import labels
-from .errors import DomainError
-from .models import STAGES, UTC_ZONE, china_today
+from .errors import DomainError, Invalid
+from .i18n import gettext as _
+from .models import CHINA, STAGES, UTC_ZONE, china_today
 from .rules.money import format_wan
 from .services.notifications import unread_count
 from .services.security import log_event
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
@@ -44,6 +46,13 @@ def init_web(app: Flask) -> None:
         unread = unread_count(current_user) if current_user.is_authenticated else 0
         return {"html_lang": "en" if english else "zh-CN", "english": english,
                 "unread": unread}
+
+    @app.before_request
+    def _refuse_nul_characters():
+        field = _field_holding_nul()
+        if field:
+            raise Invalid(_("The request is not valid."),
+                          fields={field: _("Text may not contain NUL characters.")})
 
     @app.after_request
     def _security_headers(response):
@@ -79,6 +88,33 @@ def _http_error_page(err):
     return render_template("error.html", status=err.code, message=err.description), err.code
 
 
+def _field_holding_nul() -> str | None:
+    """The field of this request that holds a NUL character, if one does. No text a person
+    enters holds one and PostgreSQL cannot store one, so it is refused before any query sees
+    it. A query string is parsed only if it spells one (%00), a JSON body likewise (\\u0000);
+    a form is parsed, as its view would parse it anyway."""
+    fields = []
+    if b"%00" in request.query_string:
+        fields += request.args.items(multi=True)
+    if request.mimetype in FORM_TYPES:
+        fields += request.form.items(multi=True)
+    for name, value in fields:
+        if "\x00" in value:
+            return name
+    spelt = request.is_json and b"\\u0000" in request.get_data()
+    return "body" if spelt and _holds_nul(request.get_json(silent=True)) else None
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 def _fdate(value: date | None) -> str:
     return format_date(value, "medium") if value else "—"
 
@@ -86,7 +122,8 @@ def _fdate(value: date | None) -> str:
 def _fdatetime(value: datetime | None) -> str:
     if value is None:
         return "—"
-    return format_datetime(value.replace(tzinfo=UTC_ZONE), "yyyy-MM-dd HH:mm")
+    # The same digits in every locale, so no locale's pattern to apply: China time.
+    return value.replace(tzinfo=UTC_ZONE).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
 def _percent(value) -> str:

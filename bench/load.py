@@ -63,12 +63,15 @@ class Outcome:
     seconds: float
     latencies: list[float]
     errors: dict[str, int]
+    percentiles: dict[float, float] | None = None  # ms, when the generator reports them
 
     @property
     def rate(self) -> float:
         return self.done / self.seconds
 
     def percentile(self, p: float) -> float:
+        if self.percentiles is not None:
+            return self.percentiles[p]
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import wrk
 from bench.load import Client, Outcome, run_clients, sample_latencies
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -240,7 +241,43 @@ def pgbench(clients: int, seconds: int) -> float:
     return float(re.search(r"tps = ([\d.]+) \(without initial", done).group(1))
 
 
-def bare_transitions(port: int, rows: list[dict], seconds: int) -> Outcome:
+def stored_states(url: str, key: str, values: list) -> dict:
+    """Each project's (version, status) now, by `key` (id or public_id)."""
+    listed = ", ".join(f"'{v}'" for v in values)
+    sql = f"SELECT {key}, version, status FROM projects WHERE {key} IN ({listed})"
+    if url.startswith("sqlite"):
+        if key == "public_id":  # stored without dashes there
+            sql = sql.replace("-", "")
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            found = conn.execute(sql).fetchall()
+    else:
+        found = [line.split("|") for line in psql(url.rsplit("/", 1)[1], sql).splitlines()]
+    return {str(k).replace("-", ""): (int(v), st) for k, v, st in found}
+
+
+def resync(url: str, clients: list[dict], key: str, field: str) -> None:
+    """wrk stops with requests in flight, which the server still completes: each run starts
+    from the versions stored once they stop changing, not from the last answers wrk saw."""
+    keys = [c[field] for c in clients]
+    states, settled = stored_states(url, key, keys), 0
+    while settled < 3:  # unchanged over three looks, 0.3 s apart: nothing left in flight
+        time.sleep(0.3)  # a benchmark harness waiting for a server to go quiet, not a test
+        now = stored_states(url, key, keys)
+        settled = settled + 1 if now == states else 0
+        states = now
+    for client in clients:
+        client["version"], client["status"] = states[str(client[field]).replace("-", "")]
+
+
+def bare_transitions(port: int, rows: list[dict], seconds: int, url: str) -> Outcome:
+    if wrk.available():
+        resync(url, rows, "id", "id")
+        clients = [{**row, "path": f"/bare/{row['id']}"} for row in rows]
+        outcome = wrk.run(port, clients, seconds, kind="bare")
+        for row, client in zip(rows, clients, strict=True):
+            row.update(version=client["version"], status=client["status"])
+        return outcome
+
     def script_for(row):
         client = Client("127.0.0.1", port)
 
@@ -254,10 +291,21 @@ def bare_transitions(port: int, rows: list[dict], seconds: int) -> Outcome:
     return run_clients([script_for(r) for r in rows], seconds)
 
 
-def api_transitions(port: int, cycles: list[dict], seconds: int, minimal: bool) -> Outcome:
+def api_transitions(port: int, cycles: list[dict], seconds: int, minimal: bool,
+                    url: str) -> Outcome:
     """Each client returns its project (agency) and resubmits it (enterprise), in turn;
     `minimal` asks for the new state only (Prefer: return=minimal), else the whole project
     comes back with each answer."""
+    if wrk.available():
+        resync(url, cycles, "public_id", "project")
+        clients = [{**c, "path": f"/api/v1/projects/{c['project']}/transitions"}
+                   for c in cycles]
+        outcome = wrk.run(port, clients, seconds, kind="api",
+                          prefer="return=minimal" if minimal else "return=representation")
+        for cycle, client in zip(cycles, clients, strict=True):
+            cycle.update(version=client["version"], status=client["status"])
+        return outcome
+
     def script_for(cycle):
         client = Client("127.0.0.1", port)
         if minimal:
@@ -323,12 +371,12 @@ def transitions_on(url: str, actors: Actors, args, port: int, workers: int, thre
     if bare:
         with server("bench.bare:app", port + 1, {"BARE_DATABASE_URL": normalise(url)},
                     workers, threads):
-            bare_transitions(port + 1, actors.bare, WARM_UP)
-            bare_outcome = bare_transitions(port + 1, actors.bare, args.seconds)
+            bare_transitions(port + 1, actors.bare, WARM_UP, url)
+            bare_outcome = bare_transitions(port + 1, actors.bare, args.seconds, url)
     with server("wsgi:app", port, env, workers, threads):
-        api_transitions(port, actors.cycles, WARM_UP, minimal=True)  # imports, pools, caches
-        minimal = api_transitions(port, actors.cycles, args.seconds, minimal=True)
-        full = api_transitions(port, actors.cycles, args.seconds, minimal=False)
+        api_transitions(port, actors.cycles, WARM_UP, True, url)  # imports, pools, caches
+        minimal = api_transitions(port, actors.cycles, args.seconds, True, url)
+        full = api_transitions(port, actors.cycles, args.seconds, False, url)
     return minimal, full, bare_outcome
 
 
@@ -359,8 +407,9 @@ def main(argv=None) -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--requests", type=int, default=200, help="per page kind and size")
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="gunicorn workers (default as gunicorn.conf.py: one per core)")
+    parser.add_argument("--threads", type=int, default=2, help="threads per worker")
     parser.add_argument("--port", type=int, default=8610)
     parser.add_argument("--fresh", action="store_true", help="regenerate all data")
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))

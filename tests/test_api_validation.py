@@ -91,6 +91,24 @@ def test_valid_credit_code_registers_enterprise(client, cast):
     assert response.json["credit_code"] == "91320506MA1P4K7LXK"
 
 
+def test_bank_serving_an_unknown_place_is_refused(client, cast):
+    before = rows(client.application)
+    response = cast.api(client, "admin").post("/organizations", {
+        "kind": "bank", "name": "某某银行苏州分行", "jurisdiction": "320500",
+        "serves": ["320500", "937191", "320500"]})
+    assert response.status_code == 422, response.json
+    assert "serves" in response.json["fields"]
+    assert rows(client.application) == before
+
+
+def test_bank_serving_a_place_twice_serves_it_once(client, cast):
+    response = cast.api(client, "admin").post("/organizations", {
+        "kind": "bank", "name": "某某银行苏州分行", "jurisdiction": "320500",
+        "serves": ["320500", "320500"]})
+    assert response.status_code == 201, response.json
+    assert response.json["serves"] == ["320500"]
+
+
 @pytest.mark.parametrize(("body", "field"), [
     ({"trigger": "submit"}, "version"),
     ({"trigger": "submit", "version": "1"}, "version"),
@@ -132,3 +150,20 @@ def test_bad_list_parameters_are_422(client, cast, query):
     response = cast.api(client, "ent_a").get("/projects", **query)
     assert response.status_code == 422, response.json
     assert set(response.json["fields"]) & set(query), response.json
+
+
+@pytest.mark.parametrize("where", ["query", "body"])
+def test_nul_characters_are_refused_naming_the_field(client, cast, where):
+    api = cast.api(client, "ent_a")
+    before = rows(client.application)
+    if where == "query":
+        response = api.get("/projects", q="泵\x00站")
+        field = "q"
+    else:
+        response = api.post("/projects", project_payload(name="新项目\x00"))
+        field = "body"
+    assert response.status_code == 422, response.json
+    assert field in response.json["fields"]
+    assert rows(client.application) == before
+    # a backslash spelt out in JSON is text like any other
+    assert api.get("/projects", q="a\\u0000").status_code == 200

@@ -19,3 +19,19 @@ def test_every_message_has_a_chinese_translation(tmp_path):
     translated = {m.id for m in catalogue if m.id and m.string and "fuzzy" not in m.flags}
     assert wanted, "extraction found no messages"
     assert sorted(wanted - translated) == []
+
+
+def test_forced_locale_speaks_its_own_language_inside_an_english_request(clean_app):
+    # Mail goes out in Chinese from requests answered in English: the catalogue a request
+    # keeps must follow force_locale in and out.
+    from flask_babel import force_locale
+
+    from app.i18n import gettext
+
+    with clean_app.test_request_context("/projects?lang=en"):
+        assert gettext("Edit") == "Edit"
+        with force_locale("zh_CN"):
+            assert gettext("Edit") == "修改"
+        assert gettext("Edit") == "Edit"
+    with clean_app.test_request_context("/projects"):
+        assert gettext("Edit") == "修改"

@@ -45,7 +45,7 @@ def test_the_decision_reads_the_project_as_the_orm_does(client, cast):
     project = declared(client, cast)
     with client.application.app_context():
         orm = db.session.scalar(select(Project).where(Project.public_id == uuid.UUID(project["id"])))
-        state = read_state(project_id=orm.id, actor=cast.user("miit"))
+        state = read_state(orm.id, cast.user("miit"))
         assert {name: getattr(state, name) for name in COLUMNS} == {
             name: getattr(orm, name) for name in COLUMNS}
         assert state.has_equipment and state.needs_financing
@@ -108,7 +108,7 @@ def test_a_step_that_loses_the_race_writes_nothing(client, cast):
     project = declared(client, cast)
     with client.application.app_context():
         orm = db.session.scalar(select(Project).where(Project.public_id == uuid.UUID(project["id"])))
-        stale = read_state(project_id=orm.id, actor=cast.user("miit"))
+        stale = read_state(orm.id, cast.user("miit"))
         db.session.remove()
 
     accepted = cast.api(client, "miit_province").fire(project["id"], "accept",

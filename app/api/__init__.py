@@ -1,11 +1,11 @@
 """JSON API v1: bearer tokens, JSON errors, the routes of DESIGN.md."""
 
 from flask import Blueprint, g, request
-from flask_babel import gettext as _
 
 from ..database import autocommit_statements
 from ..errors import DomainError
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import User
 from ..services.principals import principal_for_token
 from ..services.security import log_event

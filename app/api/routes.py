@@ -3,12 +3,12 @@
 from typing import Annotated, TypeVar
 
 from flask import g, request
-from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, ValidationError
 from sqlalchemy import select
 
 from ..errors import BadRequest, Forbidden, Invalid, NotFound
 from ..extensions import db
+from ..i18n import gettext as _
 from ..labels import ROLE_LABELS
 from ..models import AgencyKind, Jurisdiction, OrgKind, Status, WorkflowEvent, china_today
 from ..services import accounts, deadlines, financing, reports
@@ -253,7 +253,8 @@ def organizations_create():
                                        credit_code=body.credit_code, agency_kind=body.agency_kind,
                                        serves=body.serves)
     return {"id": org.public_id, "name": org.name, "kind": org.kind.value,
-            "credit_code": org.credit_code, "jurisdiction": org.jurisdiction_code}, 201
+            "credit_code": org.credit_code, "jurisdiction": org.jurisdiction_code,
+            "serves": [area.code for area in org.service_areas]}, 201
 
 
 @bp.get("/openapi.json")

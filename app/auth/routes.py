@@ -1,12 +1,12 @@
 import uuid
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from ..api import error_response
 from ..extensions import db, limiter, login_manager
+from ..i18n import gettext as _
 from ..models import User, china_today
 from ..services import notifications as inbox
 from ..services.accounts import check_password

@@ -2,8 +2,7 @@
 
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import lazy_gettext as _l
-
+from ..i18n import lazy_gettext as _l
 from ..labels import LIST_LABELS, VERDICT_LABELS
 from ..workflow.vocabulary import TRIGGERS
 

@@ -3,7 +3,6 @@ shown beside the same fields."""
 
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -22,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import TextInput
 
+from ..i18n import lazy_gettext as _l
 from ..labels import (
     ATTACHMENT_LABELS,
     FIELD_LABELS,

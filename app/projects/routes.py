@@ -10,13 +10,13 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from pydantic import ValidationError
 from sqlalchemy import select
 
 from ..errors import DomainError, Invalid
 from ..extensions import db
+from ..i18n import gettext as _
 from ..labels import step_label
 from ..models import Jurisdiction, Level, Project, china_today
 from ..rules.parameters import parameter

@@ -3,11 +3,11 @@ import uuid
 from decimal import Decimal, InvalidOperation
 
 from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..errors import Invalid
 from ..extensions import db
+from ..i18n import gettext as _
 from ..labels import STATUS_LABELS
 from ..models import STAGES, ImportJob, OrgKind, china_today
 from ..services import exports, imports, reports

@@ -1,9 +1,9 @@
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..errors import DomainError
 from ..extensions import db
+from ..i18n import gettext as _
 from ..labels import step_label
 from ..models import china_today
 from ..services import queue as owed

@@ -8,8 +8,7 @@ smaller edits are recorded and take effect at once.
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import gettext as _
-
+from ..i18n import gettext as _
 from .parameters import parameter
 
 

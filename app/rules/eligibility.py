@@ -7,7 +7,7 @@ each definition sets.
 
 from decimal import Decimal
 
-from flask_babel import gettext as _
+from ..i18n import gettext as _
 
 
 def equipment_share(total: Decimal | None, equipment: Decimal | None) -> Decimal | None:

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import gettext as _
-
+from ..i18n import gettext as _
 from .money import format_wan, to_yuan
 from .parameters import parameter
 

@@ -3,10 +3,10 @@
 import uuid
 from decimal import Decimal
 
-from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 
 from ..extensions import db
+from ..i18n import gettext as _
 from ..labels import FIELD_LABELS, LIST_LABELS, ROLE_LABELS, join_list
 from ..models import (
     BankClaim,

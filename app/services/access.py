@@ -5,11 +5,11 @@ Views, the API and the engine all ask here; nothing re-codes these rules.
 
 import uuid
 
-from flask_babel import gettext as _
 from sqlalchemy import Select, exists, false, or_, select, true
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
+from ..i18n import gettext as _
 from ..labels import LEVEL_LABELS, ROLE_LABELS, join_list, step_label
 from ..models import (
     BankClaim,

@@ -1,12 +1,10 @@
 """Organisations, users, passwords and API tokens."""
 
-import hashlib
 import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as NumberError
@@ -14,7 +12,9 @@ from stdnum.exceptions import ValidationError as NumberError
 from ..database import unit_of_work
 from ..errors import Invalid
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import AgencyKind, ApiToken, Jurisdiction, Organization, OrgKind, User, utcnow
+from .principals import token_digest
 
 # argon2id with OWASP's minimum (19 MiB, 2 iterations, 1 lane). Test configurations may
 # lower the cost through PASSWORD_HASH_COST; verifying reads the parameters from the hash.
@@ -61,6 +61,11 @@ def create_organization(*, kind: OrgKind, name: str, jurisdiction_code: str,
             errors["credit_code"] = _("An organisation with this code is already registered.")
     if kind == OrgKind.AGENCY and agency_kind is None:
         errors["agency_kind"] = _("This field is required.")
+    areas = []
+    if kind == OrgKind.BANK:
+        areas = [db.session.get(Jurisdiction, c) for c in dict.fromkeys(serves or [])]
+        if None in areas:
+            errors["serves"] = _("Unknown jurisdiction.")
     if db.session.scalar(select(Organization.id).where(Organization.name == name)):
         errors["name"] = _("An organisation with this name is already registered.")
     if errors:
@@ -69,8 +74,7 @@ def create_organization(*, kind: OrgKind, name: str, jurisdiction_code: str,
         org = Organization(kind=kind, name=name, jurisdiction_code=jurisdiction_code,
                            credit_code=credit_code if kind == OrgKind.ENTERPRISE else None,
                            agency_kind=agency_kind if kind == OrgKind.AGENCY else None)
-        if kind == OrgKind.BANK:
-            org.service_areas = [db.session.get(Jurisdiction, c) for c in (serves or [])]
+        org.service_areas = areas
         db.session.add(org)
     return org
 
@@ -89,24 +93,12 @@ def create_user(*, username: str, password: str, organization: Organization,
     return user
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue_token(user: User) -> str:
     """A new API token for `user`; only its digest is stored, so show it now or never."""
     token = "jg_" + secrets.token_urlsafe(32)
     with unit_of_work():
-        db.session.add(ApiToken(user_id=user.id, token_hash=_digest(token)))
+        db.session.add(ApiToken(user_id=user.id, token_hash=token_digest(token)))
     return token
-
-
-def user_for_token(token: str) -> User | None:
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token),
-                                                   ApiToken.revoked_at.is_(None)))
-    if row is None or not row.user.active:
-        return None
-    return row.user
 
 
 def revoke_tokens(user: User) -> None:

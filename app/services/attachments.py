@@ -7,12 +7,12 @@ import uuid
 
 import puremagic
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..database import unit_of_work
 from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import Attachment, AttachmentKind, OrgKind, Project, User, utcnow
 from .access import can_see
 from .files import file_store

@@ -1,11 +1,11 @@
 """The comment thread of a project, open to everyone who may see it."""
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..database import unit_of_work
 from ..errors import Invalid, NotFound
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import Comment, Project, User, utcnow
 from .access import can_see
 

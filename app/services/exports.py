@@ -6,9 +6,9 @@ import io
 from collections import Counter
 from decimal import Decimal
 
-from flask_babel import gettext as _
 from openpyxl import Workbook
 
+from ..i18n import gettext as _
 from ..labels import STATUS_LABELS, TASK_LABELS
 from ..models import Project, User
 from .projects import ProjectFilter, list_projects

@@ -6,13 +6,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..database import unit_of_work
 from ..errors import Conflict, Forbidden, Invalid
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import (
     BankClaim,
     Engagement,

@@ -13,7 +13,6 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -21,6 +20,7 @@ from sqlalchemy import select
 from ..database import unit_of_work
 from ..errors import DomainError, Forbidden
 from ..extensions import db
+from ..i18n import gettext as _
 from ..labels import TASK_LABELS
 from ..models import ImportJob, Organization, OrgKind, Project, User, utcnow
 from .project_input import ProjectCreate

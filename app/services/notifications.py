@@ -7,11 +7,11 @@ so a step costs one statement however many people it tells.
 """
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from ..database import unit_of_work
 from ..extensions import db
+from ..i18n import gettext as _
 from ..labels import step_label
 from ..models import Notification, User, ancestor_codes, utcnow
 from ..models.org import place_level

@@ -11,12 +11,12 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import gettext as _
 from sqlalchemy import delete
 
 from ..database import unit_of_work
 from ..errors import Invalid
 from ..extensions import db
+from ..i18n import gettext as _
 from ..labels import key_industries
 from ..models import Jurisdiction, PlanEntry, PlanImport, utcnow
 

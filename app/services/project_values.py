@@ -1,10 +1,10 @@
 """Reading and writing a project's declared values (shared by editing and change filing)."""
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..errors import Invalid
 from ..extensions import db
+from ..i18n import gettext as _
 from ..labels import key_industries
 from ..models import (
     EquipmentItem,

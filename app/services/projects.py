@@ -6,7 +6,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import gettext as _
 from sqlalchemy import Select, column, exists, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -14,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..database import NAME_SEARCH_TABLE, unit_of_work
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import (
     ChangeRequest,
     ChangeStatus,

@@ -10,12 +10,12 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.orm import contains_eager, joinedload
 
 from ..errors import Invalid
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import Deadline, Jurisdiction, Project, User
 from .access import visible_condition, within
 

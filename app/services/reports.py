@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import gettext as _
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
 from ..database import report_reader, unit_of_work
 from ..errors import Forbidden, Invalid
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import (
     Baseline,
     Deadline,

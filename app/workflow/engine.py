@@ -20,7 +20,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Protocol
 
-from flask_babel import gettext as _
 from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +29,7 @@ from transitions import EventData, Machine
 from ..database import step_transaction
 from ..errors import Conflict, DomainError, Forbidden, GuardFailed, Invalid, NotFound
 from ..extensions import db
+from ..i18n import gettext as _
 from ..labels import STATUS_LABELS
 from ..models import (
     DefinitionSnapshot,
@@ -224,8 +224,7 @@ class Workflows:
         it, and expired afterwards) or a `ProjectState` read for this call. Returns the
         project's state after the step."""
         today = today or china_today()
-        state = project if isinstance(project, ProjectState) else read_state(
-            project_id=project.id, actor=actor)
+        state = project if isinstance(project, ProjectState) else read_state(project.id, actor)
         if state is None or not can_see(actor, state):
             raise NotFound(_("No such project."))
         if trigger not in TRIGGERS:

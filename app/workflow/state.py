@@ -9,7 +9,6 @@ it is a change to be written, not a write.
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import partial
 
 from sqlalchemy import bindparam, exists, inspect, select
 
@@ -159,12 +158,11 @@ def _state_columns(agency_id) -> list:
             linked.label("linked"), *[c.label(f"deadline_{c.key}") for c in d.columns]]
 
 
-def _read_statement(by: str):
+def _read_statement():
     p, d = Project.__table__, Deadline.__table__
-    key = p.c.public_id if by == "public_id" else p.c.id
     return (select(*_state_columns(bindparam("agency_id")))
             .select_from(p.outerjoin(d, d.c.project_id == p.c.id))
-            .where(key == bindparam("key"))
+            .where(p.c.id == bindparam("key"))
             .order_by(d.c.due_on, d.c.id))
 
 
@@ -179,7 +177,7 @@ def _caller_and_state_statement():
             .select_from(joined).order_by(d.c.due_on, d.c.id))
 
 
-_READS = {by: Prepared(partial(_read_statement, by)) for by in ("public_id", "id")}
+_READ = Prepared(_read_statement)
 _CALLER_AND_STATE = Prepared(_caller_and_state_statement)
 
 
@@ -198,15 +196,13 @@ def _state_of(rows: list[dict], agency_id: int | None) -> ProjectState | None:
                         links={agency_id: bool(first["linked"])} if agency_id else None)
 
 
-def read_state(*, public_id=None, project_id: int | None = None,
-               actor=None) -> ProjectState | None:
-    """The project with this public id (or row id) as one decision needs it; None if absent.
+def read_state(project_id: int, actor=None) -> ProjectState | None:
+    """The project with this row id as one decision needs it; None if there is none.
 
     With the `actor`, when it is an agency, comes whether it is linked to the enterprise
     (a conflict of interest), in the same query."""
-    by, key = ("public_id", public_id) if public_id is not None else ("id", project_id)
     agency_id = _agency_id(actor) if actor is not None else None
-    rows = _READS[by].rows(step_connection(), {"key": key, "agency_id": agency_id or 0})
+    rows = _READ.rows(step_connection(), {"key": project_id, "agency_id": agency_id or 0})
     return _state_of(rows, agency_id)
 
 

@@ -9,9 +9,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from ..i18n import lazy_gettext as _l
 from ..rules.money import MAX_AMOUNT
 
 Text64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]

@@ -1,0 +1,56 @@
+"""Closed-loop load from wrk (C, one connection per client), driving bench/steps.lua.
+
+The Python generator in load.py spends about half a millisecond of CPU on each request, on
+the same two cores as the server and the database; wrk spends a tenth of that, so what the
+throughput figures measure is the system rather than the generator (pgbench, their
+reference, is C as well). Used when `wrk` is installed (`make bench` installs it).
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from bench.load import Outcome
+
+SCRIPT = Path(__file__).with_name("steps.lua")
+
+
+def available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def run(port: int, clients: list[dict], seconds: float, *, kind: str,
+        prefer: str = "return=minimal") -> Outcome:
+    """Each client (a dict with `path`, `version`, `status` and, for the API, `agency` and
+    `enterprise` tokens) steps its project back and forth for `seconds`; the clients' versions
+    and statuses are updated to where the run left them."""
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as listing:
+        for c in clients:
+            listing.write("\t".join(str(v) for v in (
+                c["path"], c["version"], c["status"], kind, c.get("agency", "-"),
+                c.get("enterprise", "-"))) + "\n")
+    try:
+        done = subprocess.run(
+            ["wrk", "-t", str(len(clients)), "-c", str(len(clients)), "-d", f"{seconds:g}s",
+             "--timeout", "30s", "-s", str(SCRIPT), f"http://127.0.0.1:{port}"],
+            env={**os.environ, "JIGAI_CLIENTS": listing.name, "JIGAI_PREFER": prefer},
+            check=True, capture_output=True, text=True).stdout
+    finally:
+        os.unlink(listing.name)
+    answers: dict[int, int] = {}
+    figures = {}
+    for line in done.splitlines():
+        fields = line.split("\t")
+        if fields[0] == "client":
+            slot, version, status = int(fields[1]), int(fields[2]), fields[3]
+            clients[slot - 1].update(version=version, status=status)
+        elif fields[0] == "answers":
+            answers[int(fields[1])] = answers.get(int(fields[1]), 0) + int(fields[2])
+        elif fields[0] in ("duration", "p50", "p95"):
+            figures[fields[0]] = int(fields[1])
+    errors = {str(code): n for code, n in answers.items() if code != 200}
+    return Outcome(done=answers.get(200, 0), seconds=figures["duration"] / 1e6, latencies=[],
+                   errors=errors, percentiles={50: figures["p50"] / 1000,
+                                               95: figures["p95"] / 1000})
