@@ -54,7 +54,31 @@ def ancestor_codes(code: str) -> list[str]:
     return chain
 
 
-class Jurisdiction(Base):
+class PlaceFacts:
+    """What a place tells from its `code`, `level` and `name`: shared by the mapped
+    Jurisdiction and the plain places of an API caller (services/principals.py)."""
+
+    def names_session(self):
+        """The session that reads place names."""
+        raise NotImplementedError
+
+    @property
+    def prefix(self) -> str:
+        return self.code[: LEVEL_PREFIX[self.level]]
+
+    def contains(self, code: str) -> bool:
+        """Whether the place with `code` is this one or lies below it."""
+        return code.startswith(self.prefix)
+
+    @property
+    def full_name(self) -> str:
+        """Province, city and county names joined (“江苏省苏州市吴中区”)."""
+        names = _place_names(self.names_session(), self.code)
+        return "".join(names.get(code, "") for code in reversed(ancestor_codes(self.code))
+                       if code != NATIONAL_CODE) or self.name
+
+
+class Jurisdiction(Base, PlaceFacts):
     __tablename__ = "jurisdictions"
 
     code: Mapped[str] = mapped_column(String(6), primary_key=True)
@@ -64,20 +88,8 @@ class Jurisdiction(Base):
 
     parent: Mapped["Jurisdiction | None"] = relationship(remote_side=[code])
 
-    @property
-    def prefix(self) -> str:
-        return self.code[: LEVEL_PREFIX[self.level]]
-
-    def contains(self, code: str) -> bool:
-        """Whether the jurisdiction with `code` is this one or lies below it."""
-        return code.startswith(self.prefix)
-
-    @property
-    def full_name(self) -> str:
-        """Province, city and county names joined (“江苏省苏州市吴中区”)."""
-        names = _place_names(object_session(self), self.code)
-        return "".join(names.get(code, "") for code in reversed(ancestor_codes(self.code))
-                       if code != NATIONAL_CODE) or self.name
+    def names_session(self):
+        return object_session(self)
 
 
 _PLACE_NAMES: dict[str, str] = {}

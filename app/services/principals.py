@@ -24,27 +24,17 @@ from ..models import (
     User,
     bank_service_areas,
 )
-from ..models.org import LEVEL_PREFIX, _place_names, ancestor_codes, place_level
+from ..models.org import PlaceFacts, _place_names, place_level
 
 
 @dataclass(frozen=True)
-class Place:
+class Place(PlaceFacts):
     code: str
     level: Level
     name: str
 
-    @property
-    def prefix(self) -> str:
-        return self.code[: LEVEL_PREFIX[self.level]]
-
-    def contains(self, code: str) -> bool:
-        return code.startswith(self.prefix)
-
-    @property
-    def full_name(self) -> str:
-        names = _place_names(db.session, self.code)
-        return "".join(names.get(code, "") for code in reversed(ancestor_codes(self.code))
-                       if code != "000000") or self.name
+    def names_session(self):
+        return db.session
 
 
 @dataclass(frozen=True)
