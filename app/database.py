@@ -263,8 +263,8 @@ class Prepared:
             numbered = dialect.name == "postgresql"
             compiled = statement.compile(
                 dialect=type(dialect)(paramstyle="numeric_dollar") if numbered else dialect)
-            binds = [(name, compiled.binds[name].type.dialect_impl(dialect)
-                      .bind_processor(dialect)) for name in compiled.positiontup]
+            binds = [(name, bind_processor(compiled.binds[name].type, dialect))
+                     for name in compiled.positiontup]
             columns = list(statement.selected_columns)
             found = self._compiled[dialect.name] = (
                 compiled.string, binds, numbered, [c.key for c in columns],
@@ -279,9 +279,7 @@ class Prepared:
                   for name, processor in binds]
         driver = connection.connection.driver_connection
         if numbered:
-            with psycopg.RawCursor(driver) as cursor:
-                cursor.execute(sql, values, prepare=True, binary=True)
-                found = cursor.fetchall()
+            found = run_prepared(driver, sql, values)
         else:
             cursor = driver.cursor()
             try:
@@ -292,6 +290,19 @@ class Prepared:
         return [{name: processor(value) if processor else value
                  for (name, processor), value in zip(converters, row, strict=True)}
                 for row in found]
+
+
+def bind_processor(type_, dialect: Dialect):
+    """How values of this column type are sent to the dialect's driver (None: as they are)."""
+    return type_.dialect_impl(dialect).bind_processor(dialect)
+
+
+def run_prepared(driver_connection, sql: str, values: list) -> list:
+    """Run `sql`, with $n placeholders, on psycopg's raw cursor: no placeholder parsing on
+    each call, prepared once per connection, values and rows in binary."""
+    with psycopg.RawCursor(driver_connection) as cursor:
+        cursor.execute(sql, values, prepare=True, binary=True)
+        return cursor.fetchall()
 
 
 REPLICA = "replica"

@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select, text
 
+from app.errors import Conflict
 from app.extensions import db
 from app.models import (
     Deadline,
@@ -20,6 +21,7 @@ from app.models import (
 from app.services.audit import verify_trail
 from app.services.principals import principal_for_token
 from app.workflow import engine, workflows
+from app.workflow.changeset import Update
 from app.workflow.deadlines import deadline_writes
 from app.workflow.state import COLUMNS, DeadlineRow, ProjectState, read_state
 from tests.helpers import Cast, project_payload
@@ -121,10 +123,10 @@ def test_a_step_that_loses_the_race_writes_nothing(client, cast):
 
     with client.application.app_context():
         before = written()
-        with pytest.raises(Exception) as refused:
+        with pytest.raises(Conflict) as refused:
             workflows().fire(stale, "return", cast.user("miit"), version=stale.version,
                              comment="晚了一步")
-        assert getattr(refused.value, "status", None) == 409
+        assert refused.value.status == 409
         assert written() == before
         db.session.expire_all()
         assert db.session.get(Project, orm.id).status.value == "commitment_filing"
@@ -143,5 +145,5 @@ def test_a_new_deadline_for_the_same_step_takes_over_its_row():
         role="agency:miit", level="", trigger="record_opinion", started_on=old.started_on,
         sla_days=10, used_days=0, due_on=datetime(2026, 1, 19).date()))
     (write,) = deadline_writes(state)
-    assert type(write).__name__ == "Update" and write.key == {"id": 41}
+    assert isinstance(write, Update) and write.key == {"id": 41}
     assert write.values["trigger"] == "record_opinion" and write.values["sla_days"] == 10

@@ -111,6 +111,11 @@ def _place_names(session, code: str) -> dict[str, str]:
     return _PLACE_NAMES
 
 
+def place_name(session, code: str) -> str:
+    """The name of the jurisdiction `code` (the code itself if there is none)."""
+    return _place_names(session, code).get(code, code)
+
+
 def place_level(session, code: str) -> Level | None:
     """The level of the jurisdiction `code` (None if there is none)."""
     _read_places(session, code)

@@ -24,7 +24,7 @@ from ..models import (
     User,
     bank_service_areas,
 )
-from ..models.org import PlaceFacts, _place_names, place_level
+from ..models.org import PlaceFacts, place_level, place_name
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def caller_query(digest) -> Select:
 
 def place(code: str) -> Place:
     level = place_level(db.session, code)
-    return Place(code, level, _place_names(db.session, code).get(code, code))
+    return Place(code, level, place_name(db.session, code))
 
 
 def principal_of(rows: list[dict]) -> Principal | None:

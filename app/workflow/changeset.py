@@ -26,6 +26,7 @@ from sqlalchemy import Table, inspect
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
 
+from ..database import bind_processor, run_prepared
 from ..models import Organization, Project, User
 
 
@@ -219,14 +220,10 @@ def write(connection: Connection, changes: ChangeSet) -> Written:
 
 
 def _execute_raw(connection: Connection, sql: str, values: list) -> list:
-    """Run the combined statement with psycopg's raw cursor: its $n placeholders need no
-    parsing on each call (a statement this long, with this many parameters, psycopg would
-    otherwise parse afresh every time), and it is prepared once per connection."""
-    raw = connection.connection.driver_connection
+    """Run the combined statement on the driver (a statement this long, with this many
+    parameters, psycopg would otherwise parse afresh on every call)."""
     try:
-        with psycopg.RawCursor(raw) as cursor:
-            cursor.execute(sql, values, prepare=True, binary=True)
-            return cursor.fetchall()
+        return run_prepared(connection.connection.driver_connection, sql, values)
     except psycopg.IntegrityError as err:  # as SQLAlchemy reports it on other paths
         raise IntegrityError(sql, None, err) from err
 
@@ -279,7 +276,7 @@ def _table(name: str) -> Table:
 
 @cache
 def _processor(dialect: Dialect, table: str, column: str):
-    return _table(table).c[column].type.dialect_impl(dialect).bind_processor(dialect)
+    return bind_processor(_table(table).c[column].type, dialect)
 
 
 class _Sql:
@@ -308,20 +305,20 @@ class _Sql:
     def build(self, shape) -> str:
         return getattr(self, f"_{shape[0]}")(*shape[1:])
 
-    def _from_gate(self) -> str:
-        return " FROM moved" if self.gated else ""
-
     def _where_gated(self, conditions: list[str]) -> str:
         if self.gated:
             conditions.append("EXISTS (SELECT 1 FROM moved)")
         return " AND ".join(conditions)
 
-    def _insert(self, table, columns, if_absent):
+    def _row(self, table, columns) -> str:
+        """INSERT of one row of `columns` (gated: selected from `moved`)."""
         q = self.quote
         values = ", ".join(self.param(table, c, cast=True) for c in columns)
         head = f"INSERT INTO {q(table)} ({', '.join(q(c) for c in columns)}) "
-        body = f"SELECT {values}{self._from_gate()}" if self.gated else f"VALUES ({values})"
-        return head + body + (" ON CONFLICT DO NOTHING" if if_absent else "")
+        return head + (f"SELECT {values} FROM moved" if self.gated else f"VALUES ({values})")
+
+    def _insert(self, table, columns, if_absent):
+        return self._row(table, columns) + (" ON CONFLICT DO NOTHING" if if_absent else "")
 
     def _update(self, table, columns, key):
         q = self.quote
@@ -336,16 +333,12 @@ class _Sql:
 
     def _tally(self, table, key, also, measures, highest):
         q = self.quote
-        columns = (*key, *also, *measures)
-        values = ", ".join(self.param(table, c, cast=True) for c in columns)
-        head = f"INSERT INTO {q(table)} ({', '.join(q(c) for c in columns)}) "
-        body = f"SELECT {values}{self._from_gate()}" if self.gated else f"VALUES ({values})"
+        insert = self._row(table, (*key, *also, *measures))
         larger = "GREATEST" if self.pg else "max"
         sets = ", ".join(
             f"{q(m)} = {larger}({q(table)}.{q(m)}, excluded.{q(m)})" if m in highest
             else f"{q(m)} = {q(table)}.{q(m)} + excluded.{q(m)}" for m in measures)
-        return (head + body + f" ON CONFLICT ({', '.join(q(c) for c in key)}) "
-                f"DO UPDATE SET {sets}")
+        return insert + f" ON CONFLICT ({', '.join(q(c) for c in key)}) DO UPDATE SET {sets}"
 
     def _notify(self, audiences):
         users, orgs = User.__tablename__, Organization.__tablename__
