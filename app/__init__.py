@@ -14,10 +14,10 @@ from .database import (
 )
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import install_catalogue, select_locale
+from .inbox import notifications
 from .jsonio import JigaiJSONProvider
-from .services import notifications, stats  # noqa: F401 — stats: the rollup's session hooks
+from .reporting import rollup
 from .web import init_web
-from .workflow import EVENT_HOOKS
 
 
 def create_app(config: dict | type | None = None) -> Flask:
@@ -64,10 +64,11 @@ def create_app(config: dict | type | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     install_catalogue(app.jinja_env)
     workflow.init_app(app)
+    # What a step sets off beyond its own rows: the statistics it moves, the people it tells.
+    workflow.register_hook(rollup.HOOK)
+    workflow.register_hook(notifications.HOOK)
 
     init_web(app)
-    if notifications.HOOK not in EVENT_HOOKS:
-        EVENT_HOOKS.append(notifications.HOOK)
     _register_blueprints(app)
     _json_errors_for_api(app)
     from .cli import register_cli
@@ -98,7 +99,7 @@ def _json_errors_for_api(app: Flask) -> None:
     """Under /api/ every error is JSON, including unknown routes and unexpected faults."""
     from werkzeug.exceptions import HTTPException, InternalServerError
 
-    from .api import error_response
+    from .api.base import error_response
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
@@ -118,10 +119,17 @@ def _json_errors_for_api(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import admin, auth, banks, projects, reports, review
-    from .api import bp as api_bp
+    from .accounts.routes import bp as accounts_bp
+    from .admin.routes import bp as admin_bp
+    from .api.routes import bp as api_bp
+    from .financing.routes import bp as financing_bp
+    from .inbox.routes import bp as inbox_bp
+    from .projects.routes import bp as projects_bp
+    from .reporting.routes import bp as reporting_bp
+    from .review.routes import bp as review_bp
 
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens only; no cookies are honoured there
-    for module in (auth, projects, review, banks, admin, reports):
-        app.register_blueprint(module.bp)
+    for bp in (accounts_bp, review_bp, inbox_bp, projects_bp, financing_bp, admin_bp,
+               reporting_bp):
+        app.register_blueprint(bp)

@@ -8,11 +8,12 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import demo
+from .accounts import operations as accounts
 from .errors import DomainError
 from .extensions import db
 from .labels import ROLE_LABELS
 from .models import DefinitionSnapshot, Organization, User
-from .services import accounts, demo
 from .workflow import DefinitionError, load_definitions
 from .workflow.render import mermaid, table
 
@@ -40,7 +41,7 @@ stats_cli = AppGroup("stats", help="Check or recount the dashboard's statistics 
 @stats_cli.command("verify")
 def stats_verify():
     """Compare the kept rollup with a fresh recount; list differences and exit 1."""
-    from .services import stats
+    from .reporting import rollup as stats
 
     found = stats.differences()
     for line in found[:50]:
@@ -54,7 +55,7 @@ def stats_verify():
 def stats_rebuild():
     """Recount the rollup from the project rows (after bulk loads or a failed verify)."""
     from .database import unit_of_work
-    from .services import stats
+    from .reporting import rollup as stats
 
     with unit_of_work():
         stats.rebuild()
@@ -64,7 +65,7 @@ def stats_rebuild():
 @audit_cli.command("verify")
 def audit_verify():
     """Recompute every project's hash chain; name the first broken event and exit 1."""
-    from .services.audit import verify_trail
+    from .workflow.verify import verify_trail
 
     result = verify_trail()
     if result.first_break:
@@ -81,7 +82,7 @@ def plan_import(path, jurisdiction):
     """Import a plan table (industry, year, equipment_units, investment_10k_yuan)."""
     from pathlib import Path
 
-    from .services.plans import import_plan
+    from .reporting.plans import import_plan
     from .workflow import workflows
 
     name = Path(path).name

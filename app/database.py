@@ -1,4 +1,9 @@
-"""Engine tuning and the one way the application opens a write transaction.
+"""Engine tuning and the application's write transactions.
+
+A change to a project is written by the workflow engine's step writer in `step_transaction`
+(one statement in autocommit on PostgreSQL through the API, else the session's unit of
+work); other rows — users, tokens, the security log, notifications read — are written in a
+`unit_of_work`.
 
 SQLite is the zero-setup default, so it gets the settings that make it behave under
 concurrent writers: WAL (readers never block the writer), a busy timeout, foreign keys, and
@@ -24,10 +29,10 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 
 from .extensions import db
-from .services import mail
 
 _write_intent: ContextVar[bool] = ContextVar("jigai_write_intent", default=False)
 _unit_depth: ContextVar[int] = ContextVar("jigai_unit_depth", default=0)
+_on_commit: ContextVar[list | None] = ContextVar("jigai_on_commit", default=None)
 
 
 class QueuedWriterConnection(sqlite3.Connection):
@@ -179,24 +184,15 @@ def step_connection() -> Connection:
 
 @contextmanager
 def step_transaction() -> Iterator[Connection]:
-    """The connection a step's write is made on, in its transaction.
-
-    On the request's autocommit connection the write, one statement, is its own transaction;
-    mail queued meanwhile goes once the block ends well. Otherwise: the session's unit of
-    work, which commits (and then sends) when the block ends."""
+    """The connection a step's write is made on, in its transaction: on the request's
+    autocommit connection the write, one statement, is its own transaction; otherwise the
+    session's unit of work, which commits when the block ends."""
     connection = g.get(_AUTOCOMMIT)
     if connection is None:
         with unit_of_work():
             yield db.session.connection()
         return
-    try:
-        yield connection
-    except BaseException:
-        if db.session.registry.has():
-            mail.drop_queued(db.session())
-        raise
-    if db.session.registry.has():
-        mail.send_queued(db.session())
+    yield connection
 
 
 def release_step_connection(_error=None) -> None:
@@ -223,6 +219,8 @@ def unit_of_work() -> Iterator:
         return
     intent_token = _write_intent.set(True)
     depth_token = _unit_depth.set(1)
+    committed: list = []
+    commit_token = _on_commit.set(committed)
     try:
         if session.in_transaction() and not session.connection().info.get("write_lock", True):
             # A read-only snapshot is open (SQLite, deferred BEGIN); upgrading it to a writer
@@ -237,8 +235,21 @@ def unit_of_work() -> Iterator:
         session.rollback()
         raise
     finally:
+        _on_commit.reset(commit_token)
         _unit_depth.reset(depth_token)
         _write_intent.reset(intent_token)
+    for callback in committed:
+        callback()
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the current unit of work has committed (never if it rolls back);
+    outside one — a step's single statement in autocommit — the write has committed: now."""
+    pending = _on_commit.get()
+    if pending is None:
+        callback()
+    else:
+        pending.append(callback)
 
 
 class Prepared:

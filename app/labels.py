@@ -119,13 +119,36 @@ ATTACHMENT_LABELS = {
 VERDICT_LABELS = {"approve": _l("Agree"), "object": _l("Disagree")}
 
 
+# The shared trigger vocabulary's steps (workflow/vocabulary.py), as people read them.
+STEP_LABELS = {
+    "submit": _l("Submit declaration"),
+    "withdraw": _l("Withdraw"),
+    "return": _l("Return for correction"),
+    "reject": _l("Reject"),
+    "recommend": _l("Recommend upward"),
+    "accept": _l("Accept into library"),
+    "sign_commitment": _l("Sign filing commitment"),
+    "record_opinion": _l("Record consultation opinion"),
+    "file": _l("Register filing"),
+    "approve_change": _l("Register change filing"),
+    "refuse_change": _l("Refuse change filing"),
+    "whitelist": _l("Add to whitelist"),
+    "express_interest": _l("Express interest"),
+    "approve_credit": _l("Record credit approval"),
+    "sign_contract": _l("Record loan contract"),
+    "claim_lead_bank": _l("Claim lead bank"),
+    "decline_claim": _l("Decline lead-bank claim"),
+    "designate_lead_bank": _l("Designate lead bank"),
+    "record_loan": _l("Record loan"),
+    "confirm_refinancing": _l("Confirm relending refinancing"),
+    "report_completion": _l("Report completion"),
+    "verify_completion": _l("Verify completion"),
+}
+
+
 def step_label(trigger: str) -> str:
     """The display name of a step (trigger or audit-only event)."""
-    from .workflow.vocabulary import TRIGGERS
-
-    if trigger in TRIGGERS:
-        return str(TRIGGERS[trigger].label)
-    return str(EVENT_LABELS.get(trigger, trigger))
+    return str(STEP_LABELS.get(trigger) or EVENT_LABELS.get(trigger, trigger))
 
 
 EVENT_LABELS = {
@@ -134,6 +157,7 @@ EVENT_LABELS = {
     "request_change": _l("Requested a change filing"),
     "set_intended_banks": _l("Named intended banks"),
     "import": _l("Entered from an offline declaration"),
+    "attach": _l("Added a file"),
 }
 
 CLAIM_LABELS = {"open": _l("claim awaiting decision"), "declined": _l("claim declined"),

@@ -9,12 +9,12 @@ from flask_babel import format_date, get_locale
 from flask_login import current_user
 
 from . import labels
+from .accounts.security import log_event
 from .errors import DomainError, Invalid
 from .i18n import gettext as _
+from .inbox.notifications import unread_count
 from .models import CHINA, STAGES, UTC_ZONE, china_today
 from .rules.money import format_wan
-from .services.notifications import unread_count
-from .services.security import log_event
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -67,7 +67,7 @@ def init_web(app: Flask) -> None:
         if err.status == 403:
             log_event("access_denied", detail=err.message)
         if request.path.startswith("/api/"):
-            from .api import error_response
+            from .api.base import error_response
 
             return error_response(err.status, err.code, err.message, err.fields, err.reasons)
         return render_template("error.html", status=err.status, message=err.message,
@@ -81,7 +81,7 @@ def _http_error_page(err):
     if err.code == 403:
         log_event("access_denied", detail=err.description)
     if request.path.startswith("/api/"):
-        from .api import error_response
+        from .api.base import error_response
 
         return error_response(err.code, (err.name or "error").lower().replace(" ", "_"),
                               err.description or err.name)

@@ -39,9 +39,9 @@ from app.models import (
 )
 from app.models.base import WanYuan
 from app.rules.finance import loan_figures
-from app.services import stats
-from app.services.accounts import hash_password
-from app.services.demo import AREAS, credit_code, load_jurisdictions
+from app.reporting import rollup as stats
+from app.accounts.operations import hash_password
+from app.demo import AREAS, credit_code, load_jurisdictions
 from app.workflow import workflows
 from app.workflow.audit import GENESIS
 

@@ -14,9 +14,9 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.config import TestConfig
+from app.demo import load_jurisdictions
 from app.extensions import db, limiter
-from app.services import stats
-from app.services.demo import load_jurisdictions
+from app.reporting import rollup as stats
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # Reference data kept between tests.

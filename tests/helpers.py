@@ -15,13 +15,13 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
+from app.accounts import operations as accounts
+from app.demo import credit_code
 from app.extensions import db
 from app.models import AgencyKind, OrgKind, Project, User, WorkflowEvent
 from app.models.base import china_today
-from app.services import accounts
-from app.services.demo import credit_code
-from app.services.project_input import ProjectCreate
-from app.services.projects import create_project
+from app.projects.operations import create_project
+from app.rules.project_input import ProjectCreate
 from app.workflow import workflows
 
 PASSWORD = "correct horse battery"

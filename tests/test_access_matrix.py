@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.api.openapi import openapi_document
 from app.extensions import db
 from app.models import AgencyKind, ImportJob, User
-from app.services import imports
+from app.reporting import imports
 from tests.helpers import PASSWORD, Cast, project_payload
 from tests.web import csrf_token
 
@@ -201,6 +201,9 @@ def world(clean_app):
         "file": (io.BytesIO(PDF), "报价.pdf")}, content_type="multipart/form-data")
     page = owner.get(f"/projects/{declared['id']}").get_data(as_text=True)
     attachment = re.search(r"/attachments/([0-9a-f-]{36})", page).group(1)
+    declared = ent.get(f"/projects/{declared['id']}").json  # a file added is a new version
+    assert [e["trigger"] for e in ent.get(f"/projects/{declared['id']}/events").json["items"]
+            ][-1] == "attach"
     with clean_app.app_context():
         clerk = db.session.scalar(select(User).where(User.username == "miit_in"))
         job = imports.run_import(clerk, b"not a workbook", "x.xlsx")

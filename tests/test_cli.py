@@ -2,9 +2,9 @@
 
 from sqlalchemy import func, select
 
+from app.demo import DEMO_PASSWORD
 from app.extensions import db
 from app.models import Project, Status, User, WorkflowEvent
-from app.services.demo import DEMO_PASSWORD
 from app.workflow import workflows
 
 

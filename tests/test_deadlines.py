@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 
 from app.extensions import db
-from app.services.project_input import ProjectCreate
-from app.services.projects import create_project
+from app.projects.operations import create_project
+from app.rules.project_input import ProjectCreate
 from app.workflow import workflows
 from tests.helpers import Cast, project_payload
 

@@ -6,10 +6,10 @@ import re
 import pytest
 from sqlalchemy import String, Text, select
 
+from app.demo import DEMO_PASSWORD, seed
 from app.extensions import db
 from app.labels import key_industries
 from app.models import Jurisdiction, Project, Status
-from app.services.demo import DEMO_PASSWORD, seed
 from app.workflow import workflows
 from tests.web import csrf_token, text_of
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Project, WorkflowEvent
-from app.services.audit import verify_trail
+from app.workflow.verify import verify_trail
 from tests.helpers import Cast, gunicorn, project_payload
 
 ROOT = Path(__file__).parent.parent

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from app.database import include_object
 from app.extensions import db
 from app.models import Project, StatsBucket
-from app.services import stats
-from app.services.projects import ProjectFilter, list_projects
+from app.projects.operations import ProjectFilter, list_projects
+from app.reporting import rollup as stats
 from tests.helpers import Cast, project_payload
 
 

@@ -15,14 +15,14 @@ from app import create_app
 from app.config import TestConfig
 from app.errors import Invalid
 from app.models.base import WanYuan
+from app.projects.attachments import clean_filename
+from app.projects.operations import decode_cursor, encode_cursor
+from app.reporting.plans import parse_plan
+from app.review.queue import decode
 from app.rules.calendar import add_working_days, is_working_day, working_days_between
 from app.rules.eligibility import commitment_filing_reasons
 from app.rules.finance import loan_figures
-from app.services.attachments import clean_filename
-from app.services.plans import parse_plan
-from app.services.project_input import ProjectCreate, ProjectFields
-from app.services.projects import decode_cursor, encode_cursor
-from app.services.queue import decode
+from app.rules.project_input import ProjectCreate, ProjectFields
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -13,8 +13,9 @@ from sqlalchemy import func, select, text
 from app.errors import Invalid
 from app.extensions import db
 from app.models import ImportJob, Project, User
-from app.services import imports, reports
-from app.services.plans import import_plan
+from app.reporting import dashboard as reports
+from app.reporting import imports
+from app.reporting.plans import import_plan
 from bench.datagen import generate
 from tests.helpers import Cast
 from tests.web import signed_in

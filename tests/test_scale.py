@@ -12,8 +12,9 @@ from app.config import TestConfig
 from app.database import REPLICA
 from app.extensions import db
 from app.models import Project, Status
-from app.services import reports, stats
-from app.services.projects import ProjectFilter, list_projects
+from app.projects.operations import ProjectFilter, list_projects
+from app.reporting import dashboard as reports
+from app.reporting import rollup as stats
 from bench.datagen import generate
 from tests.helpers import Cast, project_payload
 from tests.web import signed_in

@@ -9,10 +9,10 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from app import create_app
+from app.accounts.operations import _HASHERS
 from app.config import TestConfig
 from app.extensions import db, limiter
 from app.models import SecurityEvent
-from app.services.accounts import _HASHERS
 from tests.helpers import PASSWORD, Cast, project_payload
 from tests.web import csrf_token, signed_in
 

@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select, text
 
+from app.accounts.principals import principal_for_token
 from app.errors import Conflict
 from app.extensions import db
 from app.models import (
@@ -18,12 +19,11 @@ from app.models import (
     User,
     WorkflowEvent,
 )
-from app.services.audit import verify_trail
-from app.services.principals import principal_for_token
 from app.workflow import engine, workflows
 from app.workflow.changeset import Update
 from app.workflow.deadlines import deadline_writes
 from app.workflow.state import COLUMNS, DeadlineRow, ProjectState, read_state
+from app.workflow.verify import verify_trail
 from tests.helpers import Cast, project_payload
 
 

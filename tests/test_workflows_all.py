@@ -240,8 +240,8 @@ def test_definition_choice_is_the_most_specific_in_force(clean_app):
 def test_declaring_under_luoyang_after_expiry_is_refused(clean_app):
     from app.errors import Invalid
     from app.extensions import db
-    from app.services.project_input import ProjectCreate
-    from app.services.projects import create_project
+    from app.projects.operations import create_project
+    from app.rules.project_input import ProjectCreate
     from app.workflow import workflows
 
     cast = Cast(clean_app)

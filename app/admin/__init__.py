@@ -1,7 +1,1 @@
-"""Workflow definitions for everyone to read; administration for administrators."""
-
-from flask import Blueprint
-
-bp = Blueprint("admin", __name__)
-
-from . import routes  # noqa: E402,F401
+"""The policy documents' workflows as pages anyone signed in can read (`routes`)."""

@@ -1,10 +1,13 @@
-from flask import abort, render_template, request
+"""Workflow definitions for everyone to read."""
+
+from flask import Blueprint, abort, render_template, request
 from flask_login import login_required
 
 from ..workflow import workflows as loaded
 from ..workflow.diagram import svg_diagram
 from ..workflow.render import mermaid, rows
-from . import bp
+
+bp = Blueprint("admin", __name__)
 
 
 @bp.get("/workflows")

@@ -4,7 +4,8 @@ from functools import cache
 
 from pydantic import BaseModel
 
-from ..services.project_input import ProjectCreate, ProjectPatch
+from ..rules.project_input import ProjectCreate, ProjectPatch
+from .requests import IntendedBanksRequest, OrganizationCreate, TransitionRequest
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -44,8 +45,6 @@ PROJECT_ID = {"name": "project_id", "in": "path", "required": True,
 
 @cache
 def openapi_document() -> dict:
-    from .routes import IntendedBanksRequest, OrganizationCreate, TransitionRequest
-
     schemas = _schemas(ProjectCreate, ProjectPatch, TransitionRequest, OrganizationCreate,
                        IntendedBanksRequest)
     schemas.update({

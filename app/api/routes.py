@@ -1,32 +1,37 @@
 """API v1 routes: each loads (404), checks access (403) through the services, and answers."""
 
-from typing import Annotated, TypeVar
+from typing import TypeVar
 
 from flask import g, request
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
+from ..access import event_visible
+from ..accounts import operations as accounts
+from ..accounts.principals import read_caller_and_state
 from ..errors import BadRequest, Forbidden, Invalid, NotFound
 from ..extensions import db
+from ..financing import operations as financing
 from ..i18n import gettext as _
 from ..labels import ROLE_LABELS
-from ..models import AgencyKind, Jurisdiction, OrgKind, Status, WorkflowEvent, china_today
-from ..services import accounts, deadlines, financing, reports
-from ..services.access import event_visible
-from ..services.project_input import ProjectCreate, ProjectPatch
-from ..services.projects import (
+from ..models import Jurisdiction, OrgKind, Status, WorkflowEvent, china_today
+from ..projects.operations import (
     ProjectFilter,
     create_project,
     get_project,
     list_projects,
     parse_public_id,
+    take_step,
     update_project,
 )
+from ..reporting import dashboard as reports
+from ..review import overdue as deadlines
+from ..rules.project_input import ProjectCreate, ProjectPatch
 from ..validation import validation_fields
 from ..workflow import workflows
-from ..workflow.state import read_caller_and_state
-from . import api_user, bearer_token, bp, unauthorized
+from .base import api_user, bearer_token, bp, unauthorized
 from .openapi import openapi_document
+from .requests import IntendedBanksRequest, OrganizationCreate, TransitionRequest
 from .serializers import (
     deadline_json,
     definition_json,
@@ -39,28 +44,6 @@ from .serializers import (
     project_summary,
     summary_json,
 )
-
-
-class TransitionRequest(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-    trigger: Annotated[str, StringConstraints(min_length=1, max_length=40)]
-    version: int = Field(ge=1)
-    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
-    data: dict[str, JsonValue] = Field(default_factory=dict)
-
-
-class OrganizationCreate(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-    kind: OrgKind
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    jurisdiction: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
-    credit_code: Annotated[str, StringConstraints(max_length=40)] | None = None
-    agency_kind: AgencyKind | None = None
-    serves: list[Annotated[str, StringConstraints(pattern=r"^\d{6}$")]] = Field(
-        default_factory=list, max_length=50)
-
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -134,7 +117,7 @@ def projects_transition(project_id):
     if state is None:
         raise NotFound(_("No such project."))
     body = parse_body(TransitionRequest)
-    moved = workflows().fire(state, body.trigger, who, version=body.version,
+    moved = take_step(who, state, body.trigger, version=body.version,
                              comment=body.comment, data=body.data)
     if _prefers_minimal():
         return project_state(moved), 200, {"Preference-Applied": "return=minimal"}
@@ -154,13 +137,6 @@ def projects_events(project_id):
     events = db.session.scalars(select(WorkflowEvent).where(WorkflowEvent.project_id == project.id)
                                 .order_by(WorkflowEvent.seq))
     return {"items": [event_json(e, project) for e in events if event_visible(api_user(), e)]}
-
-
-class IntendedBanksRequest(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-    version: int = Field(ge=1)
-    banks: list[Annotated[str, StringConstraints(max_length=36)]] = Field(max_length=10)
 
 
 @bp.put("/projects/<project_id>/intended-banks")

@@ -225,11 +225,6 @@ class Project(ProjectFacts, Base):
     def has_equipment(self) -> bool:
         return bool(self.equipment)
 
-    def new_deadline(self, **values) -> Deadline:
-        deadline = Deadline(**values)
-        deadline.locate(self)
-        return deadline
-
 
 class EquipmentKind(enum.StrEnum):
     NEW = "new"  # to be purchased

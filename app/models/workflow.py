@@ -57,17 +57,6 @@ class Deadline(Base):
 
     project = relationship("Project", back_populates="deadlines")
 
-    def locate(self, project) -> None:
-        """Copy the project's place and batch year (again when a change filing moves them)."""
-        locate(self, project)
-
-
-def locate(deadline, project) -> None:
-    """Copy onto a deadline its project's place and batch year, which overdue counts read."""
-    deadline.jurisdiction_code = project.jurisdiction_code
-    deadline.province_code, deadline.city_code = project.province_code, project.city_code
-    deadline.batch_year = project.batch_year
-
 
 class DefinitionSnapshot(Base):
     """The text of every definition version a project was frozen on, so editing or removing

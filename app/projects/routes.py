@@ -1,6 +1,7 @@
 """Project pages. Each view loads (404), lets the service check access (403), and renders."""
 
 from flask import (
+    Blueprint,
     abort,
     current_app,
     flash,
@@ -16,30 +17,30 @@ from sqlalchemy import select
 
 from ..errors import DomainError, Invalid
 from ..extensions import db
+from ..financing.operations import parse_ids, set_intended_banks
 from ..i18n import gettext as _
 from ..labels import step_label
 from ..models import Jurisdiction, Level, Project, china_today
 from ..rules.parameters import parameter
-from ..services import attachments as files
-from ..services.comments import add_comment
-from ..services.financing import parse_ids, set_intended_banks
-from ..services.project_input import ProjectCreate, ProjectPatch
-from ..services.project_page import project_page
-from ..services.project_values import current_values
-from ..services.projects import (
+from ..rules.project_input import ProjectCreate, ProjectPatch
+from ..rules.project_values import current_values
+from ..validation import validation_fields
+from ..workflow.vocabulary import TRIGGERS
+from . import attachments as files
+from .actions import inputs_for, read_inputs
+from .comments import add_comment
+from .forms import AttachmentForm, CommentForm, ProjectForm, choices
+from .operations import (
     ProjectFilter,
     create_project,
     get_project,
     list_projects,
+    take_step,
     update_project,
 )
-from ..validation import validation_fields
-from ..workflow import workflows
-from ..workflow.vocabulary import TRIGGERS
-from . import bp
-from .actions import inputs_for, read_inputs
-from .forms import AttachmentForm, CommentForm, ProjectForm, choices
+from .page import project_page
 
+bp = Blueprint("projects", __name__)
 bp.before_request(login_required(lambda: None))
 
 
@@ -178,7 +179,7 @@ def _after_save(project: Project):
         flash(_("Saved."), "success")
         return redirect(url_for("projects.show", project_id=project.public_id))
     try:
-        workflows().fire(project, "submit", current_user, version=project.version)
+        take_step(current_user, project, "submit", version=project.version)
     except DomainError as err:
         flash(_("Saved, but not submitted: %(reason)s", reason=err.message), "error")
         return redirect(url_for("projects.edit", project_id=project.public_id))
@@ -205,7 +206,7 @@ def act(project_id, trigger):
     # The engine judges the request (role, version, guards) and gives the precise refusal.
     comment, data = read_inputs(trigger, request.form) if trigger in TRIGGERS else (None, {})
     try:
-        workflows().fire(project, trigger, current_user, version=form_version(), comment=comment,
+        take_step(current_user, project, trigger, version=form_version(), comment=comment,
                          data=data)
     except DomainError as err:
         db.session.rollback()

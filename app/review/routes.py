@@ -1,4 +1,6 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+"""The agency's review queue with its bulk bar, and everyone's workbench (the home page)."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..errors import DomainError
@@ -6,17 +8,23 @@ from ..extensions import db
 from ..i18n import gettext as _
 from ..labels import step_label
 from ..models import china_today
-from ..services import queue as owed
-from ..services.projects import get_project
-from ..services.queue import SORTS, QueueFilter
-from ..workflow import workflows
-from . import bp
+from ..projects.operations import get_project, take_step
+from . import queue as owed
+from .queue import SORTS, QueueFilter
+from .workbench import workbench
+
+bp = Blueprint("review", __name__)
 
 BULK_STEPS = ("accept", "return")
 
 
-@bp.before_request
+@bp.get("/")
 @login_required
+def home():
+    board = workbench(current_user, china_today())
+    return render_template("review/home.html", board=board, today=china_today())
+
+
 def _agencies_only():
     if not current_user.role.startswith("agency:"):
         abort(403)
@@ -32,7 +40,9 @@ def _filters() -> QueueFilter:
 
 
 @bp.get("/queue")
+@login_required
 def queue():
+    _agencies_only()
     filters, today = _filters(), china_today()
     rows, next_cursor = owed.queue(current_user, filters, today, limit=25,
                                    cursor=request.args.get("cursor") or None)
@@ -44,9 +54,11 @@ def queue():
 
 
 @bp.post("/queue/bulk")
+@login_required
 def bulk():
     """One decision for several selected projects: each is its own transaction, and the
     clerk is told which went through and which did not, and why."""
+    _agencies_only()
     step = request.form.get("step")
     if step not in BULK_STEPS:
         abort(400)
@@ -56,7 +68,7 @@ def bulk():
         public_id, _sep, version = value.partition(":")
         try:
             project = get_project(current_user, public_id)
-            workflows().fire(project, step, current_user, version=int(version or 0),
+            take_step(current_user, project, step, version=int(version or 0),
                              comment=comment)
             done += 1
         except (DomainError, ValueError) as err:

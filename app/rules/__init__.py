@@ -5,39 +5,7 @@ A guard takes the firing context and returns None when the step may go ahead, or
 alternative destinations of one trigger (e.g. filing with or without a financing need).
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from . import guards  # noqa: F401  (registers the guards and branch predicates)
+from .context import BRANCHES, GUARDS, RuleContext, branch, guard
 
-GUARDS: dict[str, Callable[["RuleContext"], str | None]] = {}
-BRANCHES: dict[str, Callable[["RuleContext"], bool]] = {}
-
-
-@dataclass
-class RuleContext:
-    project: Any
-    actor: Any
-    definition: Any
-    today: date
-    data: dict = field(default_factory=dict)
-    comment: str | None = None
-    probing: bool = False  # asked by available_triggers or deadlines: inputs not known yet
-    acting_role: str | None = None  # the role of the step being judged
-
-
-def guard(name: str):
-    def register(fn):
-        GUARDS[name] = fn
-        return fn
-    return register
-
-
-def branch(name: str):
-    def register(fn):
-        BRANCHES[name] = fn
-        return fn
-    return register
-
-
-from . import guards  # noqa: E402,F401  (registers the guards)
+__all__ = ["BRANCHES", "GUARDS", "RuleContext", "branch", "guard"]

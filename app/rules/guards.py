@@ -20,7 +20,7 @@ from ..models import (
     Opinion,
     Verdict,
 )
-from . import RuleContext, branch, guard
+from .context import RuleContext, branch, guard
 from .eligibility import commitment_filing_reasons
 from .finance import relending_list_reasons
 from .money import format_wan
@@ -214,6 +214,10 @@ def opinions_recorded(ctx: RuleContext):
 
 
 def pending_change_of(project) -> ChangeRequest | None:
+    """The project's pending change request — also one the step being decided adds."""
+    staged = getattr(project, "staged", {}).get("change_request")
+    if staged is not None:
+        return staged
     return db.session.scalar(select(ChangeRequest).where(
         ChangeRequest.project_id == project.id, ChangeRequest.status == ChangeStatus.PENDING))
 

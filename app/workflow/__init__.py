@@ -1,19 +1,34 @@
-"""The workflow engine and its definitions. `workflows()` is the app's loaded set."""
+"""The workflow engine and its definitions. `workflows()` is the app's loaded set.
+
+Imports run one way: this package uses `app.rules` and `app.models` and nothing above them;
+what else a step sets off (statistics, notifications, mail) reaches it as hooks registered
+at start-up (`hooks.register_hook`).
+"""
 
 import logging
 
 from flask import Flask, current_app
 
 from .definitions import Definition, DefinitionError, TransitionSpec, load_definitions
-from .engine import EVENT_HOOKS, Available, Workflows, advance, record_event
-from .vocabulary import CREATE, EDIT, IMPORT, REQUEST_CHANGE, SET_INTENDED_BANKS, TRIGGERS
+from .engine import Available, Workflows
+from .hooks import HOOKS, Step, register_hook
+from .vocabulary import (
+    ATTACH,
+    AUDIT_ONLY,
+    CREATE,
+    EDIT,
+    IMPORT,
+    REQUEST_CHANGE,
+    SET_INTENDED_BANKS,
+    TRIGGERS,
+)
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "CREATE", "EDIT", "EVENT_HOOKS", "IMPORT", "REQUEST_CHANGE", "TRIGGERS", "Available", "Definition",
-    "DefinitionError", "TransitionSpec", "Workflows", "advance", "init_app", "load_definitions",
-    "SET_INTENDED_BANKS", "record_event", "workflows",
+    "ATTACH", "AUDIT_ONLY", "CREATE", "EDIT", "HOOKS", "IMPORT", "REQUEST_CHANGE",
+    "SET_INTENDED_BANKS", "TRIGGERS", "Available", "Definition", "DefinitionError", "Step",
+    "TransitionSpec", "Workflows", "init_app", "load_definitions", "register_hook", "workflows",
 ]
 
 _KEY = "jigai.workflows"

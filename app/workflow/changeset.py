@@ -133,7 +133,8 @@ Write = Insert | Update | Delete | Tally | Notify
 
 @dataclass
 class ChangeSet:
-    """The project row's changes under `expected_version`, and the writes that go with them."""
+    """The project row's changes under `expected_version` (0: the row is new), and the
+    writes that go with them."""
 
     project_id: int
     expected_version: int
@@ -240,8 +241,12 @@ def run(connection: Connection, writes: list[Write]) -> list[tuple[str, str, dic
     return notified
 
 
-def _gate(changes: ChangeSet) -> Update:
-    # The version condition is the serialisation point between concurrent actors.
+def _gate(changes: ChangeSet) -> Insert | Update:
+    """The project row's write, which every other part depends on: the new row of a project
+    the step creates, or the UPDATE on the version the actor saw — the serialisation point
+    between concurrent actors."""
+    if changes.expected_version == 0:
+        return Insert(Project.__table__, changes.project)
     return Update(Project.__table__, {"id": changes.project_id,
                                       "version": changes.expected_version}, changes.project)
 
@@ -376,7 +381,7 @@ class _Sql:
 def _single_sql(dialect: Dialect, shape) -> tuple[str, list]:
     sql = _Sql(dialect, gated=False)
     text = sql.build(shape)
-    if shape[0] == "update" and shape[1] == Project.__tablename__:
+    if shape[0] in ("insert", "update") and shape[1] == Project.__tablename__:
         text += " RETURNING id"
     return text, sql.names
 

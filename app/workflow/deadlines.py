@@ -7,12 +7,12 @@ used are kept and, when the enterprise resubmits into the same stage, only the r
 Negative decisions (return, reject …) share the limit of the step they decide on.
 """
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from ..models import CHINA, Deadline, Project, StageTime, Status
+from ..models import CHINA, Deadline, StageTime, Status
 from ..rules import BRANCHES, GUARDS, RuleContext
 from ..rules.calendar import add_working_days, working_days_between
-from ..services import stats
 from .changeset import Delete, Insert, Update
 from .definitions import Definition, TransitionSpec
 
@@ -20,7 +20,7 @@ NEGATIVE = frozenset({"return", "reject", "withdraw", "decline_claim", "refuse_c
 SIDE_STATES = frozenset({Status.RETURNED, Status.REJECTED, Status.WITHDRAWN})
 
 
-def owed_steps(definition: Definition, project: Project,
+def owed_steps(definition: Definition, project,
                today: date) -> dict[tuple[str, str], TransitionSpec]:
     """The agency steps with a time limit that `project` now waits for, by (role, level)."""
     owed: dict[tuple[str, str], TransitionSpec] = {}
@@ -37,8 +37,8 @@ def owed_steps(definition: Definition, project: Project,
     return owed
 
 
-def reschedule(project: Project, definition: Definition, source: Status,
-               fired: TransitionSpec | None, today: date, now: datetime) -> list[Deadline]:
+def reschedule(project, definition: Definition, source: Status,
+               fired: TransitionSpec | None, today: date, now: datetime) -> list:
     """Bring the project's deadlines up to date after `fired` moved it from `source`;
     returns the deadlines this opened (whose agencies are now to be told)."""
     rows = {(row.role, row.level): row for row in project.deadlines}
@@ -81,18 +81,24 @@ def china_date(moment: datetime) -> date:
     return moment.replace(tzinfo=UTC).astimezone(CHINA).date()
 
 
-def close_stay(project, status: Status, now: datetime) -> list:
+@dataclass(frozen=True)
+class Stay:
+    """A project's stay in one status, closed by a step (reports of time per step read
+    these, never the audit trail)."""
+
+    status: str
+    working_days: int
+
+
+def close_stay(project, status: Status, now: datetime) -> tuple[Insert, Stay]:
     """The project's stay in `status`, which began when its status last changed, ends now:
-    its row (with the working days) and its count in the rollup. Reports of time spent per
-    step read these, not the audit trail."""
+    its row, with the working days it lasted."""
     entered = project.original("status_changed_at")
     days = working_days_between(china_date(entered), china_date(now))
-    place = {"jurisdiction_code": project.jurisdiction_code,
-             "batch_year": project.batch_year or 0}
-    return [Insert(StageTime.__table__, {"project_id": project.id, "status": status.value,
-                                         "entered_at": entered, "left_at": now,
-                                         "working_days": days}),
-            stats.stay_tally(project.id, place, status.value, days)]
+    row = Insert(StageTime.__table__, {"project_id": project.id, "status": status.value,
+                                       "entered_at": entered, "left_at": now,
+                                       "working_days": days})
+    return row, Stay(status.value, days)
 
 
 WRITTEN_COLUMNS = tuple(c.key for c in Deadline.__table__.columns if c.key != "id")

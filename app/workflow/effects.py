@@ -24,7 +24,7 @@ from ..models import (
 from ..rules import RuleContext
 from ..rules.finance import loan_figures
 from ..rules.guards import engagement_of, loan_of, on_list, open_claim_of, pending_change_of
-from ..services.project_values import apply_changes
+from ..rules.project_values import apply_changes
 from .changeset import ChangeSet
 
 EFFECTS: dict[str, Callable[[RuleContext, datetime, ChangeSet], dict]] = {}

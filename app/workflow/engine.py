@@ -1,32 +1,38 @@
-"""The workflow engine: the one place a project's status changes.
+"""The workflow engine: the one place a project changes.
 
-One `transitions` machine per definition is built at start-up. Firing a trigger checks, in
-order: the project is visible to the actor (else 404), the version the actor saw is current
-(else 409), the trigger is possible from the current state (else 409), the actor holds the
-role the definition names, in the project's jurisdiction (else 403), required inputs are
-given (else 422), every guard passes (else 422 with the reasons).
+Each loaded definition version compiles into a `transitions` Machine (no automatic
+transitions; each transition's conditions are the definition's role, inputs and guards).
+Firing a trigger asks the machine: it tries the trigger's transitions out of the project's
+status in the definition's order and takes the first whose conditions pass, moving not the
+project but the attempt, a model of the decision. The checks, in order: the version the
+actor saw is current (else 409), the trigger is possible from the current state (else 409),
+the actor holds the role the definition names, in the project's jurisdiction (else 403),
+required inputs are given (else 422), every guard passes (else 422 with the reasons).
+Whether the actor may see the project at all is asked before, in `app.access` (404).
 
-The step is decided on a `ProjectState` read by one query, and everything it writes — the
-project's new values, its audit event, stay, deadlines, rollup deltas, notifications and an
-effect's rows — is composed as a `ChangeSet` before anything is written. The writer makes it
-one atomic change guarded by a conditional UPDATE on the version the actor saw: the
-serialisation point between concurrent actors (on PostgreSQL one statement, see changeset).
+Changes that are not workflow triggers — creating a project, editing it, a change request,
+intended banks, attachments — are audit-only steps (`record`, `create`) with their own event
+kinds; they go the same way, so that every change to a project is decided on a
+`ProjectState` read by one query and written as one `ChangeSet`: the project's new values,
+its audit event, stay, deadlines, an effect's rows and whatever the registered hooks add
+(the statistics rollup, notifications). The writer makes it one atomic change guarded by a
+conditional UPDATE on the version the actor saw — the serialisation point between
+concurrent actors (on PostgreSQL one statement, see changeset).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Protocol
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
-from transitions import EventData, Machine
+from transitions import Machine, MachineError
 
-from ..database import step_transaction
+from ..database import after_commit, step_transaction
 from ..errors import Conflict, DomainError, Forbidden, GuardFailed, Invalid, NotFound
 from ..extensions import db
 from ..i18n import gettext as _
@@ -36,37 +42,40 @@ from ..models import (
     EquipmentItem,
     Project,
     Status,
-    User,
     WorkflowEvent,
     ancestor_codes,
     china_today,
     utcnow,
 )
 from ..rules import BRANCHES, GUARDS, RuleContext
-from ..services import stats
-from ..services.access import can_see, duty_denial, role_denial
+from ..rules.roles import duty_denial, role_denial
 from ..validation import jsonable, validation_fields
 from .audit import GENESIS, event_hash
-from .changeset import ChangeSet, Delete, Insert, column_values, row_values, run, write
+from .changeset import ChangeSet, Delete, Insert, column_values, row_values, write
 from .deadlines import close_stay, deadline_writes, reschedule
 from .definitions import Definition, TransitionSpec, parse_text
 from .effects import EFFECTS
+from .hooks import HOOKS, Step
 from .state import ProjectState, read_state
 from .vocabulary import TRIGGERS
+
+ACTED_FIRST = "Someone else acted on this project first; reload."
 
 
 @dataclass
 class Attempt(RuleContext):
-    """One try at firing a trigger: the rule context plus what the checks found.
+    """One try at firing a trigger: the machine's model of the decision.
 
-    A trigger may have alternatives (by branch condition, or by role where several
-    departments may act); the refusal reported is that of an alternative whose role the
-    actor holds, else the first role denial.
+    `state` is the status the machine reads and moves (the project itself is not moved: its
+    change is written from the step's change set). A trigger may have alternatives (by branch
+    condition, or by role where several departments may act); the refusal reported is that of
+    an alternative whose role the actor holds, else the first role denial.
     """
 
+    state: str = ""
     considered: TransitionSpec | None = None  # an alternative whose branch condition held
     permitted: TransitionSpec | None = None  # an alternative whose role the actor holds
-    chosen: TransitionSpec | None = None
+    chosen: TransitionSpec | None = None  # the transition the machine took
     denials: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
@@ -88,7 +97,8 @@ class Available:
 
 
 def _admissible(spec: TransitionSpec, event) -> bool:
-    attempt: Attempt = event.kwargs["ctx"]
+    """The transition's condition: branch, role, inputs, guards (in that order)."""
+    attempt: Attempt = event.model
     if spec.when and not BRANCHES[spec.when](attempt):
         return False
     attempt.considered = spec
@@ -108,29 +118,39 @@ def _admissible(spec: TransitionSpec, event) -> bool:
     return not attempt.reasons
 
 
+def _taken(spec: TransitionSpec, event) -> None:
+    event.model.chosen = spec
+
+
+def compile_machine(definition: Definition) -> Machine:
+    """The definition as a `transitions` Machine over the attempt's `state`."""
+    return Machine(
+        model=None,
+        states=list(definition.states),
+        transitions=[{
+            "trigger": spec.trigger,
+            "source": list(spec.sources),
+            "dest": spec.dest,
+            "conditions": [partial(_admissible, spec)],
+            "after": [partial(_taken, spec)],
+        } for spec in definition.transitions],
+        initial=Status.DRAFT.value,
+        auto_transitions=False,
+        send_event=True,
+        model_attribute="state",
+    )
+
+
 class Workflows:
     """All loaded definitions, by key and version, with their machines."""
 
     def __init__(self, definitions: list[Definition]):
         self.definitions = {(d.key, d.version): d for d in definitions}
         self.frozen: dict[tuple[str, int], Definition] = {}  # loaded from snapshots
-        self._machines = {ident: self._build(d) for ident, d in self.definitions.items()}
+        self._machines = {ident: compile_machine(d) for ident, d in self.definitions.items()}
 
-    @staticmethod
-    def _build(definition: Definition) -> Machine:
-        return Machine(
-            model=None,
-            states=list(definition.states),
-            transitions=[{
-                "trigger": spec.trigger,
-                "source": list(spec.sources),
-                "dest": spec.dest,
-                "conditions": [partial(_admissible, spec)],
-            } for spec in definition.transitions],
-            initial=Status.DRAFT.value,
-            auto_transitions=False,
-            send_event=True,
-        )
+    def machine(self, definition: Definition) -> Machine:
+        return self._machines[(definition.key, definition.version)]
 
     # -- choosing a definition -------------------------------------------------------------
 
@@ -143,7 +163,7 @@ class Workflows:
             if snapshot is None:
                 raise KeyError(ident)
             definition = parse_text(snapshot.source_text, Path(f"{key}@v{version} (snapshot)"))
-            self._machines[ident] = self._build(definition)
+            self._machines[ident] = compile_machine(definition)
             self.frozen[ident] = definition
             return definition
         return self.definitions[ident]
@@ -173,47 +193,46 @@ class Workflows:
         raise Invalid(_("No policy document is in force for this location on %(date)s.",
                         date=on.isoformat()), fields={"jurisdiction": _("No policy document.")})
 
-    def for_project(self, project: Project, today: date | None = None) -> Definition:
+    def for_project(self, project, today: date | None = None) -> Definition:
         if project.workflow_key is None:  # a draft: the definition is chosen when declared
             return self.resolve(project.jurisdiction_code, today or china_today())
         ident = (project.workflow_key, project.workflow_version)
         return self.definitions.get(ident) or self.frozen.get(ident) or self.get(*ident)
 
-    # -- firing ------------------------------------------------------------------------------
+    # -- asking the machine ------------------------------------------------------------------
 
-    def _passing(self, definition: Definition, attempt: Attempt, trigger: str) -> str | None:
-        """The state `trigger` leads to from the project's status for this attempt, or None.
-
-        The machine gives the trigger's transitions out of the status, in the definition's
-        order; the first whose conditions pass is taken. Nothing is moved: the change is
-        written from the step's change set."""
-        machine = self._machines[(definition.key, definition.version)]
-        status = attempt.project.status.value
-        event = EventData(None, None, machine, None, (), {"ctx": attempt})
-        for transition in machine.get_transitions(trigger=trigger, source=status):
-            if all(condition.check(event) for condition in transition.conditions):
-                attempt.chosen = attempt.permitted
-                return transition.dest or status
-        return None
+    def _take(self, definition: Definition, attempt: Attempt, trigger: str) -> bool:
+        """Let the definition's machine take `trigger` for the attempt; True when one of the
+        trigger's transitions out of the status passed its conditions (the attempt's
+        `state` is then the destination, `chosen` the transition)."""
+        event = self.machine(definition).events.get(trigger)
+        if event is None:
+            return False
+        try:
+            return event.trigger(attempt)
+        except MachineError:  # the trigger does not leave this status
+            return False
 
     def available_triggers(self, project, user, today: date | None = None) -> list[Available]:
-        """Triggers `user` holds the role for in the project's current state."""
-        if not can_see(user, project):
-            return []
+        """Triggers `user` holds the role for in the project's current state, each with
+        whether its guards pass now. (Whether `user` may see the project is `access`'s
+        question, asked before: `access.available_steps`.)"""
         try:
             definition = self.for_project(project, today)
         except Invalid:
             return []
-        machine = self._machines[(definition.key, definition.version)]
+        status = project.status.value
         found = []
-        for trigger in machine.get_triggers(project.status.value):
+        for trigger in self.machine(definition).get_triggers(status):
             attempt = Attempt(project=project, actor=user, definition=definition,
-                              today=today or china_today(), probing=True)
-            ready = self._passing(definition, attempt, trigger) is not None
+                              today=today or china_today(), probing=True, state=status)
+            ready = self._take(definition, attempt, trigger)
             if attempt.permitted:
                 found.append(Available(trigger, str(TRIGGERS[trigger].label),
                                        attempt.permitted, ready, attempt.reasons))
         return found
+
+    # -- changing a project ------------------------------------------------------------------
 
     def fire(self, project: Project | ProjectState, trigger: str, actor, *, version: int,
              comment: str | None = None, data: dict | None = None,
@@ -221,41 +240,58 @@ class Workflows:
         """Fire `trigger` on `project` for `actor`: one transaction with its audit event.
 
         `project` is the ORM object a page loaded (it is read again, as the decision needs
-        it, and expired afterwards) or a `ProjectState` read for this call. Returns the
-        project's state after the step."""
+        it, and expired afterwards) or a `ProjectState` read for this call. The caller has
+        asked `access` whether the actor may see it. Returns the project's state after the
+        step."""
         today = today or china_today()
-        state = project if isinstance(project, ProjectState) else read_state(project.id, actor)
-        if state is None or not can_see(actor, state):
-            raise NotFound(_("No such project."))
+        state = _state(project, actor, version)
         if trigger not in TRIGGERS:
             raise Invalid(_("Unknown step."), fields={"trigger": _("Unknown step.")})
-        if version != state.version:
-            raise Conflict(_("The project changed since you loaded it (version %(seen)s, now "
-                             "%(now)s); reload and try again.", seen=version, now=state.version))
         definition = self.for_project(state, today)
         attempt = Attempt(project=state, actor=actor, definition=definition, today=today,
-                          data=self._inputs(trigger, data), comment=comment or None)
+                          data=self._inputs(trigger, data), comment=comment or None,
+                          state=state.status.value)
         try:
-            dest = self._run_machine(definition, attempt, trigger)
+            if not self._take(definition, attempt, trigger):
+                _refuse(attempt, trigger, state.status)
         except DomainError:
             # Checks ran against a project someone may have changed meanwhile (another
             # transaction committed after we read it): then the answer is "acted first".
             if _current_version(state.id) != version:
-                raise Conflict(_("Someone else acted on this project first; reload.")) from None
+                raise Conflict(_(ACTED_FIRST)) from None
             raise
-        changes = compose(state, definition, attempt, trigger, dest, today)
-        try:
-            with step_transaction() as connection:
-                written = write(connection, changes)
-                if not written.moved:
-                    raise Conflict(_("Someone else acted on this project first; reload."))
-                for hook in EVENT_HOOKS:
-                    hook.written(written.notified, state, changes.event)
-        except IntegrityError as err:  # a unique index saw a concurrent winner
-            raise Conflict(_("Someone else acted on this project first; reload.")) from err
-        state.applied(version=version + 1, updated_at=changes.project["updated_at"])
-        if isinstance(project, Project):
-            db.session.expire(project)
+        changes, step = self._compose(state, definition, actor, trigger, Status(attempt.state),
+                                      today, fired=attempt.chosen, data=attempt.data,
+                                      comment=attempt.comment)
+        return _commit(project, state, changes, step)
+
+    def record(self, project: Project | ProjectState, kind: str, actor, *, version: int | None,
+               change: Callable[[ProjectState, ChangeSet], dict | None],
+               clause: str | None = None, today: date | None = None) -> ProjectState:
+        """An audit-only step of `kind` (an edit, a change request, intended banks, a file):
+        `change` sets the project's new values on its state, adds its rows to the change set
+        and returns the facts its audit event keeps. Deadlines follow as after any step.
+        `version` is the one the actor saw; None for an addition that changes nothing the
+        actor saw (a file): it applies to the version read, still under the version check."""
+        today = today or china_today()
+        state = _state(project, actor, version)
+        definition = None if state.status == Status.DRAFT else self.for_project(state, today)
+        changes, step = self._compose(state, definition, actor, kind, state.status, today,
+                                      clause=clause, change=change)
+        return _commit(project, state, changes, step)
+
+    def create(self, actor, kind: str, change: Callable[[ProjectState, ChangeSet], dict | None],
+               today: date | None = None) -> ProjectState:
+        """A new draft, by the audit-only step `kind`: `change` sets its values (as `record`).
+        The project's row id is drawn before the change is composed, since the rows written
+        with it (and the rollup's shard) refer to it."""
+        today = today or china_today()
+        with step_transaction() as connection:
+            state = ProjectState.new(_next_project_id(connection), utcnow())
+            changes, step = self._compose(state, None, actor, kind, Status.DRAFT, today,
+                                          change=change)
+            _write(connection, changes, step)
+        state.applied(version=1, updated_at=changes.project["updated_at"])
         return state
 
     @staticmethod
@@ -267,76 +303,119 @@ class Workflows:
                           fields=validation_fields(err, prefix="data.")) from err
         return {k: v for k, v in parsed.model_dump().items() if v is not None}
 
-    def _run_machine(self, definition: Definition, attempt: Attempt, trigger: str) -> str:
-        status = attempt.project.status
-        dest = self._passing(definition, attempt, trigger)
-        if dest is not None:
-            return dest
-        if attempt.considered is None:
-            raise Conflict(_("“%(step)s” is not possible while the project is “%(status)s”.",
-                             step=TRIGGERS[trigger].label, status=STATUS_LABELS[status]))
-        if attempt.permitted is None:
-            raise Forbidden(attempt.denials[0])
-        if attempt.missing:
-            fields = {("comment" if k == "comment" else f"data.{k}"): _("Required for this step.")
-                      for k in attempt.missing}
-            raise Invalid(_("Required input is missing: %(keys)s.",
-                            keys=", ".join(attempt.missing)), fields=fields)
-        raise GuardFailed(" ".join(attempt.reasons), reasons=attempt.reasons)
+    @staticmethod
+    def _compose(state: ProjectState, definition: Definition | None, actor, kind: str,
+                 dest: Status, today: date, *, fired: TransitionSpec | None = None,
+                 data: dict | None = None, comment: str | None = None,
+                 clause: str | None = None, change=None) -> tuple[ChangeSet, Step]:
+        """Everything the step writes, decided before anything is written."""
+        now = utcnow()
+        source = None if state.created else state.status
+        changes = ChangeSet(state.id, state.version, project={})
+        if fired is not None:
+            effect = EFFECTS.get(kind)
+            ctx = RuleContext(project=state, actor=actor, definition=definition, today=today,
+                              data=data or {}, comment=comment, acting_role=fired.role)
+            snapshot = {**jsonable(data or {}), **(effect(ctx, now, changes) if effect else {})}
+            clause = fired.clause
+        else:
+            snapshot = jsonable(change(state, changes) or {})
+        stay = None
+        if source is not None and dest != source:
+            state.status = dest
+            state.status_changed_at = now
+            stay_row, stay = close_stay(state, source, now)
+            changes.writes.append(stay_row)
+        if source == Status.DRAFT and dest != source:  # declaring freezes the definition
+            state.workflow_key = definition.key
+            state.workflow_version = definition.version
+            changes.writes.append(snapshot_row(definition, now))
+        opened = (reschedule(state, definition, source, fired, today, now)
+                  if definition is not None and source is not None else [])
+        row = event_row(state, state.version + 1, kind, source, state.status, actor,
+                        clause=clause, comment=comment, data=snapshot, at=now,
+                        previous=state.last_hash)
+        changes.writes.append(Insert(WorkflowEvent.__table__, row))
+        changes.event = SimpleNamespace(**row)
+        step = Step(state=state, event=changes.event, opened=opened, stay=stay)
+        for hook in HOOKS:
+            changes.extend(hook.writes(step))
+        changes.extend(deadline_writes(state))
+        changed = state.values(before=False) if state.created else state.changes
+        changes.project = column_values(Project, {**changed, "version": state.version + 1,
+                                                  "updated_at": now})
+        if state.new_equipment is not None:
+            changes.extend(equipment_writes(state))
+        return changes, step
+
+
+def _state(project, actor, version: int | None) -> ProjectState:
+    """The project as the decision needs it, at the version the actor saw."""
+    state = project if isinstance(project, ProjectState) else read_state(project.id, actor)
+    if state is None:
+        raise NotFound(_("No such project."))
+    if version is not None and version != state.version:
+        raise Conflict(_("The project changed since you loaded it (version %(seen)s, now "
+                         "%(now)s); reload and try again.", seen=version, now=state.version))
+    return state
+
+
+def _refuse(attempt: Attempt, trigger: str, status: Status):
+    """The precise refusal of a trigger the machine did not take."""
+    if attempt.considered is None:
+        raise Conflict(_("“%(step)s” is not possible while the project is “%(status)s”.",
+                         step=TRIGGERS[trigger].label, status=STATUS_LABELS[status]))
+    if attempt.permitted is None:
+        raise Forbidden(attempt.denials[0])
+    if attempt.missing:
+        fields = {("comment" if k == "comment" else f"data.{k}"): _("Required for this step.")
+                  for k in attempt.missing}
+        raise Invalid(_("Required input is missing: %(keys)s.",
+                        keys=", ".join(attempt.missing)), fields=fields)
+    raise GuardFailed(" ".join(attempt.reasons), reasons=attempt.reasons)
+
+
+def _commit(project, state: ProjectState, changes: ChangeSet, step: Step) -> ProjectState:
+    """Write the change set in its one transaction, then let the hooks act on it."""
+    with step_transaction() as connection:
+        _write(connection, changes, step)
+    state.applied(version=changes.expected_version + 1, updated_at=changes.project["updated_at"])
+    if isinstance(project, Project):
+        db.session.expire(project)
+    return state
+
+
+def _write(connection, changes: ChangeSet, step: Step) -> None:
+    """The change set, written; the hooks act once its transaction has committed."""
+    try:
+        written = write(connection, changes)
+    except IntegrityError as err:
+        if "project_code" in str(err.orig):
+            raise Invalid(_("Please correct the marked fields."), fields={
+                "project_code": _("Another project already has this code.")}) from err
+        raise Conflict(_(ACTED_FIRST)) from err  # a unique index saw a concurrent winner
+    if not written.moved:
+        raise Conflict(_(ACTED_FIRST))
+    after_commit(partial(_written, step, written.notified))
+
+
+def _written(step: Step, notified: list) -> None:
+    for hook in HOOKS:
+        hook.written(step, notified)
 
 
 def _current_version(project_id: int) -> int:
     return db.session.execute(select(Project.version).where(Project.id == project_id)).scalar_one()
 
 
-def compose(state: ProjectState, definition: Definition, attempt: Attempt, trigger: str,
-            dest: str, today: date) -> ChangeSet:
-    """Everything the step writes, decided before anything is written."""
-    now = utcnow()
-    source = state.status
-    changes = ChangeSet(state.id, state.version, project={})
-    effect = EFFECTS.get(trigger)
-    snapshot = {**jsonable(attempt.data), **(effect(attempt, now, changes) if effect else {})}
-    if dest != source:
-        state.status = Status(dest)
-        state.status_changed_at = now
-        changes.extend(close_stay(state, source, now))
-    if source == Status.DRAFT:  # declaring freezes the definition and version
-        state.workflow_key = definition.key
-        state.workflow_version = definition.version
-        changes.writes.append(snapshot_row(definition, now))
-    opened = reschedule(state, definition, source, attempt.chosen, today, now)
-    row = event_row(state, state.version + 1, trigger, source, state.status, attempt.actor,
-                    clause=attempt.chosen.clause, comment=attempt.comment, data=snapshot,
-                    at=now, previous=state.last_hash)
-    changes.writes.append(Insert(WorkflowEvent.__table__, row))
-    changes.event = event = SimpleNamespace(**row)
-    for hook in EVENT_HOOKS:
-        changes.extend(hook.writes(state, event, opened))
-    changes.extend(deadline_writes(state))
-    changes.extend(stats.tallies(state.id, state.values(before=True), state.values(before=False)))
-    changes.project = column_values(Project, {**state.changes, "version": state.version + 1,
-                                              "updated_at": now})
-    if state.new_equipment is not None:
-        changes.extend(equipment_writes(state))
-    return changes
-
-
-def advance(project: Project, expected_version: int, now, **values) -> None:
-    """Bump the project's version with a conditional UPDATE on the version the actor saw.
-
-    The row lock this takes is what serialises concurrent actors: the second waits, then
-    finds the version moved on and gets a 409. The change itself (status, effects) follows
-    in the same transaction, in one UPDATE, so row constraints see it whole.
-    """
-    values.update(version=expected_version + 1, updated_at=now)
-    result = db.session.execute(
-        update(Project).where(Project.id == project.id, Project.version == expected_version)
-        .values(**values).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise Conflict(_("Someone else acted on this project first; reload."))
-    for name, value in values.items():
-        set_committed_value(project, name, value)
+def _next_project_id(connection) -> int:
+    """A new project's row id, drawn inside the creating transaction: PostgreSQL's sequence;
+    on SQLite the write lock is held, so the next free id stays free until the commit."""
+    if connection.dialect.name == "postgresql":
+        sql = "SELECT nextval(pg_get_serial_sequence('projects', 'id'))"
+    else:
+        sql = "SELECT coalesce(max(id), 0) + 1 FROM projects"
+    return connection.execute(text(sql)).scalar_one()
 
 
 def event_row(project, seq: int, trigger: str, source: Status | None, dest: Status, actor, *,
@@ -359,39 +438,6 @@ def event_row(project, seq: int, trigger: str, source: Status | None, dest: Stat
     return row
 
 
-def record_event(project: Project, trigger: str, source: Status | None, dest: Status,
-                 actor: User, *, clause: str | None, comment: str | None, data: dict,
-                 at, opened=()) -> WorkflowEvent:
-    """Append the audit event for a change made through the ORM (a declaration, an edit, a
-    change request) that brought `project` to its current version; `opened` are the
-    deadlines the change opened, for the hooks (notifications)."""
-    seq = project.version
-    previous = None if seq == 1 else db.session.scalar(
-        select(WorkflowEvent.hash).where(WorkflowEvent.project_id == project.id,
-                                         WorkflowEvent.seq == seq - 1))
-    event = WorkflowEvent(**event_row(project, seq, trigger, source, dest, actor, clause=clause,
-                                      comment=comment, data=data, at=at, previous=previous))
-    db.session.add(event)
-    writes = [(hook, hook.writes(project, event, list(opened))) for hook in EVENT_HOOKS]
-    if any(w for _hook, w in writes):
-        db.session.flush()
-        for hook, hook_writes in writes:
-            hook.written(run(db.session.connection(), hook_writes), project, event)
-    return event
-
-
-class EventHook(Protocol):
-    """What else an audit event writes (in its transaction), and what follows once written."""
-
-    def writes(self, project, event: WorkflowEvent, opened: list) -> list: ...
-
-    def written(self, notified: list, project, event: WorkflowEvent) -> None: ...
-
-
-# Hooks for every audit event (notifications), registered by the app.
-EVENT_HOOKS: list[EventHook] = []
-
-
 def snapshot_row(definition: Definition, now) -> Insert:
     """The definition's text, stored once: the first time a project is frozen on it."""
     return Insert(DefinitionSnapshot.__table__, {
@@ -400,9 +446,9 @@ def snapshot_row(definition: Definition, now) -> Insert:
 
 
 def equipment_writes(state: ProjectState) -> list:
-    """A change filing's new equipment list replaces the old rows."""
+    """A new equipment list (a declaration, an edit, a change filing) replaces the old rows."""
     table = EquipmentItem.__table__
-    writes: list = [Delete(table, {"project_id": state.id})]
+    writes: list = [] if state.created else [Delete(table, {"project_id": state.id})]
     for item in state.new_equipment:
         item.project_id = state.id
         writes.append(Insert(table, row_values(item)))

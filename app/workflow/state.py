@@ -7,6 +7,7 @@ names, same Python types), so rules, effects and deadlines take either; an attri
 it is a change to be written, not a write.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -16,15 +17,13 @@ from ..database import Prepared, step_connection
 from ..models import (
     Deadline,
     EquipmentItem,
-    Organization,
     OrgKind,
     OrgLink,
     Project,
     ProjectFacts,
+    Status,
     WorkflowEvent,
 )
-from ..models.workflow import locate
-from ..services.principals import Principal, caller_query, principal_of, token_digest
 
 # Attributes whose values are read back into a ProjectState (every mapped column).
 COLUMNS = tuple(attr.key for attr in inspect(Project).column_attrs)
@@ -52,7 +51,11 @@ class DeadlineRow:
     id: int | None = None
 
     def locate(self, project) -> None:
-        locate(self, project)
+        """Copy the project's place and batch year, which overdue counts read without a join
+        (again when a change moves them)."""
+        self.jurisdiction_code = project.jurisdiction_code
+        self.province_code, self.city_code = project.province_code, project.city_code
+        self.batch_year = project.batch_year
 
 
 class ProjectState(ProjectFacts):
@@ -62,10 +65,12 @@ class ProjectState(ProjectFacts):
     costs; only setting one goes through `__setattr__`, which notes the change."""
 
     def __init__(self, values: dict, *, deadlines=(), has_equipment=False, last_hash=None,
-                 links: dict[int, bool] | None = None):
+                 links: dict[int, bool] | None = None, created: bool = False):
         own = self.__dict__
         own.update(values)
         own["_read"] = values  # as read: what the changes are measured against
+        own["created"] = created  # a project this step creates: nothing was read
+        own["staged"] = {}  # rows the decision adds that its own rules must see (by name)
         own["_changed"] = {}  # names, in the order set: the same step, the same statement
         own["deadlines"] = list(deadlines)  # DeadlineRow objects
         # What was read, so the writer knows which rows the decision removed or changed.
@@ -128,9 +133,23 @@ class ProjectState(ProjectFacts):
     def new_equipment(self) -> list | None:
         return self._equipment
 
-    def values(self, *, before: bool) -> dict:
+    @classmethod
+    def new(cls, project_id: int, now: datetime) -> "ProjectState":
+        """A project this step creates: a draft at version 0 (the step makes it 1), its
+        columns at their defaults."""
+        values = dict.fromkeys(COLUMNS)
+        for attr in inspect(Project).column_attrs:
+            default = attr.columns[0].default
+            if default is not None:
+                values[attr.key] = default.arg(None) if default.is_callable else default.arg
+        values.update(id=project_id, public_id=uuid.uuid4(), version=0, status=Status.DRAFT,
+                      created_at=now, updated_at=now, status_changed_at=now)
+        return cls(values, created=True)
+
+    def values(self, *, before: bool) -> dict | None:
+        """The column values before the decision (None for a project it creates), or after."""
         if before:
-            return self._read
+            return None if self.created else self._read
         own = self.__dict__
         return {**self._read, **{k: own[k] for k in self._changed}}
 
@@ -142,9 +161,10 @@ class ProjectState(ProjectFacts):
         self._read.update({k: own[k] for k in self._changed}, **committed)
         self._changed.clear()
         own["loaded_deadlines"] = {}
+        own["created"] = False
 
 
-def _state_columns(agency_id) -> list:
+def state_columns(agency_id) -> list:
     """A project's columns, the hash of its last event, whether it lists equipment and whether
     the agency `agency_id` (an SQL expression) is linked to its enterprise; then its deadlines'."""
     p, d, e = Project.__table__, Deadline.__table__, WorkflowEvent.__table__
@@ -160,28 +180,16 @@ def _state_columns(agency_id) -> list:
 
 def _read_statement():
     p, d = Project.__table__, Deadline.__table__
-    return (select(*_state_columns(bindparam("agency_id")))
+    return (select(*state_columns(bindparam("agency_id")))
             .select_from(p.outerjoin(d, d.c.project_id == p.c.id))
             .where(p.c.id == bindparam("key"))
             .order_by(d.c.due_on, d.c.id))
 
 
-def _caller_and_state_statement():
-    """The caller of a token and a project, in one query (a step through the API)."""
-    p, d = Project.__table__, Deadline.__table__
-    caller = caller_query(bindparam("digest"))
-    joined = (caller.get_final_froms()[0]
-              .outerjoin(p, p.c.public_id == bindparam("key", type_=p.c.public_id.type))
-              .outerjoin(d, d.c.project_id == p.c.id))
-    return (caller.add_columns(*_state_columns(Organization.__table__.c.id))
-            .select_from(joined).order_by(d.c.due_on, d.c.id))
-
-
 _READ = Prepared(_read_statement)
-_CALLER_AND_STATE = Prepared(_caller_and_state_statement)
 
 
-def _state_of(rows: list[dict], agency_id: int | None) -> ProjectState | None:
+def state_of(rows: list[dict], agency_id: int | None) -> ProjectState | None:
     if not rows or rows[0]["id"] is None:
         return None
     first = rows[0]
@@ -201,21 +209,11 @@ def read_state(project_id: int, actor=None) -> ProjectState | None:
 
     With the `actor`, when it is an agency, comes whether it is linked to the enterprise
     (a conflict of interest), in the same query."""
-    agency_id = _agency_id(actor) if actor is not None else None
+    agency_id = agency_id_of(actor) if actor is not None else None
     rows = _READ.rows(step_connection(), {"key": project_id, "agency_id": agency_id or 0})
-    return _state_of(rows, agency_id)
+    return state_of(rows, agency_id)
 
 
-def read_caller_and_state(token: str, public_id) -> tuple[Principal | None, ProjectState | None]:
-    """The caller holding `token` and the project with `public_id`, read with one query."""
-    rows = _CALLER_AND_STATE.rows(step_connection(),
-                                  {"digest": token_digest(token), "key": public_id})
-    caller = principal_of(rows)
-    if caller is None:
-        return None, None
-    return caller, _state_of(rows, _agency_id(caller))
-
-
-def _agency_id(actor) -> int | None:
+def agency_id_of(actor) -> int | None:
     org = actor.organization
     return org.id if org.kind == OrgKind.AGENCY else None

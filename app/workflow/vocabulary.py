@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ..i18n import lazy_gettext as _l
+from ..labels import STEP_LABELS
 from ..rules.money import MAX_AMOUNT
 
 Text64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -85,8 +85,12 @@ class ReportCompletionData(_Data):
 class Trigger:
     name: str
     actor: str  # enterprise | agency | bank
-    label: object  # lazy translated string
     data: type[_Data] = NoData
+
+    @property
+    def label(self):
+        """The step's display name (lazy, in the reader's language)."""
+        return STEP_LABELS[self.name]
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -95,32 +99,35 @@ class Trigger:
 
 
 TRIGGERS = {t.name: t for t in (
-    Trigger("submit", "enterprise", _l("Submit declaration")),
-    Trigger("withdraw", "enterprise", _l("Withdraw")),
-    Trigger("return", "agency", _l("Return for correction")),
-    Trigger("reject", "agency", _l("Reject")),
-    Trigger("recommend", "agency", _l("Recommend upward")),
-    Trigger("accept", "agency", _l("Accept into library")),
-    Trigger("sign_commitment", "enterprise", _l("Sign filing commitment"), SignCommitmentData),
-    Trigger("record_opinion", "agency", _l("Record consultation opinion"), OpinionData),
-    Trigger("file", "agency", _l("Register filing"), FileData),
-    Trigger("approve_change", "agency", _l("Register change filing"), ApproveChangeData),
-    Trigger("refuse_change", "agency", _l("Refuse change filing")),
-    Trigger("whitelist", "agency", _l("Add to whitelist"), WhitelistData),
-    Trigger("express_interest", "bank", _l("Express interest")),
-    Trigger("approve_credit", "bank", _l("Record credit approval"), ApproveCreditData),
-    Trigger("sign_contract", "bank", _l("Record loan contract"), SignContractData),
-    Trigger("claim_lead_bank", "bank", _l("Claim lead bank")),
-    Trigger("decline_claim", "agency", _l("Decline lead-bank claim")),
-    Trigger("designate_lead_bank", "agency", _l("Designate lead bank")),
-    Trigger("record_loan", "bank", _l("Record loan"), RecordLoanData),
-    Trigger("confirm_refinancing", "agency", _l("Confirm relending refinancing"),
+    Trigger("submit", "enterprise"),
+    Trigger("withdraw", "enterprise"),
+    Trigger("return", "agency"),
+    Trigger("reject", "agency"),
+    Trigger("recommend", "agency"),
+    Trigger("accept", "agency"),
+    Trigger("sign_commitment", "enterprise", SignCommitmentData),
+    Trigger("record_opinion", "agency", OpinionData),
+    Trigger("file", "agency", FileData),
+    Trigger("approve_change", "agency", ApproveChangeData),
+    Trigger("refuse_change", "agency"),
+    Trigger("whitelist", "agency", WhitelistData),
+    Trigger("express_interest", "bank"),
+    Trigger("approve_credit", "bank", ApproveCreditData),
+    Trigger("sign_contract", "bank", SignContractData),
+    Trigger("claim_lead_bank", "bank"),
+    Trigger("decline_claim", "agency"),
+    Trigger("designate_lead_bank", "agency"),
+    Trigger("record_loan", "bank", RecordLoanData),
+    Trigger("confirm_refinancing", "agency",
             ConfirmRefinancingData),
-    Trigger("report_completion", "enterprise", _l("Report completion"), ReportCompletionData),
-    Trigger("verify_completion", "agency", _l("Verify completion")),
+    Trigger("report_completion", "enterprise", ReportCompletionData),
+    Trigger("verify_completion", "agency"),
 )}
 
-# Audit-only events that are not workflow triggers.
+# Audit-only steps: changes to a project that are not workflow triggers, each its own kind
+# of audit event (engine.record and engine.create).
 CREATE, EDIT, REQUEST_CHANGE = "create", "edit", "request_change"
 SET_INTENDED_BANKS = "set_intended_banks"
 IMPORT = "import"  # a draft entered by an agency from an offline declaration
+ATTACH = "attach"  # a file added to the project
+AUDIT_ONLY = frozenset({CREATE, EDIT, REQUEST_CHANGE, SET_INTENDED_BANKS, IMPORT, ATTACH})

@@ -1,0 +1,251 @@
+"""Every "may this user …" question, answered in one place.
+
+Visibility (which projects a user may see, as one SQL predicate reused by every list), the
+steps a user may take on a project now (the engine's answer, behind visibility), and each
+other permission — edit, upload, comment, name banks, the bank's own rows, the sections of
+the app a user reaches. Services check these before they act, routes before they render,
+templates read them from the page: no rule is written twice.
+
+A refusal is a `DomainError` (403, 404 or 409 with a translated message), returned by the
+`*_refusal` functions; the `can_*` predicates say yes or no from the same rule.
+"""
+
+import uuid
+from datetime import date
+
+from sqlalchemy import Select, exists, false, or_, select, true
+from sqlalchemy.orm import aliased
+
+from .errors import Conflict, DomainError, Forbidden, NotFound
+from .extensions import db
+from .i18n import gettext as _
+from .models import (
+    BankClaim,
+    ListEntry,
+    Loan,
+    OrgKind,
+    Project,
+    Status,
+    User,
+)
+from .models.org import LEVEL_PREFIX
+from .workflow import Available, workflows
+
+# -- visibility --------------------------------------------------------------------------
+
+
+def within(jurisdiction):
+    """SQL condition: the project lies in `jurisdiction` or below (indexed columns)."""
+    digits = LEVEL_PREFIX[jurisdiction.level]
+    if digits == 0:
+        return true()
+    column = {2: Project.province_code, 4: Project.city_code, 6: Project.jurisdiction_code}[digits]
+    return column == jurisdiction.code
+
+
+def visible_condition(user: User):
+    """SQL condition selecting the projects `user` may see."""
+    org = user.organization
+    if user.is_admin or org.kind == OrgKind.OPERATOR:
+        return true()
+    if org.kind == OrgKind.ENTERPRISE:
+        return Project.enterprise_id == org.id
+    if org.kind == OrgKind.AGENCY:
+        # Drafts are the enterprise's own until declared.
+        return within(org.jurisdiction) & (Project.status != Status.DRAFT)
+    if org.kind == OrgKind.BANK:
+        served = or_(*[within(area) for area in org.service_areas]) if org.service_areas else false()
+        # Aliases, so that the subqueries correlate with projects only, even inside queries
+        # that select from these tables too (a bank's loan book).
+        entry, claim, loan = aliased(ListEntry), aliased(BankClaim), aliased(Loan)
+        listed = exists().where(entry.project_id == Project.id)
+        involved = or_(
+            Project.lead_bank_id == org.id,
+            exists().where(claim.project_id == Project.id, claim.bank_id == org.id),
+            exists().where(loan.project_id == Project.id, loan.bank_id == org.id),
+        )
+        return (served & listed) | involved
+    return false()
+
+
+def visible_projects(user: User) -> Select:
+    return select(Project).where(visible_condition(user))
+
+
+def can_see(user: User, project) -> bool:
+    org = user.organization
+    if user.is_admin or org.kind == OrgKind.OPERATOR:
+        return True
+    if org.kind == OrgKind.ENTERPRISE:
+        return project.enterprise_id == org.id
+    if org.kind == OrgKind.AGENCY:
+        return project.status != Status.DRAFT and org.jurisdiction.contains(project.jurisdiction_code)
+    return bool(db.session.scalar(
+        select(visible_condition(user)).select_from(Project).where(Project.id == project.id)))
+
+
+def see_refusal(user: User, project) -> DomainError | None:
+    """Projects a user may not see do not exist for them (404, never 403)."""
+    return None if project is not None and can_see(user, project) else NotFound(
+        _("No such project."))
+
+
+# -- steps -------------------------------------------------------------------------------
+
+
+def available_steps(user: User, project, today: date | None = None) -> list[Available]:
+    """The workflow steps `user` holds the role for on `project` now, each saying whether
+    its guards pass (and if not, why): the one answer to "what may this person do here"."""
+    if not can_see(user, project):
+        return []
+    return workflows().available_triggers(project, user, today)
+
+
+# Steps between one bank and a project; competitors must not learn of them.
+BANK_PRIVATE = frozenset({"express_interest", "approve_credit", "sign_contract", "record_loan",
+                          "claim_lead_bank", "decline_claim", "confirm_refinancing"})
+
+
+def event_visible(user: User, event) -> bool:
+    """Banks see the project's trail without other banks' dealings; everyone else sees it all
+    (auditors need the whole chain to verify it)."""
+    org = user.organization
+    if org.kind != OrgKind.BANK or event.trigger not in BANK_PRIVATE:
+        return True
+    if event.actor_org_id == org.id or (event.data or {}).get("bank") == org.name:
+        return True
+    return event.trigger == "confirm_refinancing" and org.id == _loan_bank(event)
+
+
+def _loan_bank(event) -> int | None:
+    try:
+        key = uuid.UUID(str(event.data.get("loan")))
+    except ValueError:
+        return None
+    return db.session.scalar(select(Loan.bank_id).where(
+        Loan.project_id == event.project_id, Loan.public_id == key))
+
+
+def own_rows(user: User, rows: list, attribute: str = "bank_id") -> list:
+    """A bank sees its own rows of a project (claims, engagements, loans) and never another
+    bank's figures; enterprises and agencies see all of them."""
+    if user.organization.kind == OrgKind.BANK:
+        return [r for r in rows if getattr(r, attribute) == user.organization_id]
+    return rows
+
+
+# -- changing a project besides its steps --------------------------------------------------
+
+EDITABLE = (Status.DRAFT, Status.RETURNED)
+FILED_STATES = (Status.COMMITMENT_FILING, Status.FINANCING_MATCHMAKING,
+                Status.LEAD_BANK_DESIGNATED)
+# Once a lead bank is designated (or the project has ended) the intended banks are history.
+BANKS_CLOSED = (Status.LEAD_BANK_DESIGNATED, Status.COMPLETED, Status.REJECTED, Status.WITHDRAWN)
+
+
+def is_filed(project) -> bool:
+    """Filed and still in the library: edits now go through a change filing."""
+    return project.status in FILED_STATES and project.filed_at is not None
+
+
+def edit_refusal(user: User, project) -> DomainError | None:
+    """Drafts and returned projects are edited freely by their enterprise; a filed project
+    through a change filing; nothing else."""
+    if project.enterprise_id != user.organization_id:
+        return Forbidden(_("Only the declaring enterprise may edit the project."))
+    if project.status not in EDITABLE and not is_filed(project):
+        return Conflict(_("Only drafts and returned projects, or filed projects through a "
+                          "change filing, can be edited."))
+    return None
+
+
+def can_edit(user: User, project) -> bool:
+    return edit_refusal(user, project) is None
+
+
+def name_banks_refusal(user: User, project) -> DomainError | None:
+    if project.enterprise_id != user.organization_id:
+        return Forbidden(_("Only the declaring enterprise names its intended banks."))
+    if project.status in BANKS_CLOSED:
+        return Conflict(_("Intended banks can no longer change at this stage."))
+    return None
+
+
+def can_name_banks(user: User, project) -> bool:
+    return name_banks_refusal(user, project) is None
+
+
+def upload_refusal(user: User, project) -> DomainError | None:
+    if not can_see(user, project):
+        return NotFound(_("No such project."))
+    org = user.organization
+    if not (org.kind == OrgKind.AGENCY or project.enterprise_id == org.id):
+        return Forbidden(_("Only the enterprise and the agencies handling the project add files."))
+    return None
+
+
+def can_upload(user: User, project) -> bool:
+    return upload_refusal(user, project) is None
+
+
+def can_comment(user: User, project) -> bool:
+    """Everyone who may see a project may join its comment thread."""
+    return can_see(user, project)
+
+
+def declare_refusal(user: User) -> DomainError | None:
+    if user.organization.kind != OrgKind.ENTERPRISE:
+        return Forbidden(_("Only enterprises declare projects."))
+    return None
+
+
+def enter_for_refusal(user: User, jurisdiction_code: str) -> DomainError | None:
+    """An agency enters an offline declaration only for a place in its jurisdiction."""
+    org = user.organization
+    if not (org.kind == OrgKind.AGENCY and org.jurisdiction.contains(jurisdiction_code)):
+        return Forbidden(_("The project lies outside your jurisdiction."))
+    return None
+
+
+def baseline_refusal(user: User, code: str) -> DomainError | None:
+    """A jurisdiction's growth baseline is entered by its own industry and IT department."""
+    org = user.organization
+    if org.role != "agency:miit" or code != org.jurisdiction_code:
+        return Forbidden(_("Only the jurisdiction's own industry and IT department enters its "
+                           "baseline."))
+    return None
+
+
+def can_set_baseline(user: User, code: str) -> bool:
+    return baseline_refusal(user, code) is None
+
+
+# -- the parts of the app a user reaches ---------------------------------------------------
+
+
+def is_agency(user: User) -> bool:
+    return user.organization.kind == OrgKind.AGENCY
+
+
+def is_bank(user: User) -> bool:
+    return user.organization.kind == OrgKind.BANK
+
+
+def is_enterprise(user: User) -> bool:
+    return user.organization.kind == OrgKind.ENTERPRISE
+
+
+def can_read_reports(user: User) -> bool:
+    return is_agency(user) or user.is_admin
+
+
+def can_register_organizations(user: User) -> bool:
+    return user.is_admin
+
+
+def sections(user: User) -> dict[str, bool]:
+    """Which parts of the app the main navigation offers `user` (each route checks the same
+    predicate before it answers)."""
+    return {"queue": is_agency(user), "dashboard": can_read_reports(user),
+            "imports": is_agency(user), "market": is_bank(user), "loans": is_bank(user),
+            "declare": is_enterprise(user)}

@@ -1,0 +1,67 @@
+"""The API blueprint: bearer-token authentication of every request and JSON errors."""
+
+from flask import Blueprint, g, request
+
+from ..accounts.principals import principal_for_token
+from ..accounts.security import log_event
+from ..database import autocommit_statements
+from ..errors import DomainError
+from ..extensions import db
+from ..i18n import gettext as _
+from ..models import User
+
+bp = Blueprint("api", __name__)
+
+PUBLIC_ENDPOINTS = {"api.openapi"}
+# A step reads its caller together with the project (one query) and writes with one
+# statement, so each statement may commit on its own (database.autocommit_statements).
+STEP_ENDPOINT = "api.projects_transition"
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None,
+                   reasons: list | None = None):
+    body = {"error": code, "message": message, "fields": fields or {}}
+    if reasons:
+        body["reasons"] = reasons
+    return body, status
+
+
+@bp.before_request
+def _authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    token = bearer_token()
+    if request.endpoint == STEP_ENDPOINT:
+        autocommit_statements()
+        return None if token else unauthorized(token)  # the route reads who holds it
+    caller = principal_for_token(token) if token else None
+    if caller is None:
+        return unauthorized(token)
+    g.api_caller = caller
+    return None
+
+
+def bearer_token() -> str | None:
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
+
+
+def unauthorized(token: str | None):
+    log_event("api_unauthorized", detail="no token" if not token else "bad token")
+    body, status = error_response(401, "unauthorized", _("A valid bearer token is required."))
+    return body, status, {"WWW-Authenticate": 'Bearer realm="jigai"'}
+
+
+def api_user() -> User:
+    """The caller as an ORM user, for services that work on ORM objects."""
+    if "api_user" not in g:
+        g.api_user = db.session.get(User, g.api_caller.id)
+    return g.api_user
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(err: DomainError):
+    if err.status == 403:
+        log_event("access_denied", user=g.get("api_caller"), detail=err.message)
+    return error_response(err.status, err.code, err.message, err.fields, err.reasons)
+

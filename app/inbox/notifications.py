@@ -1,0 +1,97 @@
+"""Telling people: the enterprise hears of every decision on its project, the agencies a
+step now waits for hear that it is their turn, a bank hears the decision on its claim.
+
+An engine hook (`HOOK`, registered at start-up). Recipients are chosen by the database in
+the step's own write (who is an active member of the organisation, or an agency user of the
+right kind and place when the step is written), so a step costs one statement however many
+people it tells; their e-mail goes once the step has committed.
+"""
+
+from flask_babel import force_locale
+from sqlalchemy import func, select, update
+
+from ..database import unit_of_work
+from ..extensions import db
+from ..i18n import gettext as _
+from ..labels import step_label
+from ..models import Notification, User, ancestor_codes, utcnow
+from ..models.org import place_level
+from ..workflow.changeset import Audience, Notify
+from ..workflow.hooks import Step
+from ..workflow.vocabulary import ATTACH, CREATE, EDIT, SET_INTENDED_BANKS, TRIGGERS
+from .mail import send_mail
+
+# An enterprise's own housekeeping tells nobody.
+QUIET = frozenset({CREATE, EDIT, SET_INTENDED_BANKS, ATTACH})
+
+
+class Notifications:
+    """The audit-event hook: one notification per person to tell, and their e-mail."""
+
+    @staticmethod
+    def writes(step: Step) -> list:
+        project, event, opened = step.state, step.event, step.opened
+        if event.trigger in QUIET:
+            return []
+        params = {"project": project.name, "step": event.trigger, "by": event.actor_org_name,
+                  "comment": event.comment or ""}
+        audiences = []
+        if event.actor_org_id != project.enterprise_id:
+            audiences.append(Audience("decision", params, org_id=project.enterprise_id))
+        if event.trigger in ("designate_lead_bank", "decline_claim"):
+            audiences.append(Audience("decision", params, org_name=event.data.get("bank")))
+        places = ancestor_codes(project.jurisdiction_code)
+        for deadline in opened:
+            if deadline.met_at is None:
+                waiting = {**params, "due_on": deadline.due_on.isoformat(),
+                           "waiting": deadline.trigger}
+                levels = deadline.level.split("/") if deadline.level else None
+                codes = tuple(code for code in places if levels is None
+                              or place_level(db.session, code) in levels)
+                if codes:
+                    audiences.append(Audience("your_turn", waiting, codes=codes,
+                                              agency_kind=deadline.role.split(":", 1)[1]))
+        if not audiences:
+            return []
+        return [Notify(project.id, event.trigger, event.created_at, event.actor_id,
+                       tuple(audiences))]
+
+    @staticmethod
+    def written(step: Step, notified: list) -> None:
+        """Mail to those told who have an address, now that the step has committed."""
+        event = step.event
+        for email, kind, params in notified:
+            with force_locale("zh_CN"):  # mail goes out in the default language
+                text = notification_text(kind, event.trigger, params)
+            send_mail(email, text, "\n\n".join(filter(None, [text, event.comment])))
+
+
+HOOK = Notifications()
+
+
+def notification_text(kind: str, trigger: str, params: dict) -> str:
+    if kind == "your_turn":
+        return _("Waiting for you: %(step)s on “%(project)s”, due %(due)s.",
+                 step=TRIGGERS[params.get("waiting", trigger)].label, project=params["project"],
+                 due=params.get("due_on", ""))
+    return _("%(by)s: %(step)s — “%(project)s”.", by=params["by"], step=step_label(trigger),
+             project=params["project"])
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)))
+
+
+def inbox(user: User, limit: int = 50) -> list[Notification]:
+    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)
+                                   .order_by(Notification.id.desc()).limit(limit)))
+
+
+def mark_read(user: User, notification_id: int | None = None) -> None:
+    with unit_of_work():
+        condition = (Notification.user_id == user.id) & Notification.read_at.is_(None)
+        if notification_id is not None:
+            condition &= Notification.id == notification_id
+        db.session.execute(update(Notification).where(condition).values(read_at=utcnow()))
+

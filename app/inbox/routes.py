@@ -1,0 +1,22 @@
+"""The notifications page."""
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from . import notifications as inbox
+
+bp = Blueprint("inbox", __name__)
+
+
+@bp.get("/notifications")
+@login_required
+def notifications():
+    items = inbox.inbox(current_user)
+    return render_template("inbox/notifications.html", items=items, text=inbox.notification_text)
+
+
+@bp.post("/notifications/read")
+@login_required
+def notifications_read():
+    inbox.mark_read(current_user)
+    return redirect(url_for("inbox.notifications"))

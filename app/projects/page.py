@@ -1,0 +1,121 @@
+"""Everything the project page shows, gathered in one place so the view and template stay
+plain: progress over the five stages, timeline, actions, files, comments, deadlines."""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import exists, select
+
+from ..access import event_visible
+from ..errors import Invalid
+from ..extensions import db
+from ..financing.operations import Financing, banks_serving, financing
+from ..models import (
+    STAGES,
+    Attachment,
+    BankClaim,
+    ChangeRequest,
+    Comment,
+    Engagement,
+    IntendedBank,
+    ListEntry,
+    Loan,
+    Opinion,
+    Project,
+    Status,
+    User,
+    WorkflowEvent,
+    china_today,
+)
+from ..rules.guards import commitment_reasons, pending_change_of, stage_opinions
+from ..workflow import workflows
+from .attachments import attachments_of
+from .comments import comments_of
+
+SIDE = {Status.RETURNED: "side", Status.WITHDRAWN: "side", Status.REJECTED: "danger"}
+
+
+@dataclass
+class Stage:
+    status: Status
+    state: str  # done | current | todo | side | danger
+    since: object = None  # when the project first reached it
+
+
+@dataclass
+class ProjectPage:
+    project: Project
+    definition: object
+    stages: list[Stage]
+    actions: list
+    events: list[WorkflowEvent]
+    comments: list
+    attachments: list
+    deadlines: list
+    opinions: list
+    pending_change: object
+    return_reason: str | None
+    commitment_reasons: list[str]
+    finance: Financing | None = None
+    banks: list = field(default_factory=list)  # for the enterprise to name intended banks
+
+
+def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
+    reached = {}
+    for event in events:
+        reached.setdefault(event.to_state, event.created_at)
+    if project.status in STAGES:
+        current = STAGES.index(project.status)
+        state_of = lambda i: "done" if i < current else "current" if i == current else "todo"  # noqa: E731
+        if project.status == Status.COMPLETED:
+            state_of = lambda i: "done"  # noqa: E731
+    else:  # stopped before or at declaration, or drafting
+        side = SIDE.get(project.status)
+        state_of = lambda i: (side if i == 0 and side else "todo")  # noqa: E731
+    return [Stage(s, state_of(i), reached.get(s.value)) for i, s in enumerate(STAGES)]
+
+
+# Tables of a project's own rows that the page shows. Most projects have rows in few of
+# them; one query saying which spares a query for each of the others.
+CHILDREN = {"comments": Comment, "attachments": Attachment, "opinions": Opinion,
+            "changes": ChangeRequest, "intended_banks": IntendedBank, "lists": ListEntry,
+            "claims": BankClaim, "engagements": Engagement, "loans": Loan}
+
+
+def children_present(project: Project) -> set[str]:
+    row = db.session.execute(select(*[
+        exists().where(model.project_id == project.id).label(name)
+        for name, model in CHILDREN.items()])).one()
+    return {name for name, found in row._mapping.items() if found}
+
+
+def project_page(user: User, project: Project) -> ProjectPage:
+    engine = workflows()
+    present = children_present(project)
+    events = list(db.session.scalars(select(WorkflowEvent)
+                                     .where(WorkflowEvent.project_id == project.id)
+                                     .order_by(WorkflowEvent.seq)))
+    return_reason = None
+    if project.status == Status.RETURNED:
+        returns = [e for e in events if e.trigger == "return"]
+        return_reason = returns[-1].comment if returns else None
+    try:
+        definition = engine.for_project(project)
+    except Invalid:  # a draft whose place has no document in force; shown without one
+        definition = None
+    return ProjectPage(
+        project=project,
+        definition=definition,
+        stages=stages_of(project, events),
+        actions=engine.available_triggers(project, user),
+        events=[e for e in reversed(events) if event_visible(user, e)],
+        comments=comments_of(project) if "comments" in present else [],
+        attachments=attachments_of(project) if "attachments" in present else [],
+        deadlines=[d for d in project.deadlines if d.met_at is None],
+        opinions=list(stage_opinions(project).values()) if "opinions" in present else [],
+        pending_change=pending_change_of(project) if "changes" in present else None,
+        return_reason=return_reason,
+        commitment_reasons=commitment_reasons(project, china_today()),
+        finance=financing(user, project, present),
+        banks=banks_serving(project.jurisdiction_code)
+        if user.organization_id == project.enterprise_id else [],
+    )

@@ -1,0 +1,177 @@
+"""The statistics rollup: dashboard sums kept current by every step, never recounted.
+
+Each project contributes to one row of `stats_buckets` (its county, batch year, status and
+industry) and, once declared, one row of `stats_months`; each closed stay in a status adds to
+`stats_stage_days`. The rollup is an engine hook (`HOOK`, registered at start-up): every step
+hands it the project's values before and after, and it adds to the step's one atomic change
+the deltas these move, as upserts in key order so concurrent steps never deadlock. Rows are
+split into SHARDS by project id, so projects of one county changing at once seldom wait on
+one counter row. `rebuild()` recounts everything from the project rows (after bulk loads),
+`differences()` compares the two (they must agree).
+"""
+
+from sqlalchemy import BigInteger, func, literal_column, select
+
+from ..extensions import db
+from ..models import Project, StageTime, StatsBucket, StatsMonth, StatsStageDays
+from ..models.base import yuan_from_wan
+from ..workflow.changeset import Tally
+from ..workflow.hooks import Step
+
+SHARDS = 4
+
+# bucket column ← project attribute; money is summed in whole yuan
+MONEY = {"total_yuan": "total_investment", "equipment_yuan": "equipment_investment",
+         "annual_yuan": "annual_investment", "need_yuan": "financing_need",
+         "credit_yuan": "credit_total", "contract_yuan": "contract_total",
+         "drawn_yuan": "drawn_total", "relending_yuan": "relending_total",
+         "subsidy_yuan": "subsidy_total"}
+COUNTS = {"new_units": "new_units", "loans": "loan_count"}
+MEASURED = (*MONEY.values(), *COUNTS.values())
+
+
+def _month(moment) -> str:
+    return moment.strftime("%Y-%m")
+
+
+def _place(code: str) -> dict:
+    return {"province_code": code[:2] + "0000", "city_code": code[:4] + "00"}
+
+
+def measures_of(values: dict) -> dict:
+    """A project's measures in the bucket it counts in (money in whole yuan)."""
+    return {"projects": 1, **{c: yuan_from_wan(values[a] or 0) for c, a in MONEY.items()},
+            **{c: values[a] or 0 for c, a in COUNTS.items()}}
+
+
+def contributions(project_id: int, values: dict,
+                  measures: dict | None = None) -> list[tuple[type, tuple, dict]]:
+    """What a project with these column values (and bucket `measures`) adds to the rollup."""
+    code, shard = values["jurisdiction_code"], project_id % SHARDS
+    year = values["batch_year"] or 0
+    status = getattr(values["status"], "value", values["status"])
+    measures = measures or measures_of(values)
+    found = [(StatsBucket, (code, year, status, values["industry"] or "", shard), measures)]
+    if values["declared_at"] is not None:
+        found.append((StatsMonth, (code, year, _month(values["declared_at"]), shard),
+                      {"declared": 1}))
+    return found
+
+
+def tallies(project_id: int, before: dict | None, after: dict) -> list[Tally]:
+    """The rollup rows a project's change from `before` (None: a new project) to `after`
+    moves (column values by attribute name), in key order — the lock order every writer
+    follows."""
+    had = measures_of(before) if before is not None else None
+    # A step seldom changes money or counts; then the measures move as they were.
+    has = had if had and all(before[a] == after[a] for a in MEASURED) else measures_of(after)
+    moved: dict[tuple, dict] = {}
+    for sign, values, bucket in ((-1, before, had), (1, after, has)):
+        if values is None:
+            continue
+        for table, key, measures in contributions(project_id, values, bucket):
+            total = moved.setdefault((table.__tablename__, key, table), dict.fromkeys(measures, 0))
+            for name, value in measures.items():
+                total[name] += sign * value
+    return [_tally(table, key, total) for (_name, key, table), total in sorted(
+        moved.items(), key=lambda item: item[0][:2]) if any(total.values())]
+
+
+def stay_tally(project_id: int, place: dict, status: str, working_days: int) -> Tally:
+    """A stay in `status` that closed after `working_days`."""
+    key = (place["jurisdiction_code"], place["batch_year"], status, project_id % SHARDS)
+    return _tally(StatsStageDays, key, {"stays": 1, "days": working_days,
+                                        "longest": working_days})
+
+
+def _tally(table: type, key: tuple, measures: dict) -> Tally:
+    return Tally(table.__table__, dict(zip(KEYS[table], key, strict=True)),
+                 {m: measures.get(m, 0) for m in MEASURES[table]}, also=_place(key[0]),
+                 highest=("longest",) if table is StatsStageDays else ())
+
+
+KEYS = {StatsBucket: ("jurisdiction_code", "batch_year", "status", "industry", "shard"),
+        StatsMonth: ("jurisdiction_code", "batch_year", "month", "shard"),
+        StatsStageDays: ("jurisdiction_code", "batch_year", "status", "shard")}
+
+
+MEASURES = {StatsBucket: ("projects", *MONEY, *COUNTS), StatsMonth: ("declared",),
+            StatsStageDays: ("stays", "days", "longest")}
+
+
+def _recounts() -> dict[type, tuple[list[str], object]]:
+    """Per rollup table: its measure columns, and the query recounting all its rows."""
+    dialect = db.session.connection().dialect.name
+    # Literals, not bound parameters: PostgreSQL must see the grouped expressions as equal.
+    month = (func.strftime(literal_column("'%Y-%m'"), Project.declared_at) if dialect == "sqlite"
+             else func.to_char(Project.declared_at, literal_column("'YYYY-MM'")))
+    year = func.coalesce(Project.batch_year, literal_column("0"))
+    industry = func.coalesce(Project.industry, literal_column("''"))
+    shard = Project.id % literal_column(str(SHARDS))
+    place, regions = (Project.jurisdiction_code, year), (Project.province_code, Project.city_code)
+    return {
+        StatsBucket: (["projects", *MONEY, *COUNTS], select(
+            *place, Project.status, industry, shard, *regions, func.count(),
+            # raw sums in yuan, not read back through the 万元 column type
+            *[func.coalesce(func.sum(getattr(Project, a)), literal_column("0"), type_=BigInteger)
+              for a in (*MONEY.values(), *COUNTS.values())])
+            .group_by(*place, Project.status, industry, shard, *regions)),
+        StatsMonth: (["declared"], select(*place, month, shard, *regions, func.count())
+                     .where(Project.declared_at.is_not(None))
+                     .group_by(*place, month, shard, *regions)),
+        StatsStageDays: (["stays", "days", "longest"], select(
+            *place, StageTime.status, shard, *regions, func.count(),
+            func.sum(StageTime.working_days), func.max(StageTime.working_days))
+            .join(StageTime, StageTime.project_id == Project.id)
+            .where(StageTime.working_days.is_not(None))
+            .group_by(*place, StageTime.status, shard, *regions)),
+    }
+
+
+def rebuild() -> None:
+    """Recount every rollup row from the projects and their closed stays (after bulk loads)."""
+    for table, (measures, query) in _recounts().items():
+        db.session.execute(table.__table__.delete())
+        db.session.execute(table.__table__.insert().from_select(
+            [*KEYS[table], "province_code", "city_code", *measures], query))
+
+
+def differences() -> list[str]:
+    """Where the kept rollup and a fresh recount disagree (empty when they agree)."""
+    found = []
+    for table, (measures, query) in _recounts().items():
+        columns = table.__table__.c
+        kept = {tuple(row[:-len(measures)]): tuple(int(v) for v in row[-len(measures):])
+                for row in db.session.execute(select(
+                    *[columns[k] for k in KEYS[table]], columns.province_code, columns.city_code,
+                    *[columns[m] for m in measures]))
+                if any(row[-len(measures):])}
+        counted = {tuple(row[:-len(measures)]): tuple(int(v or 0) for v in row[-len(measures):])
+                   for row in db.session.execute(query)}
+        for key in sorted(set(kept) | set(counted), key=str):
+            if kept.get(key) != counted.get(key):
+                found.append(f"{table.__tablename__} {key}: kept {kept.get(key)}, "
+                             f"counted {counted.get(key)}")
+    return found
+
+
+class Rollup:
+    """The engine hook: the deltas a step moves, written with it."""
+
+    @staticmethod
+    def writes(step: Step) -> list[Tally]:
+        state = step.state
+        after = state.values(before=False)
+        found = tallies(state.id, state.values(before=True), after)
+        if step.stay is not None:
+            place = {"jurisdiction_code": after["jurisdiction_code"],
+                     "batch_year": after["batch_year"] or 0}
+            found.append(stay_tally(state.id, place, step.stay.status, step.stay.working_days))
+        return found
+
+    @staticmethod
+    def written(step: Step, notified: list) -> None:
+        return None
+
+
+HOOK = Rollup()

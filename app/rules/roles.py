@@ -1,0 +1,61 @@
+"""Who holds a definition's role on a project: the rule the engine applies to every step.
+
+A definition names a role for each step (`enterprise`, `bank`, `lead_bank`, `agency:<kind>`,
+perhaps fixed to levels) and may keep two steps apart (`distinct_from`, maker-checker). These
+say, for one user and one project, why the user does not hold the role (None when they do).
+Every "may this user …" question of the app is answered in `app.access`, which builds on
+these for the steps.
+"""
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..i18n import gettext as _
+from ..labels import LEVEL_LABELS, ROLE_LABELS, join_list, step_label
+from ..models import Level, OrgKind, WorkflowEvent
+
+
+def role_denial(user, role: str, project, levels: tuple[Level, ...] = ()) -> str | None:
+    """Why `user` cannot act as `role` on `project` (None when they can).
+
+    Checks the role and, for the role, the relation to the project: its enterprise, a bank
+    serving its jurisdiction, its lead bank, or an agency whose jurisdiction contains it.
+    """
+    org = user.organization
+    if role == "enterprise":
+        if org.kind == OrgKind.ENTERPRISE and project.enterprise_id == org.id:
+            return None
+        return _("Only the declaring enterprise may do this.")
+    if role == "bank":
+        if org.kind == OrgKind.BANK and org.serves(project.jurisdiction_code):
+            return None
+        return _("Only a bank serving the project's region may do this.")
+    if role == "lead_bank":
+        if org.kind == OrgKind.BANK and project.lead_bank_id == org.id:
+            return None
+        return _("Only the project's lead bank may do this.")
+    wanted = ROLE_LABELS.get(role, role)
+    if org.role != role:
+        return _("This step belongs to the %(role)s.", role=wanted)
+    if project.linked_to(org.id):
+        return _("Your organisation is linked to this enterprise; another agency must act "
+                 "(conflict of interest).")
+    if not org.jurisdiction.contains(project.jurisdiction_code):
+        return _("The project lies outside your jurisdiction.")
+    if levels and org.jurisdiction.level not in levels:
+        return _("This step belongs to the %(role)s at %(level)s level.", role=wanted,
+                 level=join_list(LEVEL_LABELS[level] for level in levels))
+    return None
+
+
+def duty_denial(user, spec, project) -> str | None:
+    """Maker-checker: who fired one of `spec.distinct_from` on the project may not fire it."""
+    if not spec.distinct_from or project.id is None:
+        return None
+    done = db.session.scalar(select(WorkflowEvent.trigger).where(
+        WorkflowEvent.project_id == project.id, WorkflowEvent.actor_id == user.id,
+        WorkflowEvent.trigger.in_(spec.distinct_from)).limit(1))
+    if done is None:
+        return None
+    return _("Separation of duties: you took the step “%(done)s” on this project, so a "
+             "colleague must take this one.", done=step_label(done))

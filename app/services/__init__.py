@@ -1,1 +1,0 @@
-"""Business operations. Each public write operation is one transaction (unit_of_work)."""
