@@ -13,7 +13,7 @@ A refusal is a `DomainError` (403, 404 or 409 with a translated message), return
 import uuid
 from datetime import date
 
-from sqlalchemy import Select, exists, false, or_, select, true
+from sqlalchemy import exists, false, or_, select, true
 from sqlalchemy.orm import aliased
 
 from .errors import Conflict, DomainError, Forbidden, NotFound
@@ -66,10 +66,6 @@ def visible_condition(user: User):
         )
         return (served & listed) | involved
     return false()
-
-
-def visible_projects(user: User) -> Select:
-    return select(Project).where(visible_condition(user))
 
 
 def can_see(user: User, project) -> bool:
@@ -148,11 +144,18 @@ def is_filed(project) -> bool:
     return project.status in FILED_STATES and project.filed_at is not None
 
 
+def owner_refusal(user: User, project) -> DomainError | None:
+    """The declaring enterprise's own business (its edit form, say)."""
+    if project.enterprise_id != user.organization_id:
+        return Forbidden(_("Only the declaring enterprise may edit the project."))
+    return None
+
+
 def edit_refusal(user: User, project) -> DomainError | None:
     """Drafts and returned projects are edited freely by their enterprise; a filed project
     through a change filing; nothing else."""
-    if project.enterprise_id != user.organization_id:
-        return Forbidden(_("Only the declaring enterprise may edit the project."))
+    if refusal := owner_refusal(user, project):
+        return refusal
     if project.status not in EDITABLE and not is_filed(project):
         return Conflict(_("Only drafts and returned projects, or filed projects through a "
                           "change filing, can be edited."))

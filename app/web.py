@@ -8,7 +8,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import format_date, get_locale
 from flask_login import current_user
 
-from . import labels
+from . import access, labels
 from .accounts.security import log_event
 from .errors import DomainError, Invalid
 from .i18n import gettext as _
@@ -43,9 +43,10 @@ def init_web(app: Flask) -> None:
     @app.context_processor
     def _page_globals():
         english = str(get_locale()) == "en"
-        unread = unread_count(current_user) if current_user.is_authenticated else 0
+        signed_in = current_user.is_authenticated
         return {"html_lang": "en" if english else "zh-CN", "english": english,
-                "unread": unread}
+                "unread": unread_count(current_user) if signed_in else 0,
+                "sections": access.sections(current_user) if signed_in else {}}
 
     @app.before_request
     def _refuse_nul_characters():

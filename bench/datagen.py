@@ -18,6 +18,8 @@ from types import SimpleNamespace
 
 from sqlalchemy import func, insert, select, text
 
+from app.accounts.operations import hash_password
+from app.demo import AREAS, credit_code, load_jurisdictions
 from app.extensions import db
 from app.labels import key_industries
 from app.models import (
@@ -37,11 +39,9 @@ from app.models import (
     WorkflowEvent,
     bank_service_areas,
 )
-from app.models.base import WanYuan
-from app.rules.finance import loan_figures
+from app.models.base import PPM, WanYuan
 from app.reporting import rollup as stats
-from app.accounts.operations import hash_password
-from app.demo import AREAS, credit_code, load_jurisdictions
+from app.rules.finance import loan_figures
 from app.workflow import workflows
 from app.workflow.audit import GENESIS
 
@@ -369,7 +369,11 @@ def _effects(trigger, project, rows, ids, at, bank, cast, need, rng) -> dict:
             "refinanced_on": at.date() if refinanced else None, "other_subsidy": False,
             "relending_principal_yuan": int(figures.relending_principal * WAN),
             "subsidy_yuan": int(figures.subsidy * WAN), "recorded_by_id": bank_user,
-            "recorded_at": at})
+            "recorded_at": at, "subsidy_months": figures.subsidy_months,
+            **{f"{name}_ppm": None if value is None else int(value * PPM) for name, value in (
+                ("relending_share", figures.relending_share),
+                ("relending_rate", figures.relending_rate),
+                ("subsidy_points", figures.subsidy_points))}})
         loan = rows[Loan][-1]
         project["drawn_total_yuan"] += loan["amount_yuan"]
         project["loan_count"] += 1

@@ -116,12 +116,12 @@ class Actors:
 def prepare(url: str, clients: int) -> Actors:
     """Tokens and projects for a run, chosen with the application's own rules."""
     os.environ["DATABASE_URL"] = url
+    from app.services import accounts
     from sqlalchemy import select
 
     from app import create_app
     from app.extensions import db
     from app.models import Organization, OrgKind, Project, Status, User
-    from app.services import accounts
     from app.workflow import workflows
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})

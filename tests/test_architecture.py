@@ -134,10 +134,46 @@ def test_no_two_modules_import_each_other():
     assert cycles == []
 
 
-def test_the_check_sees_an_upward_import(tmp_path, monkeypatch):
+def test_the_check_sees_an_upward_import():
     """The rule itself: the engine importing a domain package is caught."""
     GRAPH["app.workflow.engine"].add("app.projects.operations")
     try:
         assert upward("app.workflow.engine") == ["app.projects.operations"]
     finally:
         GRAPH["app.workflow.engine"].discard("app.projects.operations")
+
+
+# A project and the rows that are its own: written by the workflow engine's step writer only.
+PROJECT_ROWS = {"Project", "EquipmentItem", "IntendedBank", "Attachment", "ChangeRequest",
+                "Opinion", "BankClaim", "Engagement", "Loan", "ListEntry", "Deadline",
+                "StageTime", "WorkflowEvent"}
+DML = {"update", "insert", "delete"}
+
+
+def orm_writes(path: Path) -> list[str]:
+    """Writes of project rows in the module at `path` beside the step writer: DML on their
+    tables, or such a row handed to the session."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        first = node.args[0]
+        target = getattr(first, "id", None) or getattr(getattr(first, "func", None), "id", None) \
+            or getattr(getattr(first, "value", None), "id", None)
+        if target in PROJECT_ROWS and (name in DML or name in ("add", "add_all", "merge")):
+            found.append(f"line {node.lineno}: {name}({target} …)")
+    return found
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES
+                                          if not m.startswith(("app.workflow", "app.models"))))
+def test_project_rows_are_written_only_by_the_step_writer(module):
+    assert orm_writes(MODULES[module]) == []
+
+
+def test_the_write_check_sees_a_session_add(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text("db.session.add(Project(name='x'))\n"
+                     "session.execute(update(Loan).values(a=1))\n")
+    assert orm_writes(probe) == ["line 1: add(Project …)", "line 2: update(Loan …)"]

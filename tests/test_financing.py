@@ -14,6 +14,7 @@ from sqlalchemy import text
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
+from app.reporting import rollup as stats
 from app.rules.finance import loan_figures, relending_list_reasons
 from tests.helpers import (
     WHITELIST_PATH,
@@ -245,3 +246,41 @@ def test_intended_banks_api(clean_app, client, bank_cast):
     assert [b["id"] for b in financing["intended_banks"]] == ids[:3]
     assert bank_cast.api(client, "miit").put(f"/projects/{p['id']}/intended-banks",
                                              {"version": 2, "banks": []}).status_code == 404
+
+
+def test_figures_are_kept_by_the_step_and_read_everywhere_from_there(clean_app, client,
+                                                                       bank_cast, monkeypatch):
+    """A parameter entered later with an earlier date changes no figure a step kept: the
+    loan book, the project's financing and the dashboard agree; a kept figure changed behind
+    the app's back is what `stats verify` finds."""
+    [(pid, version)] = whitelisted_projects(clean_app, bank_cast, 1)
+    bank, pboc = bank_cast.api(client, "bank05"), bank_cast.api(client, "pboc")
+    v = bank.fire(pid, "express_interest", version).json["version"]
+    v = bank.fire(pid, "approve_credit", v, amount="2000", approved_on="2026-03-01").json["version"]
+    v = bank.fire(pid, "claim_lead_bank", v).json["version"]
+    v = pboc.fire(pid, "designate_lead_bank", v).json["version"]
+    v = bank.fire(pid, "sign_contract", v, amount="2000", signed_on="2026-03-02",
+                  contract_number="借1", term_months=36).json["version"]
+    v = bank.fire(pid, "record_loan", v, amount="1000", drawdown_date="2026-03-05",
+                  supplier_paid_date="2026-03-06").json["version"]
+    [entry] = bank.get("/loans").json["items"]
+    pboc.fire(pid, "confirm_refinancing", v, loan=entry["id"], refinanced_on="2026-04-01")
+
+    import app.rules.finance as finance
+    real = finance.parameter
+    monkeypatch.setattr(finance, "parameter", lambda name, on, place="000000": real(
+        name, on, place) * (2 if name in ("subsidy_points", "relending_rate") else 1))
+    [entry] = bank.get("/loans").json["items"]
+    assert entry["figures"]["subsidy"] == "30" and entry["figures"]["relending_rate"] == "0.0125"
+    [loan] = bank.get(f"/projects/{pid}/financing").json["loans"]
+    assert loan["figures"]["subsidy"] == "30"
+    summary = bank_cast.api(client, "miit").get("/stats/summary").json
+    assert summary["financing"]["subsidy"] == "30"
+
+    with clean_app.app_context():
+        db.session.execute(text("UPDATE loans SET subsidy_yuan = subsidy_yuan + 1"))
+        found = stats.differences()
+        assert len(found) == 1 and "subsidy_total kept 30, its loans sum to 30.0001" \
+            in found[0]
+        db.session.execute(text("UPDATE loans SET subsidy_yuan = subsidy_yuan - 1"))
+        db.session.commit()

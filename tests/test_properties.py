@@ -1,6 +1,5 @@
 """Property-based tests: rules and parsers hold for any input, and never crash on bad input."""
 
-import contextlib
 import json
 from datetime import date, timedelta
 from decimal import Decimal
@@ -72,17 +71,28 @@ json_values = st.recursive(
 @given(st.dictionaries(st.sampled_from(sorted(ProjectFields.model_fields) + ["extra"]),
                        json_values, max_size=8))
 def test_any_json_either_validates_or_names_fields(body):
+    required = {"name", "jurisdiction"}
     try:
-        ProjectCreate.model_validate_json(json.dumps(body))
+        parsed = ProjectCreate.model_validate_json(json.dumps(body))
     except ValidationError as err:
-        assert all(e["loc"] or e["type"] == "json_invalid" for e in err.errors())
+        named = {e["loc"][0] for e in err.errors()}
+        # each refusal names a field the body gave, or a required one it left out
+        assert named and named <= set(body) | required
+    else:  # accepted: nothing unknown, nothing required missing, every given field kept
+        assert required <= set(body) <= set(ProjectFields.model_fields)
+        assert set(parsed.model_dump(exclude_unset=True)) == set(body)
 
 
 @SETTINGS
 @given(st.binary(max_size=200))
 def test_any_bytes_are_refused_cleanly(raw):
-    with contextlib.suppress(ValidationError):  # anything else would fail the test
-        ProjectFields.model_validate_json(raw)
+    try:
+        parsed = ProjectFields.model_validate_json(raw)
+    except ValidationError as err:  # not JSON, not an object, or a field named as wrong
+        assert all(e["type"] in ("json_invalid", "model_type") or e["loc"]
+                   for e in err.errors())
+    else:  # only a JSON object of known fields gets through
+        assert set(parsed.model_dump(exclude_unset=True)) == set(json.loads(raw))
 
 
 @SETTINGS

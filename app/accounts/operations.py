@@ -13,7 +13,7 @@ from ..database import unit_of_work
 from ..errors import Invalid
 from ..extensions import db
 from ..i18n import gettext as _
-from ..models import AgencyKind, ApiToken, Jurisdiction, Organization, OrgKind, User, utcnow
+from ..models import AgencyKind, ApiToken, Jurisdiction, Organization, OrgKind, User
 from .principals import token_digest
 
 # argon2id with OWASP's minimum (19 MiB, 2 iterations, 1 lane). Test configurations may
@@ -99,9 +99,3 @@ def issue_token(user: User) -> str:
     with unit_of_work():
         db.session.add(ApiToken(user_id=user.id, token_hash=token_digest(token)))
     return token
-
-
-def revoke_tokens(user: User) -> None:
-    with unit_of_work():
-        for row in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
-            row.revoked_at = row.revoked_at or utcnow()

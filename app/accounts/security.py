@@ -7,7 +7,6 @@ never waited on by a second connection of the same request).
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from ..database import unit_of_work
 from ..extensions import db
@@ -27,9 +26,3 @@ def log_event(kind: str, *, username: str | None = None, user: User | None = Non
             method=request.method if has_request_context() else None,
             path=request.path[:300] if has_request_context() else None,
             detail=(detail or "")[:2000] or None, created_at=utcnow()))
-
-
-def recent_failures(username: str, since) -> int:
-    return db.session.scalar(select(func.count()).select_from(SecurityEvent).where(
-        SecurityEvent.kind == "login_failed", SecurityEvent.username == username,
-        SecurityEvent.created_at >= since))

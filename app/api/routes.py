@@ -6,7 +6,7 @@ from flask import g, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
-from ..access import event_visible
+from .. import access
 from ..accounts import operations as accounts
 from ..accounts.principals import read_caller_and_state
 from ..errors import BadRequest, Forbidden, Invalid, NotFound
@@ -14,7 +14,7 @@ from ..extensions import db
 from ..financing import operations as financing
 from ..i18n import gettext as _
 from ..labels import ROLE_LABELS
-from ..models import Jurisdiction, OrgKind, Status, WorkflowEvent, china_today
+from ..models import Jurisdiction, Status, WorkflowEvent, china_today
 from ..projects.operations import (
     ProjectFilter,
     create_project,
@@ -136,7 +136,7 @@ def projects_events(project_id):
     project = get_project(api_user(), project_id)
     events = db.session.scalars(select(WorkflowEvent).where(WorkflowEvent.project_id == project.id)
                                 .order_by(WorkflowEvent.seq))
-    return {"items": [event_json(e, project) for e in events if event_visible(api_user(), e)]}
+    return {"items": [event_json(e, project) for e in events if access.event_visible(api_user(), e)]}
 
 
 @bp.put("/projects/<project_id>/intended-banks")
@@ -166,7 +166,7 @@ def banks_index():
 @bp.get("/market")
 def market_index():
     """Whitelisted projects in the regions the calling bank serves."""
-    if api_user().organization.kind != OrgKind.BANK:
+    if not access.is_bank(api_user()):
         raise Forbidden(_("The marketplace is for banks."))
     items, next_cursor = list_projects(
         api_user(), ProjectFilter(status=[Status.FINANCING_MATCHMAKING.value],
@@ -221,7 +221,7 @@ def workflows_show(key):
 
 @bp.post("/organizations")
 def organizations_create():
-    if not api_user().is_admin:
+    if not access.can_register_organizations(api_user()):
         raise Forbidden(_("Only administrators register organisations."))
     body = parse_body(OrganizationCreate)
     org = accounts.create_organization(kind=body.kind, name=body.name,

@@ -27,7 +27,7 @@ from ..models import (
     china_today,
 )
 from ..models.org import ancestor_codes
-from ..rules.finance import LoanFigures, loan_figures
+from ..rules.finance import LoanFigures, kept_figures
 from ..rules.parameters import parameter
 from ..workflow import SET_INTENDED_BANKS, workflows
 from ..workflow.changeset import Delete, Insert
@@ -120,9 +120,7 @@ def financing(user: User, project: Project, present: set | None = None) -> Finan
         engagements=access.own_rows(user, rows("engagements", lambda: list(db.session.scalars(
             select(Engagement).where(Engagement.project_id == project.id)
             .order_by(Engagement.id))))),
-        loans=[LoanView(loan, loan_figures(loan, listed=listed,
-                                           jurisdiction=project.jurisdiction_code))
-               for loan in loans],
+        loans=[LoanView(loan, kept_figures(loan, listed=listed)) for loan in loans],
     )
 
 
@@ -137,8 +135,7 @@ def loan_book(user: User, limit: int = 500) -> list[tuple[Loan, Project, LoanFig
     listed = set(db.session.scalars(select(ListEntry.project_id).where(
         ListEntry.list_key == "relending",
         ListEntry.project_id.in_({project.id for _loan, project in rows}))))
-    return [(loan, project, loan_figures(loan, listed=project.id in listed,
-                                         jurisdiction=project.jurisdiction_code))
+    return [(loan, project, kept_figures(loan, listed=project.id in listed))
             for loan, project in rows]
 
 

@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from .. import access
 from ..models import Status
 from ..projects.operations import ProjectFilter, list_projects
 from .operations import intended_banks, loan_book
@@ -13,7 +14,7 @@ bp = Blueprint("financing", __name__)
 @bp.before_request
 @login_required
 def _banks_only():
-    if current_user.role != "bank":
+    if not access.is_bank(current_user):
         abort(403)
 
 

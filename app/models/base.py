@@ -48,6 +48,27 @@ class WanYuan(TypeDecorator):
         return wan_from_yuan(value)
 
 
+class Fraction(TypeDecorator):
+    """A rate or share (a Decimal fraction: 0.0175 is 1.75%) stored as whole parts per
+    million in a BIGINT column named `*_ppm`, exact on both backends."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return int((Decimal(value) * PPM).to_integral_value(rounding=ROUND_HALF_UP))
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return (Decimal(int(value)) / PPM).normalize() + Decimal(0)
+
+
+PPM = Decimal(1_000_000)
+
+
 def yuan_from_wan(value) -> int:
     return int((Decimal(value) * WAN).to_integral_value(rounding=ROUND_HALF_UP))
 

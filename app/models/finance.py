@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, WanYuan, utcnow
+from .base import Base, Fraction, WanYuan, utcnow
 from .org import Organization, User, _enum
 
 
@@ -147,10 +147,16 @@ class Loan(Base):
     term_months: Mapped[int | None] = mapped_column(Integer)
     refinanced_on: Mapped[date | None] = mapped_column(Date)
     other_subsidy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Figures as of the last change, kept so that totals are sums (see rules/finance.py).
+    # The loan's relending and subsidy figures, worked out by the step that recorded or
+    # refinanced it from the parameters then in force (rules/finance.py) and kept: the page,
+    # the loan book and (through the project's sums) the dashboard all read these.
     relending_principal: Mapped[Decimal | None] = mapped_column("relending_principal_yuan",
                                                                 WanYuan)
     subsidy: Mapped[Decimal | None] = mapped_column("subsidy_yuan", WanYuan)
+    relending_share: Mapped[Decimal | None] = mapped_column("relending_share_ppm", Fraction)
+    relending_rate: Mapped[Decimal | None] = mapped_column("relending_rate_ppm", Fraction)
+    subsidy_points: Mapped[Decimal | None] = mapped_column("subsidy_points_ppm", Fraction)
+    subsidy_months: Mapped[int | None] = mapped_column(Integer)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from ..access import can_see
+from .. import access
 from ..database import unit_of_work
 from ..errors import Invalid, NotFound
 from ..extensions import db
@@ -13,7 +13,7 @@ MAX_LENGTH = 2000
 
 
 def add_comment(author: User, project: Project, body: str) -> Comment:
-    if not can_see(author, project):
+    if not access.can_comment(author, project):
         raise NotFound(_("No such project."))
     body = (body or "").strip()
     if not body or len(body) > MAX_LENGTH:

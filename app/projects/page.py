@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import exists, select
 
-from ..access import event_visible
+from .. import access
 from ..errors import Invalid
 from ..extensions import db
 from ..financing.operations import Financing, banks_serving, financing
@@ -55,6 +55,7 @@ class ProjectPage:
     pending_change: object
     return_reason: str | None
     commitment_reasons: list[str]
+    may: dict = field(default_factory=dict)  # what else the reader may do here (access)
     finance: Financing | None = None
     banks: list = field(default_factory=list)  # for the enterprise to name intended banks
 
@@ -102,12 +103,15 @@ def project_page(user: User, project: Project) -> ProjectPage:
         definition = engine.for_project(project)
     except Invalid:  # a draft whose place has no document in force; shown without one
         definition = None
+    may = {"edit": access.can_edit(user, project), "upload": access.can_upload(user, project),
+           "comment": access.can_comment(user, project),
+           "name_banks": access.can_name_banks(user, project)}
     return ProjectPage(
         project=project,
         definition=definition,
         stages=stages_of(project, events),
-        actions=engine.available_triggers(project, user),
-        events=[e for e in reversed(events) if event_visible(user, e)],
+        actions=access.available_steps(user, project),
+        events=[e for e in reversed(events) if access.event_visible(user, e)],
         comments=comments_of(project) if "comments" in present else [],
         attachments=attachments_of(project) if "attachments" in present else [],
         deadlines=[d for d in project.deadlines if d.met_at is None],
@@ -115,7 +119,7 @@ def project_page(user: User, project: Project) -> ProjectPage:
         pending_change=pending_change_of(project) if "changes" in present else None,
         return_reason=return_reason,
         commitment_reasons=commitment_reasons(project, china_today()),
+        may=may,
         finance=financing(user, project, present),
-        banks=banks_serving(project.jurisdiction_code)
-        if user.organization_id == project.enterprise_id else [],
+        banks=banks_serving(project.jurisdiction_code) if may["name_banks"] else [],
     )

@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from .. import access
 from ..errors import DomainError, Invalid
 from ..extensions import db
 from ..financing.operations import parse_ids, set_intended_banks
@@ -125,7 +126,7 @@ def index():
 
 @bp.route("/projects/new", methods=["GET", "POST"])
 def new():
-    if current_user.role != "enterprise":
+    if access.declare_refusal(current_user):
         abort(403)
     form = _project_form()
     if request.method == "GET":
@@ -149,7 +150,7 @@ def _edit_rows_requested() -> bool:
 @bp.route("/projects/<project_id>/edit", methods=["GET", "POST"])
 def edit(project_id):
     project = get_project(current_user, project_id, whole=True)
-    if project.enterprise_id != current_user.organization_id:
+    if access.owner_refusal(current_user, project):
         abort(403)
     page = project_page(current_user, project)
     if request.method == "GET":

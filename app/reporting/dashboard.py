@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
+from .. import access
 from ..database import report_reader, unit_of_work
 from ..errors import Forbidden, Invalid
 from ..extensions import db
@@ -120,41 +121,53 @@ def _figures(reader: Session, report: Summary, today: date) -> Summary:
     """Fill in `report`, reading through `reader`."""
     scope, year = report.scope, report.year
     rows = _buckets(reader, scope, year)
-    by_stage = _sums_by(rows, lambda r: r.status)
-    by_industry = _sums_by(rows, lambda r: r.industry)
-    by_region = _sums_by(rows, lambda r: r.child)
     by_plan = _sums_by(rows, lambda r: (r.industry, r.batch_year))
     completed = _sums_by([r for r in rows if r.status == Status.COMPLETED],
                          lambda r: (r.industry, r.batch_year))
     total = _sums_by(rows, lambda r: None).get(None, dict.fromkeys(BUCKET_SUMS, 0))
-    report.by_stage = {status: sums["projects"] for status, sums in by_stage.items()}
-    report.by_industry = sorted((
-        {"industry": industry or "—", "projects": sums["projects"],
-         "total_investment": wan_from_yuan(sums["total_yuan"]),
-         "equipment_investment": wan_from_yuan(sums["equipment_yuan"])}
-        for industry, sums in by_industry.items()), key=lambda r: (-r["projects"], r["industry"]))
-    report.by_region = _by_region(reader, scope, by_region)
-    report.totals = {"projects": total["projects"],
-                     "total_investment": wan_from_yuan(total["total_yuan"]),
-                     "equipment_investment": wan_from_yuan(total["equipment_yuan"]),
-                     "annual_investment": wan_from_yuan(total["annual_yuan"])}
-    report.financing = {
-        "need": wan_from_yuan(total["need_yuan"]), "credit": wan_from_yuan(total["credit_yuan"]),
-        "contracted": wan_from_yuan(total["contract_yuan"]),
-        "drawn": wan_from_yuan(total["drawn_yuan"]), "loans": total["loans"],
-        "relending_principal": wan_from_yuan(total["relending_yuan"]),
-        "subsidy": wan_from_yuan(total["subsidy_yuan"])}
+    report.by_stage = {status: sums["projects"]
+                       for status, sums in _sums_by(rows, lambda r: r.status).items()}
+    report.by_industry = _industries(_sums_by(rows, lambda r: r.industry))
+    report.by_region = _by_region(reader, scope, _sums_by(rows, lambda r: r.child))
+    report.totals = _totals(total)
+    report.financing = _financing(total)
     report.stage_days = _stage_days(reader, scope, year)
-    report.overdue = [
-        {"role": role, "level": level, "count": count} for role, level, count in reader.execute(
-            select(Deadline.role, Deadline.level, func.count())
-            .where(*in_scope(Deadline, scope, year), Deadline.met_at.is_(None),
-                   Deadline.due_on < today)
-            .group_by(Deadline.role, Deadline.level).order_by(func.count().desc()))]
+    report.overdue = _overdue(reader, scope, year, today)
     report.plan, report.plan_discrepancies = _plan(reader, scope, year, by_plan, completed)
     report.monthly = _monthly(reader, scope, year)
     report.target = _target(reader, scope, year, completed)
     return report
+
+
+def _industries(by_industry: dict) -> list[dict]:
+    return sorted((
+        {"industry": industry or "—", "projects": sums["projects"],
+         "total_investment": wan_from_yuan(sums["total_yuan"]),
+         "equipment_investment": wan_from_yuan(sums["equipment_yuan"])}
+        for industry, sums in by_industry.items()), key=lambda r: (-r["projects"], r["industry"]))
+
+
+def _totals(total: dict) -> dict:
+    return {"projects": total["projects"],
+            "total_investment": wan_from_yuan(total["total_yuan"]),
+            "equipment_investment": wan_from_yuan(total["equipment_yuan"]),
+            "annual_investment": wan_from_yuan(total["annual_yuan"])}
+
+
+def _financing(total: dict) -> dict:
+    return {"need": wan_from_yuan(total["need_yuan"]), "credit": wan_from_yuan(total["credit_yuan"]),
+            "contracted": wan_from_yuan(total["contract_yuan"]),
+            "drawn": wan_from_yuan(total["drawn_yuan"]), "loans": total["loans"],
+            "relending_principal": wan_from_yuan(total["relending_yuan"]),
+            "subsidy": wan_from_yuan(total["subsidy_yuan"])}
+
+
+def _overdue(reader: Session, scope: Jurisdiction, year: int | None, today: date) -> list[dict]:
+    """Open steps past their due date, per agency role and level, most first."""
+    return [{"role": role, "level": level, "count": count} for role, level, count in reader.execute(
+        select(Deadline.role, Deadline.level, func.count())
+        .where(*in_scope(Deadline, scope, year), Deadline.met_at.is_(None), Deadline.due_on < today)
+        .group_by(Deadline.role, Deadline.level).order_by(func.count().desc()))]
 
 
 def _buckets(reader: Session, scope: Jurisdiction, year: int | None):
@@ -252,14 +265,12 @@ def _target(reader: Session, scope: Jurisdiction, year: int | None, completed: d
 
 
 def save_baseline(user: User, code: str, year: int, amount: Decimal) -> Baseline:
-    org = user.organization
-    if org.role != "agency:miit" or code != org.jurisdiction_code:
-        raise Forbidden(_("Only the jurisdiction's own industry and IT department enters its "
-                          "baseline."))
+    if refusal := access.baseline_refusal(user, code):
+        raise refusal
     if amount is None or amount < 0:
         raise Invalid(_("Please correct the marked fields."),
                       fields={"amount": _("Must be at least %(n)s.", n=0)})
-    scope = org.jurisdiction
+    scope = user.organization.jurisdiction
     with unit_of_work():
         row = db.session.scalar(select(Baseline).where(Baseline.jurisdiction_code == scope.code,
                                                        Baseline.year == year))

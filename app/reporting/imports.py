@@ -17,6 +17,7 @@ from openpyxl import Workbook, load_workbook
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from .. import access
 from ..database import unit_of_work
 from ..errors import DomainError, Forbidden
 from ..extensions import db
@@ -147,49 +148,54 @@ def _payload(raw: dict, errors: list[RowError], number: int) -> dict:
 def check_rows(actor: User, rows: list[tuple[int, dict]], progress=None):
     """Every row's problems, and the valid rows as (enterprise, payload)."""
     agency = actor.organization
-    if agency.kind != OrgKind.AGENCY:
+    if not access.is_agency(actor):
         raise Forbidden(_("Only agencies import declarations."))
     enterprises = {o.credit_code: o for o in db.session.scalars(
         select(Organization).where(Organization.kind == OrgKind.ENTERPRISE))}
-    known_codes = set(db.session.scalars(select(Project.project_code).where(
-        Project.project_code.is_not(None))))
-    errors, ready, codes_in_file = [], [], {}
+    codes = set(db.session.scalars(select(Project.project_code).where(
+        Project.project_code.is_not(None))))  # grows by each row's code: no two in one file
+    errors, ready = [], []
     for done, (number, raw) in enumerate(rows, start=1):
-        row_errors: list[RowError] = []
-        for key in REQUIRED:
-            if raw.get(key) in (None, ""):
-                row_errors.append(RowError(number, HEADER[key], _("This field is required.")))
         enterprise = enterprises.get(str(raw.get("credit_code") or "").upper())
-        if raw.get("credit_code") and enterprise is None:
-            row_errors.append(RowError(number, HEADER["credit_code"],
-                                       _("No registered enterprise has this code.")))
-        payload = _payload(raw, row_errors, number)
-        if not row_errors:
-            try:
-                parsed = ProjectCreate.model_validate(payload, strict=False)
-                check_values(parsed.model_dump(exclude_unset=True))
-                if not agency.jurisdiction.contains(parsed.jurisdiction):
-                    row_errors.append(RowError(number, HEADER["jurisdiction"],
-                                               _("The project lies outside your jurisdiction.")))
-                code = parsed.project_code
-                if code and (code in known_codes or code in codes_in_file):
-                    row_errors.append(RowError(number, HEADER["project_code"], _(
-                        "Another project already has this code.")))
-                codes_in_file[code] = number
-                if not row_errors:
-                    ready.append((enterprise, parsed))
-            except ValidationError as err:
-                for error in err.errors():
-                    key = str(error["loc"][0])
-                    column = HEADER.get(key, HEADER.get(f"equipment_{error['loc'][-1]}", key))
-                    row_errors.append(RowError(number, column, _field_message(err, error)))
-            except DomainError as err:
-                row_errors += [RowError(number, HEADER.get(k, k), m)
-                               for k, m in err.fields.items()]
+        row_errors, parsed = _check_row(agency, number, raw, enterprise, codes)
         errors += row_errors
+        if parsed is not None:
+            ready.append((enterprise, parsed))
         if progress:
             progress(done, len(rows))
     return errors, ready
+
+
+def _check_row(agency, number: int, raw: dict, enterprise, codes: set):
+    """One row's problems, and its declaration when it has none."""
+    row_errors: list[RowError] = [RowError(number, HEADER[key], _("This field is required."))
+                                  for key in REQUIRED if raw.get(key) in (None, "")]
+    if raw.get("credit_code") and enterprise is None:
+        row_errors.append(RowError(number, HEADER["credit_code"],
+                                   _("No registered enterprise has this code.")))
+    payload = _payload(raw, row_errors, number)
+    if row_errors:
+        return row_errors, None
+    try:
+        parsed = ProjectCreate.model_validate(payload, strict=False)
+        check_values(parsed.model_dump(exclude_unset=True))
+    except ValidationError as err:
+        for error in err.errors():
+            key = str(error["loc"][0])
+            column = HEADER.get(key, HEADER.get(f"equipment_{error['loc'][-1]}", key))
+            row_errors.append(RowError(number, column, _field_message(err, error)))
+        return row_errors, None
+    except DomainError as err:
+        return [RowError(number, HEADER.get(k, k), m) for k, m in err.fields.items()], None
+    if not agency.jurisdiction.contains(parsed.jurisdiction):
+        row_errors.append(RowError(number, HEADER["jurisdiction"],
+                                   _("The project lies outside your jurisdiction.")))
+    code = parsed.project_code
+    if code and code in codes:
+        row_errors.append(RowError(number, HEADER["project_code"],
+                                   _("Another project already has this code.")))
+    codes.add(code)
+    return row_errors, None if row_errors else parsed
 
 
 def _field_message(err: ValidationError, error: dict) -> str:

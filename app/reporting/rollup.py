@@ -10,10 +10,10 @@ one counter row. `rebuild()` recounts everything from the project rows (after bu
 `differences()` compares the two (they must agree).
 """
 
-from sqlalchemy import BigInteger, func, literal_column, select
+from sqlalchemy import BigInteger, func, literal_column, or_, select
 
 from ..extensions import db
-from ..models import Project, StageTime, StatsBucket, StatsMonth, StatsStageDays
+from ..models import Loan, Project, StageTime, StatsBucket, StatsMonth, StatsStageDays
 from ..models.base import yuan_from_wan
 from ..workflow.changeset import Tally
 from ..workflow.hooks import Step
@@ -137,8 +137,9 @@ def rebuild() -> None:
 
 
 def differences() -> list[str]:
-    """Where the kept rollup and a fresh recount disagree (empty when they agree)."""
-    found = []
+    """Where the kept rollup and a fresh recount disagree, or a project's loan sums and its
+    loans' kept figures (empty when all agree)."""
+    found = _loan_sum_differences()
     for table, (measures, query) in _recounts().items():
         columns = table.__table__.c
         kept = {tuple(row[:-len(measures)]): tuple(int(v) for v in row[-len(measures):])
@@ -175,3 +176,26 @@ class Rollup:
 
 
 HOOK = Rollup()
+
+
+# A project's kept sums ← its loans' kept figures (whole yuan, or a count).
+LOAN_SUMS = {"drawn_total_yuan": "amount_yuan", "relending_total_yuan": "relending_principal_yuan",
+             "subsidy_total_yuan": "subsidy_yuan", "loan_count": None}
+
+
+def _loan_sum_differences() -> list[str]:
+    projects, loans = Project.__table__, Loan.__table__
+    sums = select(loans.c.project_id, *[
+        (func.count() if column is None else func.sum(loans.c[column])).label(kept)
+        for kept, column in LOAN_SUMS.items()]).group_by(loans.c.project_id).subquery()
+    pairs = [(projects.c[kept], func.coalesce(sums.c[kept], 0)) for kept in LOAN_SUMS]
+    query = (select(projects.c.public_id, *[column for pair in pairs for column in pair])
+             .select_from(projects.outerjoin(sums, sums.c.project_id == projects.c.id))
+             .where(or_(*[kept != summed for kept, summed in pairs])))
+    found = []
+    for public_id, *values in db.session.execute(query):
+        wrong = [f"{kept.removesuffix('_yuan')} kept {values[2 * i]}, its loans sum to "
+                 f"{values[2 * i + 1]}"
+                 for i, kept in enumerate(LOAN_SUMS) if values[2 * i] != values[2 * i + 1]]
+        found.append(f"project {public_id}: " + ", ".join(wrong))
+    return found

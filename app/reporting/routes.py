@@ -7,11 +7,12 @@ from decimal import Decimal, InvalidOperation
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
+from .. import access
 from ..errors import Invalid
 from ..extensions import db
 from ..i18n import gettext as _
 from ..labels import STATUS_LABELS
-from ..models import STAGES, ImportJob, OrgKind, china_today
+from ..models import STAGES, ImportJob, china_today
 from ..projects.operations import ProjectFilter
 from . import charts, exports, imports
 from . import dashboard as reports
@@ -58,7 +59,9 @@ def dashboard():
                           [(m["month"], m["declared"]) for m in report.monthly])
     return render_template("reporting/dashboard.html", report=report, funnel=funnel,
                            plan_chart=plan_chart, financing_chart=financing,
-                           monthly_chart=monthly, year=year)
+                           monthly_chart=monthly, year=year,
+                           may_set_baseline=access.can_set_baseline(current_user,
+                                                                    report.scope.code))
 
 
 @bp.post("/dashboard/baseline")
@@ -98,7 +101,7 @@ def _bytes(data: bytes):
 
 
 def _agency():
-    if current_user.organization.kind != OrgKind.AGENCY:
+    if not access.is_agency(current_user):
         abort(403)
 
 

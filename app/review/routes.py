@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from .. import access
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import gettext as _
@@ -26,7 +27,7 @@ def home():
 
 
 def _agencies_only():
-    if not current_user.role.startswith("agency:"):
+    if not access.is_agency(current_user):
         abort(403)
 
 

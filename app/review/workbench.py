@@ -6,15 +6,15 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from ..access import visible_condition
+from ..access import available_steps, visible_condition
 from ..extensions import db
 from ..models import BankClaim, ClaimStatus, ListEntry, OrgKind, Project, Status, User
-from ..workflow import workflows
 from .queue import QueueFilter, queue, step_counts
 
 
 @dataclass
 class Workbench:
+    kind: str = ""  # whose workbench: enterprise | agency | bank | operator
     to_do: list = field(default_factory=list)  # (project, [Available]) or deadlines
     recent: list = field(default_factory=list)
     counts: list = field(default_factory=list)
@@ -24,12 +24,15 @@ class Workbench:
 def workbench(user: User, today: date) -> Workbench:
     kind = user.organization.kind
     if kind == OrgKind.ENTERPRISE:
-        return _enterprise(user)
-    if kind == OrgKind.AGENCY:
-        return _agency(user, today)
-    if kind == OrgKind.BANK:
-        return _bank(user)
-    return Workbench(recent=_recent(user))
+        board = _enterprise(user)
+    elif kind == OrgKind.AGENCY:
+        board = _agency(user, today)
+    elif kind == OrgKind.BANK:
+        board = _bank(user)
+    else:
+        board = Workbench(recent=_recent(user))
+    board.kind = str(kind)
+    return board
 
 
 def _recent(user: User, limit: int = 10) -> list[Project]:
@@ -44,8 +47,7 @@ def _enterprise(user: User) -> Workbench:
         select(Project).where(Project.enterprise_id == user.organization_id)
         .where(Project.status.not_in([Status.COMPLETED, Status.REJECTED, Status.WITHDRAWN]))
         .order_by(Project.updated_at.desc()).limit(100)))
-    engine = workflows()
-    to_do = [(p, [a for a in engine.available_triggers(p, user) if a.trigger != "withdraw"])
+    to_do = [(p, [a for a in available_steps(user, p) if a.trigger != "withdraw"])
              for p in projects]
     return Workbench(to_do=[(p, acts) for p, acts in to_do if acts], recent=_recent(user))
 

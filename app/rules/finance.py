@@ -63,24 +63,36 @@ class LoanFigures:
     notes: list[str] = field(default_factory=list)
 
 
-def loan_figures(loan, *, listed: bool, jurisdiction: str) -> LoanFigures:
-    """The relending and subsidy figures of one loan, each from the value in force on its date."""
-    figures = LoanFigures(amount=loan.amount)
+# The loan's columns that hold its figures (models/finance.py), by LoanFigures field.
+STORED = ("relending_share", "relending_principal", "relending_rate", "subsidy_points",
+          "subsidy_months", "subsidy")
+
+
+def loan_notes(loan, *, listed: bool) -> list[str]:
+    """Why a loan earns no relending or no subsidy (empty: it earns both)."""
     if not listed:
-        figures.notes.append(_("The project is not on the relending list."))
+        return [_("The project is not on the relending list.")]
+    if loan.refinanced_on is None:
+        return [_("Not yet refinanced by the people's bank: no subsidy.")]
+    if loan.other_subsidy:
+        return [_("Another programme subsidises this loan: no second subsidy.")]
+    if loan.supplier_paid_date is None:
+        return [_("The subsidy starts when the supplier is paid.")]
+    return []
+
+
+def loan_figures(loan, *, listed: bool, jurisdiction: str) -> LoanFigures:
+    """The relending and subsidy figures of one loan, each from the value in force on its
+    date — worked out by the step that records or refinances the loan, which keeps them on
+    it (`STORED`); everything after reads them there (`kept_figures`)."""
+    figures = LoanFigures(amount=loan.amount, notes=loan_notes(loan, listed=listed))
+    if not listed:
         return figures
     on = loan.drawdown_date
     figures.relending_share = parameter("relending_share", on, jurisdiction)
     figures.relending_rate = parameter("relending_rate", on, jurisdiction)
     figures.relending_principal = to_yuan(loan.amount * figures.relending_share)
-    if loan.refinanced_on is None:
-        figures.notes.append(_("Not yet refinanced by the people's bank: no subsidy."))
-        return figures
-    if loan.other_subsidy:
-        figures.notes.append(_("Another programme subsidises this loan: no second subsidy."))
-        return figures
-    if loan.supplier_paid_date is None:
-        figures.notes.append(_("The subsidy starts when the supplier is paid."))
+    if figures.notes:
         return figures
     start = loan.supplier_paid_date
     figures.subsidy_points = parameter("subsidy_points", start, jurisdiction)
@@ -89,3 +101,13 @@ def loan_figures(loan, *, listed: bool, jurisdiction: str) -> LoanFigures:
     figures.subsidy = to_yuan(loan.amount * figures.subsidy_points * figures.subsidy_months
                               / MONTHS)
     return figures
+
+
+def kept_figures(loan, *, listed: bool) -> LoanFigures:
+    """A loan's figures as its last step kept them (never worked out again on reading, so a
+    parameter entered later with an earlier date cannot make two pages disagree)."""
+    kept = {name: getattr(loan, name) for name in STORED}
+    kept["relending_principal"] = kept["relending_principal"] or Decimal(0)
+    kept["subsidy"] = kept["subsidy"] or Decimal(0)
+    kept["subsidy_months"] = kept["subsidy_months"] or 0
+    return LoanFigures(amount=loan.amount, notes=loan_notes(loan, listed=listed), **kept)

@@ -20,7 +20,6 @@ from .project_input import ProjectFields, ProjectPatch
 
 SCALARS = tuple(name for name in ProjectFields.model_fields
                 if name not in ("jurisdiction", "equipment"))
-PATCH_ONLY = ("enterprise_credit_code",)
 
 
 def current_values(project: Project) -> dict:

@@ -22,7 +22,7 @@ from ..models import (
     Verdict,
 )
 from ..rules import RuleContext
-from ..rules.finance import loan_figures
+from ..rules.finance import STORED, loan_figures
 from ..rules.guards import engagement_of, loan_of, on_list, open_claim_of, pending_change_of
 from ..rules.project_values import apply_changes
 from .changeset import ChangeSet
@@ -179,10 +179,9 @@ def _record_loan(ctx, now, changes):
                 supplier_paid_date=ctx.data.get("supplier_paid_date"),
                 term_months=engagement.contract_term_months if engagement else None,
                 other_subsidy=bool(ctx.data.get("other_subsidy")), refinanced_on=None,
-                relending_principal=None, subsidy=None,
                 recorded_by_id=ctx.actor.id, recorded_at=now)
-    figures = refigured(loan, ctx.project)
-    loan.relending_principal, loan.subsidy = figures
+    for name, value in refigured(loan, ctx.project).items():
+        setattr(loan, name, value)
     changes.add(loan)
     ctx.project.drawn_total += loan.amount
     ctx.project.loan_count += 1
@@ -193,27 +192,25 @@ def _record_loan(ctx, now, changes):
 def _confirm_refinancing(ctx, now, changes):
     loan = loan_of(ctx.project, ctx.data["loan"])
     refinanced = SimpleNamespace(**{attr: getattr(loan, attr) for attr in LOAN_TERMS},
-                                 refinanced_on=ctx.data["refinanced_on"],
-                                 relending_principal=loan.relending_principal,
-                                 subsidy=loan.subsidy)
-    principal, subsidy = refigured(refinanced, ctx.project)
-    changes.change(loan, refinanced_on=refinanced.refinanced_on, relending_principal=principal,
-                   subsidy=subsidy)
+                                 refinanced_on=ctx.data["refinanced_on"])
+    changes.change(loan, refinanced_on=refinanced.refinanced_on,
+                   **refigured(refinanced, ctx.project))
     return {"amount": str(loan.amount)}
 
 
-# What a loan's figures depend on besides its refinancing.
-LOAN_TERMS = ("amount", "drawdown_date", "supplier_paid_date", "term_months", "other_subsidy")
+# What a loan's figures depend on besides its refinancing, and the figures it keeps.
+LOAN_TERMS = ("amount", "drawdown_date", "supplier_paid_date", "term_months", "other_subsidy",
+              "relending_principal", "subsidy")
 
 
-def refigured(loan, project) -> tuple:
-    """The loan's relending principal and subsidy as of now; the project keeps the sums of
-    its loans' figures for the statistics rollup."""
+def refigured(loan, project) -> dict:
+    """The loan's figures as of now, by column, to keep on it; the project keeps the sums of
+    its loans' principal and subsidy for the statistics rollup."""
     figures = loan_figures(loan, listed=on_list(project, "relending"),
                            jurisdiction=project.jurisdiction_code)
     project.relending_total += figures.relending_principal - (loan.relending_principal or 0)
     project.subsidy_total += figures.subsidy - (loan.subsidy or 0)
-    return figures.relending_principal, figures.subsidy
+    return {name: getattr(figures, name) for name in STORED}
 
 
 @effect("report_completion")
