@@ -53,7 +53,7 @@ def unauthorized(token: str | None):
 
 
 def api_user() -> User:
-    """The caller as an ORM user, for services that work on ORM objects."""
+    """The caller as an ORM user, for operations that work on ORM objects."""
     if "api_user" not in g:
         g.api_user = db.session.get(User, g.api_caller.id)
     return g.api_user

@@ -1,4 +1,5 @@
-"""API v1 routes: each loads (404), checks access (403) through the services, and answers."""
+"""API v1 routes: each parses the request, calls one operation (which asks `app.access`:
+404, 403) and answers."""
 
 from typing import TypeVar
 

@@ -56,7 +56,7 @@ def ancestor_codes(code: str) -> list[str]:
 
 class PlaceFacts:
     """What a place tells from its `code`, `level` and `name`: shared by the mapped
-    Jurisdiction and the plain places of an API caller (services/principals.py)."""
+    Jurisdiction and the plain places of an API caller (accounts/principals.py)."""
 
     def names_session(self):
         """The session that reads place names."""

@@ -187,7 +187,7 @@ class Project(ProjectFacts, Base):
     )
     completed_on: Mapped[date | None] = mapped_column(Date)
 
-    # Kept with the project for the statistics rollup (services/stats.py): new equipment
+    # Kept with the project for the statistics rollup (reporting/rollup.py): new equipment
     # units, and the sums of its banks' credit, contracts and loans. Every column the rollup
     # reads has active_history, so a change always knows the value it replaces.
     new_units: Mapped[int] = _tracked(Integer)

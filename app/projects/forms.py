@@ -1,5 +1,5 @@
-"""Web forms. They coerce types; the rules live in the services, whose field errors are
-shown beside the same fields."""
+"""Web forms. They coerce types; the rules live in the operations and `app.rules`, whose
+field errors are shown beside the same fields."""
 
 from decimal import Decimal, InvalidOperation
 

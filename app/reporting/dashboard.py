@@ -1,6 +1,6 @@
 """The library's numbers for a jurisdiction (and everything below it) and a batch year.
 
-Every figure comes from the statistics rollup (services/stats.py: sums per county, batch
+Every figure comes from the statistics rollup (reporting/rollup.py: sums per county, batch
 year, status and industry, kept current by each transaction), the open deadlines and the
 small plan tables — never from the project rows or the audit trail — so a national
 dashboard costs about the same at a million projects as at a thousand.
