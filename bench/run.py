@@ -180,12 +180,13 @@ def prepare(url: str, clients: int) -> Actors:
 
 
 @contextmanager
-def server(app: str, port: int, env: dict, workers: int, threads: int):
-    """A gunicorn serving `app` with the repo's gunicorn.conf.py, until the block ends."""
+def server(app: str, port: int, env: dict, workers: int, threads: int, code: Path = ROOT):
+    """A gunicorn serving `app` with the gunicorn.conf.py of the checkout at `code` (this
+    repo, or an earlier commit's, to compare with), until the block ends."""
     log = open(ROOT / "instance" / f"bench-{port}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), app],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        [str(BIN / "gunicorn"), "-c", str(code / "gunicorn.conf.py"), app],
+        cwd=code, stdout=log, stderr=subprocess.STDOUT,
         env={**os.environ, **env, "JIGAI_BIND": f"127.0.0.1:{port}",
              "WEB_CONCURRENCY": str(workers), "JIGAI_THREADS": str(threads),
              "JIGAI_MAX_REQUESTS": "0"})
@@ -369,15 +370,66 @@ def transitions_on(url: str, actors: Actors, args, port: int, workers: int, thre
     env = {"DATABASE_URL": url}
     bare_outcome = None
     if bare:
-        with server("bench.bare:app", port + 1, {"BARE_DATABASE_URL": normalise(url)},
-                    workers, threads):
-            bare_transitions(port + 1, actors.bare, WARM_UP, url)
-            bare_outcome = bare_transitions(port + 1, actors.bare, args.seconds, url)
+        bare_outcome = bare_endpoint(url, actors, args, port, workers, threads)
     with server("wsgi:app", port, env, workers, threads):
         api_transitions(port, actors.cycles, WARM_UP, True, url)  # imports, pools, caches
         minimal = api_transitions(port, actors.cycles, args.seconds, True, url)
         full = api_transitions(port, actors.cycles, args.seconds, False, url)
     return minimal, full, bare_outcome
+
+
+def bare_endpoint(url: str, actors: Actors, args, port: int, workers: int,
+                  threads: int) -> Outcome:
+    with server("bench.bare:app", port + 1, {"BARE_DATABASE_URL": normalise(url)},
+                workers, threads):
+        bare_transitions(port + 1, actors.bare, WARM_UP, url)
+        return bare_transitions(port + 1, actors.bare, args.seconds, url)
+
+
+def minimal_steps(url: str, actors: Actors, args, port: int, workers: int, threads: int,
+                  code: Path = ROOT) -> Outcome:
+    """The API's minimal step served by the checkout at `code`."""
+    with server("wsgi:app", port, {"DATABASE_URL": url}, workers, threads, code):
+        api_transitions(port, actors.cycles, WARM_UP, True, url)
+        return api_transitions(port, actors.cycles, args.seconds, True, url)
+
+
+@contextmanager
+def checkout_of(ref: str):
+    """The code of commit `ref`, unpacked beside this repo's (it runs on this repo's
+    environment and database, already at the newer schema), its catalogue compiled."""
+    sha = subprocess.run(["git", "rev-parse", "--short", ref], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    where = ROOT / "instance" / f"compare-{sha}"
+    if not (where / "wsgi.py").exists():
+        where.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", sha], cwd=ROOT, check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(where)], input=archive, check=True)
+        subprocess.run([str(BIN / "pybabel"), "compile", "-q", "-d", "translations"],
+                       cwd=where, check=True)
+    yield sha, where
+
+
+def compared(url: str, actors: Actors, args, workers: int, threads: int) -> dict:
+    """This code's and an earlier commit's minimal step against the bare endpoint, in
+    alternating rounds (bare, earlier, this) so that a drift of the machine during the run
+    cannot favour one; the median round of each."""
+    rounds: dict[str, list[Outcome]] = {"bare": [], "previous": [], "current": []}
+    with checkout_of(args.compare_with) as (sha, code):
+        for number in range(1, args.rounds + 1):
+            say(f"comparison round {number} of {args.rounds}: bare, {sha}, this checkout")
+            rounds["bare"].append(bare_endpoint(url, actors, args, args.port, workers, threads))
+            rounds["previous"].append(minimal_steps(url, actors, args, args.port, workers,
+                                                    threads, code))
+            rounds["current"].append(minimal_steps(url, actors, args, args.port, workers,
+                                                   threads))
+    median = {name: sorted(outcomes, key=lambda o: o.rate)[len(outcomes) // 2]
+              for name, outcomes in rounds.items()}
+    return {"sha": sha, **median,
+            "shares": {name: [o.rate / b.rate for o, b in zip(rounds[name], rounds["bare"],
+                                                              strict=True)]
+                       for name in ("previous", "current")}}
 
 
 def normalise(url: str) -> str:
@@ -413,6 +465,11 @@ def main(argv=None) -> None:
     parser.add_argument("--port", type=int, default=8610)
     parser.add_argument("--fresh", action="store_true", help="regenerate all data")
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
+    parser.add_argument("--compare-with", metavar="REF",
+                        help="also measure the API step of this earlier commit, alternating "
+                             "with this checkout's against the bare endpoint")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating rounds of the comparison (median reported)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     command = "make bench" + (f" BENCH_ARGS={shlex.quote(' '.join(argv))}" if argv else "")
@@ -451,6 +508,8 @@ def main(argv=None) -> None:
     api, api_full, bare = transitions_on(pg_url, actors, args, args.port, args.workers,
                                          args.threads, True)
     results.update(api=api, api_full=api_full, bare=bare)
+    if args.compare_with:
+        results["compared"] = compared(pg_url, actors, args, args.workers, args.threads)
     say(f"transitions on SQLite, {args.clients} writers")
     sqlite_api, sqlite_full, _ = transitions_on(lite_url, sqlite_actors, args, args.port,
                                                 args.workers, args.threads, False)
@@ -475,6 +534,16 @@ def main(argv=None) -> None:
     row("… as a share of pgbench", f"{api.rate / pgb:.0%}", "≥ 25%", api.rate / pgb >= 0.25)
     row("… as a share of the bare endpoint", f"{api.rate / bare.rate:.0%}", "≥ 70%",
         api.rate / bare.rate >= 0.70)
+    if "compared" in results:
+        c = results["compared"]
+        for name, label in (("previous", f"commit {c['sha']}"), ("current", "this checkout")):
+            shares = ", ".join(f"{share:.0%}" for share in c["shares"][name])
+            row(f"minimal step, {label}, as a share of the bare endpoint (median of "
+                f"{args.rounds} alternating rounds)", f"{c[name].rate / c['bare'].rate:.0%} "
+                f"({c[name].rate:,.0f} of {c['bare'].rate:,.0f} tx/s; rounds: {shares})",
+                "this checkout ≥ that commit" if name == "current" else "reference",
+                name == "previous" or c[name].rate / c["bare"].rate
+                >= c["previous"].rate / c["bare"].rate)
     row(f"API transitions, SQLite, {args.clients} writers (answer: new state)",
         f"{sqlite_api.rate:,.0f} tx/s (p95 {sqlite_api.percentile(95):.1f} ms)"
         f"{errors_note(sqlite_api)}", "≥ 150 tx/s", sqlite_api.rate >= 150)
