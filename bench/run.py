@@ -116,10 +116,10 @@ class Actors:
 def prepare(url: str, clients: int) -> Actors:
     """Tokens and projects for a run, chosen with the application's own rules."""
     os.environ["DATABASE_URL"] = url
-    from app.services import accounts
     from sqlalchemy import select
 
     from app import create_app
+    from app.accounts import operations as accounts
     from app.extensions import db
     from app.models import Organization, OrgKind, Project, Status, User
     from app.workflow import workflows
@@ -406,8 +406,9 @@ def checkout_of(ref: str):
         archive = subprocess.run(["git", "archive", sha], cwd=ROOT, check=True,
                                  capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(where)], input=archive, check=True)
-        subprocess.run([str(BIN / "pybabel"), "compile", "-q", "-d", "translations"],
-                       cwd=where, check=True)
+    if not (where / "translations" / "zh" / "LC_MESSAGES" / "messages.mo").exists():
+        subprocess.run([str(BIN / "pybabel"), "compile", "-d", "translations"], cwd=where,
+                       check=True, capture_output=True)
     yield sha, where
 
 
