@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 from .errors import Conflict, DomainError, Forbidden, NotFound
 from .extensions import db
 from .i18n import gettext as _
+from .labels import ROLE_LABELS
 from .models import (
     BankClaim,
     ListEntry,
@@ -223,6 +224,19 @@ def can_set_baseline(user: User, code: str) -> bool:
     return baseline_refusal(user, code) is None
 
 
+def local_setting_refusal(user: User, owner: str | None) -> DomainError | None:
+    """A number the documents leave to the agencies is set by an agency of the role that
+    owns it, for its own jurisdiction."""
+    if not is_agency(user) or user.organization.role != owner:
+        return Forbidden(_("This setting belongs to the %(role)s.",
+                           role=ROLE_LABELS.get(owner, owner)))
+    return None
+
+
+def can_set_local(user: User, owner: str | None) -> bool:
+    return local_setting_refusal(user, owner) is None
+
+
 # -- the parts of the app a user reaches ---------------------------------------------------
 
 
@@ -249,6 +263,7 @@ def can_register_organizations(user: User) -> bool:
 def sections(user: User) -> dict[str, bool]:
     """Which parts of the app the main navigation offers `user` (each route checks the same
     predicate before it answers)."""
-    return {"queue": is_agency(user), "dashboard": can_read_reports(user),
+    return {"queue": is_agency(user), "settings": is_agency(user),
+            "dashboard": can_read_reports(user),
             "imports": is_agency(user), "market": is_bank(user), "loans": is_bank(user),
             "declare": is_enterprise(user)}

@@ -1,6 +1,7 @@
 """`flask --app wsgi …` commands."""
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -14,7 +15,9 @@ from .errors import DomainError
 from .extensions import db
 from .labels import ROLE_LABELS
 from .models import DefinitionSnapshot, Organization, User
+from .rules.parameters import ParameterError, all_entries
 from .workflow import DefinitionError, load_definitions
+from .workflow.definitions import unquoted
 from .workflow.render import mermaid, table
 
 
@@ -135,21 +138,38 @@ def tokens_create(username):
 
 
 @workflows_cli.command("check")
-def workflows_check():
-    """Validate every definition; exit non-zero naming each problem."""
+@click.option("--documents", "documents", type=click.Path(exists=True, file_okay=False),
+              default=None, help="Folder of the policy texts (e.g. ../shared/seeds): every "
+                                 "quoted piece must be found in its document.")
+def workflows_check(documents):
+    """Validate every definition and parameter (each number with its basis); with
+    --documents, every quote against its document; exit non-zero naming each problem."""
     directory = current_app.config["WORKFLOWS_DIR"]
     try:
         definitions = load_definitions(directory)
-    except DefinitionError as err:
+        all_entries()
+    except (DefinitionError, ParameterError) as err:
         _fail(f"workflow definitions in {directory} are invalid:\n{err}")
     edited = [f"{d.path.name}: {d.key} version {d.version} differs from the text projects "
               f"were frozen on; give the edited definition a new version number"
               for d in definitions if _frozen_text_differs(d)]
     if edited:
         _fail("\n".join(edited))
+    if documents:
+        missing = [line for d in definitions for line in _unquoted(d, Path(documents))]
+        if missing:
+            _fail("quoted words not found in their documents:\n" + "\n".join(missing))
     for d in definitions:
-        click.echo(f"ok  {d.path.name}: {d.key} v{d.version} — {d.title} ({d.document}), "
-                   f"{len(d.transitions)} transitions")
+        click.echo(f"ok  {d.path.name}: {d.key} v{d.version} — {d.title} "
+                   f"({d.document or '—'}), {len(d.transitions)} transitions"
+                   + (", every quote found in its document" if documents else ""))
+
+
+def _unquoted(definition, documents: Path) -> list[str]:
+    path = documents / definition.source
+    if not path.exists():
+        return [f"{definition.path.name}: its document {definition.source} is not in {documents}"]
+    return unquoted(definition, path.read_text(encoding="utf-8"))
 
 
 def _frozen_text_differs(definition) -> bool:

@@ -28,7 +28,7 @@ from .models import (
     china_today,
 )
 from .projects.operations import create_project, take_step
-from .rules.guards import commitment_reasons
+from .rules.guards import PROCEDURE_OF_ROLE, procedure_needed
 from .rules.project_input import ProjectCreate
 from .workflow import workflows
 
@@ -84,7 +84,7 @@ AREAS = [
         "miit": "山西省工业和信息化厅", "ndrc": "山西省发展和改革委员会",
         "approval": "山西省审批服务管理局", "land": "山西省自然资源厅",
         "env": "山西省生态环境厅", "pboc": "中国人民银行山西省分行",
-        "finance": "山西省地方金融管理局", "treasury": "山西省财政厅"},
+        "finance": "山西省地方金融管理局", "treasury": "山西省财政厅", "energy": "山西省能源局"},
         ["中国银行山西省分行", "交通银行山西省分行", "晋商银行"],
         ["太原重型数控装备有限公司", "山西小店新能源材料有限公司"],
         county_agency="太原市小店区工业和信息化局", industries=["装备制造", "新材料"]),
@@ -253,7 +253,13 @@ def step_data(trigger: str, project: Project, today: date) -> dict:
                         "supplier_paid_date": today.isoformat()},
         "confirm_refinancing": {"loan": _last_loan(project), "refinanced_on": today.isoformat()},
         "report_completion": {"actual_total_investment": str(project.total_investment),
+                              "actual_equipment_investment": str(project.equipment_investment),
                               "completed_on": today.isoformat()},
+        "verify_completion": {"checked_total_investment": str(project.total_investment),
+                              "checked_equipment_investment": str(project.equipment_investment),
+                              "equipment_delivered": True, "retired_disposed": True},
+        "record_opinion": {"opinion": "approve", "reference": f"前期-{project.id:06d}",
+                           "decided_on": today.isoformat()},
     }.get(trigger, {})
 
 
@@ -283,29 +289,30 @@ def actor_for(role: str, project: Project, users: dict[str, User], levels=(),
 def walk(project: Project, steps: list[str], users: dict[str, User], *,
          comment: str | None = None, today: date | None = None) -> Project:
     """Fire `steps` in order, each by the demo user holding the role the project's
-    definition names; county review and consultation opinions are inserted where the
-    definition asks for them."""
+    definition names; county review and preliminary procedures are inserted where the
+    definition asks for them, and steps the definition does not have (a lead-bank claim where
+    no agency designates one) are passed over."""
     today = today or china_today()
     engine = workflows()
 
     def fire(trigger, spec):
         actor = actor_for(spec.role, project, users, spec.levels, checker=bool(spec.distinct_from))
-        data = {"opinion": "approve"} if trigger == "record_opinion" else step_data(
-            trigger, project, today)
         remark = (comment or "同意。") if spec.agency_kind else None
-        take_step(actor, project, trigger, version=project.version, comment=remark, data=data,
-                  today=today)
+        take_step(actor, project, trigger, version=project.version, comment=remark,
+                  data=step_data(trigger, project, today), today=today)
 
     for trigger in steps:
         definition = engine.for_project(project, today)
         if trigger in ("accept", "reject") and definition.transitions_for("recommend"):
             fire("recommend", definition.transitions_for("recommend")[0])
-        if trigger == "file" and commitment_reasons(project, today):
+        if trigger == "file":
             for spec in definition.transitions_for("record_opinion"):
-                fire("record_opinion", spec)
-        spec = next(s for s in definition.transitions_for(trigger)
-                    if project.status.value in s.sources)
-        fire(trigger, spec)
+                if procedure_needed(project, PROCEDURE_OF_ROLE[spec.role], today):
+                    fire("record_opinion", spec)
+        spec = next((s for s in definition.transitions_for(trigger)
+                     if project.status.value in s.sources), None)
+        if spec is not None:
+            fire(trigger, spec)
     return project
 
 

@@ -16,18 +16,24 @@ def key_industries() -> tuple[str, ...]:
     return tuple(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
-def _english() -> bool:
+def english() -> bool:
+    """Whether the reader reads English (else Chinese, the default)."""
     return str(get_locale()) == "en"
+
+
+def book_title(title: str) -> str:
+    """A document's title as the reader's typography cites it: 《…》 in Chinese."""
+    return title if english() else f"《{title}》"
 
 
 def join_list(values) -> str:
     """Items joined the reader's way: 、 in Chinese, commas in English."""
-    return (", " if _english() else "、").join(str(v) for v in values)
+    return (", " if english() else "、").join(str(v) for v in values)
 
 
 def paren(value) -> str:
     """A parenthetical in the reader's typography: （…） in Chinese, (…) in English."""
-    return f" ({value})" if _english() else f"（{value}）"
+    return f" ({value})" if english() else f"（{value}）"
 
 FIELD_LABELS = {
     "name": _l("Project name"),
@@ -43,6 +49,8 @@ FIELD_LABELS = {
     "retired_equipment_value": _l("Original value of retired equipment"),
     "annual_investment": _l("Planned investment this year"),
     "new_land": _l("Adds new land"),
+    "energy_tce": _l("Annual energy use (tce)"),
+    "electricity_kwh": _l("Annual electricity use (kWh)"),
     "planned_start": _l("Planned start"),
     "planned_end": _l("Planned completion"),
     "financing_need": _l("Financing need"),
@@ -64,6 +72,7 @@ STATUS_LABELS = {
     "financing_matchmaking": _l("Financing matchmaking"),
     "lead_bank_designated": _l("Lead bank designated"),
     "completed": _l("Completed"),
+    "failed": _l("Failed completion verification"),
 }
 
 TASK_LABELS = {
@@ -87,6 +96,7 @@ ROLE_LABELS = {
     "agency:pboc": _l("People's Bank of China branch"),
     "agency:finance": _l("Financial regulator / finance service centre"),
     "agency:treasury": _l("Finance bureau"),
+    "agency:energy": _l("Energy administration"),
 }
 
 POLICY_CLASS_LABELS = {
@@ -118,6 +128,13 @@ ATTACHMENT_LABELS = {
 
 VERDICT_LABELS = {"approve": _l("Agree"), "object": _l("Disagree")}
 
+# What a definition may state or assume about its document.
+ASSUMED_LABELS = {"document": _l("Document number"), "effective": _l("Effective date"),
+                  "expires": _l("Valid until")}
+
+PROCEDURE_LABELS = {"land": _l("Land use"), "energy": _l("Energy review"),
+                    "environment": _l("Environmental assessment")}
+
 
 # The shared trigger vocabulary's steps (workflow/vocabulary.py), as people read them.
 STEP_LABELS = {
@@ -141,8 +158,11 @@ STEP_LABELS = {
     "designate_lead_bank": _l("Designate lead bank"),
     "record_loan": _l("Record loan"),
     "confirm_refinancing": _l("Confirm relending refinancing"),
+    "end_matchmaking": _l("End financing matchmaking"),
     "report_completion": _l("Report completion"),
     "verify_completion": _l("Verify completion"),
+    "return_completion": _l("Return the completion report"),
+    "fail_completion": _l("Fail completion verification"),
 }
 
 

@@ -15,6 +15,7 @@ from .i18n import gettext as _
 from .inbox.notifications import unread_count
 from .models import CHINA, STAGES, UTC_ZONE, china_today
 from .rules.money import format_wan
+from .workflow import render
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -33,10 +34,16 @@ class WebSessions(SecureCookieSessionInterface):
 
 def init_web(app: Flask) -> None:
     app.session_interface = WebSessions()
-    app.jinja_env.filters.update(wan=format_wan, fdate=_fdate, fdatetime=_fdatetime,
+    app.jinja_env.filters.update(wan=format_wan, fdate=fdate, fdatetime=_fdatetime,
                                  paren=labels.paren, join_list=labels.join_list,
-                                 percent=_percent)
-    app.jinja_env.globals.update(labels=labels, STAGES=STAGES, today_date=china_today)
+                                 percent=_percent, target_value=_target_value)
+    app.jinja_env.globals.update(labels=labels, STAGES=STAGES, today_date=china_today,
+                                 clause_anchor=render.clause_anchor, cite=render.cite,
+                                 cite_event=render.cite_event,
+                                 clause_label=render.clause_label,
+                                 lead_bank_label=render.lead_bank_label,
+                                 basis_text=lambda *a, **k: render.basis_text(
+                                     *a, fdate=fdate, **k))
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -116,7 +123,7 @@ def _holds_nul(value) -> bool:
     return False
 
 
-def _fdate(value: date | None) -> str:
+def fdate(value: date | None) -> str:
     return format_date(value, "medium") if value else "—"
 
 
@@ -125,6 +132,15 @@ def _fdatetime(value: datetime | None) -> str:
         return "—"
     # The same digits in every locale, so no locale's pattern to apply: China time.
     return value.replace(tzinfo=UTC_ZONE).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def _target_value(value, unit: str) -> str:
+    """A document's figure as it states it: a share as a percentage, a count as a number."""
+    if unit == "share":
+        return _percent(value)
+    if unit == "count_per_year":
+        return _("%(n)s a year", n=value)
+    return str(value)
 
 
 def _percent(value) -> str:

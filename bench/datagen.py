@@ -243,6 +243,8 @@ def _project(rng, cast, status, path, industries, ids, rows, today):
         "status": status, "version": 1, "status_changed_at": created, "declared_at": None,
         "commitment_signed_at": None, "filing_number": None, "filed_at": None,
         "lead_bank_id": None, "recommended_at": None, "completion_reported_at": None,
+        "accepted_at": None, "matchmaking_ended_at": None, "energy_tce": None,
+        "electricity_kwh": None, "actual_equipment_investment_yuan": None,
         "actual_total_investment_yuan": None, "completed_on": None, "clock_used_days": 0,
         "clock_paused_state": None, "created_at": created, "updated_at": created,
         "credit_total_yuan": 0, "contract_total_yuan": 0, "drawn_total_yuan": 0, "loan_count": 0,
@@ -262,9 +264,14 @@ def _project(rng, cast, status, path, industries, ids, rows, today):
     at, state, prev = created, "draft", GENESIS
     events = [("create", None, "draft", enterprise_user, "enterprise", enterprise_org, None, {})]
     stay_start = created
+    designates = bool(definition.transitions_for("designate_lead_bank"))
     for trigger in path:
+        if not definition.transitions_for(trigger):
+            continue  # a lead-bank claim where no agency designates one
         at += timedelta(days=rng.randint(1, 12), seconds=rng.randint(0, 30000))
         dest = DEST.get(trigger, state)
+        if trigger == "sign_contract" and not designates and state == "financing_matchmaking":
+            dest = "lead_bank_designated"  # the first contract makes its bank the lead
         role = ROLE.get(trigger, "agency")
         if role == "enterprise":
             actor = (enterprise_user, "enterprise", enterprise_org)
@@ -281,7 +288,8 @@ def _project(rng, cast, status, path, industries, ids, rows, today):
         if dest != state:
             rows[StageTime].append({"id": _take(ids, StageTime), "project_id": pid,
                                     "status": state, "entered_at": stay_start, "left_at": at,
-                                    "working_days": max(1, (at - stay_start).days * 5 // 7)})
+                                    "working_days": max(1, (at - stay_start).days * 5 // 7),
+                                    "jurisdiction_code": county, "batch_year": year})
             stay_start, state = at, dest
     if state in OWED:
         role, trigger, sla = OWED[state]
@@ -324,6 +332,8 @@ def _effects(trigger, project, rows, ids, at, bank, cast, need, rng) -> dict:
     pid, (bank_org, bank_user) = project["id"], bank
     if trigger == "submit":
         project["declared_at"] = project["declared_at"] or at
+    elif trigger == "accept":
+        project["accepted_at"] = at
     elif trigger == "sign_commitment":
         project["commitment_signed_at"] = at
     elif trigger == "file":
@@ -347,6 +357,8 @@ def _effects(trigger, project, rows, ids, at, bank, cast, need, rng) -> dict:
                                     contract_signed_on=at.date(), contract_number=f"借{pid}",
                                     contract_term_months=36)
         project["contract_total_yuan"] += int(need * WAN)
+        if not cast.definition.transitions_for("designate_lead_bank"):
+            project["lead_bank_id"] = project["lead_bank_id"] or bank_org
     elif trigger == "claim_lead_bank":
         rows[BankClaim].append({"id": _take(ids, BankClaim), "public_id": uuid.uuid4(),
                                 "project_id": pid, "bank_id": bank_org, "status": "open",
@@ -382,5 +394,6 @@ def _effects(trigger, project, rows, ids, at, bank, cast, need, rng) -> dict:
     elif trigger == "report_completion":
         project["completion_reported_at"] = at
         project["actual_total_investment_yuan"] = project["total_investment_yuan"]
+        project["actual_equipment_investment_yuan"] = project["equipment_investment_yuan"]
         project["completed_on"] = at.date()
     return {}

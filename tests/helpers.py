@@ -144,28 +144,32 @@ WHITELIST_PATH = [("submit", "ent"), ("accept", "miit"),
                   ("whitelist", "miit", {"list": "relending", "batch": "2026-1"})]
 
 
-def whitelist_cast(app, banks: int) -> Cast:
-    """The enterprise and agencies that bring a project onto the relending list (`ent`,
-    `miit`, `ndrc`), the people's bank branch that designates (`pboc`), and `banks` banks
-    serving the project's city (`bank00`, `bank01` …)."""
+def whitelist_cast(app, banks: int, county: str = "320506") -> Cast:
+    """The enterprise and agencies that bring a project of `county` onto the relending list
+    (`ent`, `miit`, `ndrc`), the people's bank branch (`pboc`), and `banks` banks serving the
+    project's city (`bank00`, `bank01` …). Suzhou's county follows the national document
+    (the first bank to sign leads); a Harbin county, heilongjiang's (a designated lead bank)."""
+    city = county[:4] + "00"
     cast = Cast(app)
-    cast.enterprise("ent")
+    cast.enterprise("ent", county)
+    cast.county = county
     for kind in ("miit", "ndrc", "pboc"):
-        cast.agency(kind, kind, "320500")
+        cast.agency(kind, kind, city)
     for i in range(banks):
-        cast.bank(f"bank{i:02d}")
+        cast.bank(f"bank{i:02d}", serves=(city,))
     return cast
 
 
 def whitelisted_projects(app, cast, n):
     """`n` projects on the relending list, made through the engine (fast, fully audited)."""
     made = []
+    county = getattr(cast, "county", "320506")
     with app.app_context():
         users = {name: cast.user(name) for name in ("ent", "miit", "ndrc")}
         for i in range(n):
             project = create_project(users["ent"], ProjectCreate.model_validate(
-                project_payload(name=f"争抢项目{i:03d}",
-                                project_code=f"2603-320506-07-02-{i:06d}"), strict=False))
+                project_payload(name=f"争抢项目{i:03d}", jurisdiction=county,
+                                project_code=f"2603-{county}-07-02-{i:06d}"), strict=False))
             for trigger, who, *data in WHITELIST_PATH:
                 workflows().fire(project, trigger, users[who], version=project.version,
                                  data=data[0] if data else None)
@@ -208,3 +212,12 @@ def gunicorn(database_url: str, instance_dir, workers: int = 2):
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def close_batch(app, username: str, year: int, on: str) -> None:
+    """The agency `username` (工信) sets the cut-off date of its `year` batch."""
+    from app.review.settings import set_value
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        set_value(user, f"batch_cutoff:{year}", on, None, china_today())

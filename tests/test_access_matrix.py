@@ -18,7 +18,7 @@ from app.api.openapi import openapi_document
 from app.extensions import db
 from app.models import AgencyKind, ImportJob, User
 from app.reporting import imports
-from tests.helpers import PASSWORD, Cast, project_payload
+from tests.helpers import PASSWORD, Cast, close_batch, project_payload
 from tests.web import csrf_token
 
 KINDS = [k.value for k in AgencyKind]
@@ -99,6 +99,10 @@ WEB = {
         "intended", lambda w: web(w, 302, "market", is_owner)),
     ("GET", "/queue"): ("plain", lambda w: web(w, 200, allowed=is_agency)),
     ("POST", "/queue/bulk"): ("bulk", lambda w: web(w, 302, allowed=is_agency)),
+    ("GET", "/settings"): ("plain", lambda w: web(w, 200, allowed=is_agency)),
+    # an agency sets the numbers its role owns (acceptance time limit: the 工信 department)
+    ("POST", "/settings"): ("settings", lambda w: web(w, 302, allowed=lambda x: x.agency == "miit")
+                            if is_agency(w) or w.kind == "anon" else 403),
     ("GET", "/market"): ("plain", lambda w: web(w, 200, allowed=is_bank)),
     ("GET", "/loans"): ("plain", lambda w: web(w, 200, allowed=is_bank)),
     ("GET", "/workflows"): ("plain", lambda w: web(w, 200)),
@@ -183,6 +187,7 @@ def world(clean_app):
     client = clean_app.test_client()
     ent = cast.api(client, "ent_a")
     draft = ent.post("/projects", project_payload(name="甲草稿项目")).json
+    close_batch(clean_app, "miit_in", 2024, "2024-12-31")
     declared = ent.post("/projects", project_payload(name="乙申报项目", batch_year=2024)).json
     declared = ent.fire(declared["id"], "submit", 1).json
     market = ent.post("/projects", project_payload(
@@ -242,6 +247,7 @@ def web_request(client, key, world, who):
         "bulk": ("/queue/bulk", {"step": "accept", "project": f"{d['id']}:{d['version']}"}),
         "baseline": ("/dashboard/baseline", {"jurisdiction": "320500", "year": "2023",
                                             "amount": "1000"}),
+        "settings": ("/settings", {"key": "time_limit:acceptance", "value": "12"}),
         "import": ("/imports", {"file": (io.BytesIO(b"x"), "x.xlsx")}),
         "upload": (f"/projects/{d['id']}/attachments", {"kind": "other",
                                                        "file": (io.BytesIO(PDF), "a.pdf")}),

@@ -133,7 +133,11 @@ def test_workflows_endpoints(client, cast):
     assert any(w["key"] == "national-miit-2024-53" for w in listing)
     detail = api.get("/workflows/national-miit-2024-53").json
     accept = next(t for t in detail["transitions"] if t["trigger"] == "accept")
-    assert accept["role"] == "agency:miit" and accept["sla_days"] == 20
+    assert accept["role"] == "agency:miit" and accept["clause"] == "结尾段"
+    assert accept["quote"].startswith("各地区工业和信息化主管部门牵头负责")
+    # no document sets a time limit: the agency's own, shown as such
+    assert accept["time_limit"]["value"] == "20" and accept["time_limit"]["basis"] == "local"
+    assert "source" not in detail  # documents are cited by title and number, not by file
     assert api.get("/workflows/nope").status_code == 404
 
 

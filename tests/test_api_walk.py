@@ -1,11 +1,17 @@
-"""A project walks the national path through the API alone, one audited event per step."""
+"""A project walks the national path through the API alone, one audited event per step.
+
+Under the national document no agency designates a lead bank: the first bank to sign a loan
+contract becomes the project's lead lender (DOMAIN "Lead bank")."""
 
 import hashlib
 import json
 
 import pytest
 
+from app.models import china_today
 from tests.helpers import Cast, project_payload
+
+TODAY = china_today().isoformat()  # completion is reported after the filing (today's)
 
 
 @pytest.fixture
@@ -36,16 +42,18 @@ STEPS = [
     ("express_interest", "bank1", {}, "financing_matchmaking"),
     ("approve_credit", "bank1", {"amount": "2000", "approved_on": "2025-03-20"},
      "financing_matchmaking"),
-    ("claim_lead_bank", "bank1", {}, "financing_matchmaking"),
-    ("designate_lead_bank", "pboc", {}, "lead_bank_designated"),
     ("sign_contract", "bank1", {"amount": "2000", "signed_on": "2025-04-01",
                                 "contract_number": "苏工银借〔2025〕0401号", "term_months": 36},
      "lead_bank_designated"),
     ("record_loan", "bank1", {"amount": "1500", "drawdown_date": "2025-04-10",
                               "supplier_paid_date": "2025-04-12"}, "lead_bank_designated"),
     ("report_completion", "ent_a", {"actual_total_investment": "4980.5",
-                                    "completed_on": "2025-12-20"}, "lead_bank_designated"),
-    ("verify_completion", "miit_checker", {}, "completed"),
+                                    "actual_equipment_investment": "3990",
+                                    "completed_on": TODAY}, "lead_bank_designated"),
+    ("verify_completion", "miit_checker", {"checked_total_investment": "4980.5",
+                                           "checked_equipment_investment": "3990",
+                                           "equipment_delivered": True,
+                                           "retired_disposed": True}, "completed"),
 ]
 
 
@@ -85,7 +93,9 @@ def test_project_walks_declaration_to_completion(client, cast):
         if step is not None:
             trigger, actor, _data, expected = step
             assert event["to"] == expected
-            assert event["clause"].startswith("national-miit-2024-53.txt")
+            assert event["citation"].startswith("推动工业领域设备更新实施方案")  # English: no 《》
+            assert "工信部联规〔2024〕53号" in event["citation"]
+            assert "national-miit-2024-53.txt" not in json.dumps(event, ensure_ascii=False)
             assert event["actor"]["role"] == roles[actor]
             assert event["actor"]["organization"].startswith(actor)
             assert event["comment"] == f"{trigger} ok"

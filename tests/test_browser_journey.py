@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from app.models.base import china_today
 from tests.helpers import PASSWORD, Cast
 
 pytestmark = pytest.mark.slow
@@ -65,6 +66,7 @@ class Desk:
 
 def test_declaration_to_completion_in_the_browser(browser, live_server, cast, artifacts, backend):
     name = "数控机床更新改造项目（浏览器）"
+    today = china_today().isoformat()
     desk = lambda user: Desk(browser, live_server, user, artifacts, backend[0])  # noqa: E731
 
     ent = desk("qiye")
@@ -131,19 +133,22 @@ def test_declaration_to_completion_in_the_browser(browser, live_server, cast, ar
     bank = desk("yinhang")
     bank.page.click("text=融资对接")
     bank.page.click(f"table a:text-is('{name}')")
-    bank.act("claim_lead_bank")
-    pboc = desk("pboc1")
-    pboc.open_project(name)
-    pboc.act("designate_lead_bank", comment="同意由该行担任主办行。")
-    assert pboc.status() == "已确定主办行"
+    bank.act("express_interest")
+    bank.act("approve_credit", amount="2,000", approved_on=today)
+    bank.act("sign_contract", amount="2,000", signed_on=today, contract_number="苏银贷〔2026〕77号")
+    assert bank.status() == "已确定主办行"  # no agency designates under the national plan
+    assert "牵头银行" in bank.page.inner_text("#finance")
 
     ent.open_project(name)
-    ent.act("report_completion", actual_total_investment="4,980.5", completed_on="2026-11-20")
+    ent.act("report_completion", actual_total_investment="4,980.5",
+            actual_equipment_investment="3,990", completed_on=today)
     miit.open_project(name)
     assert miit.page.locator("#action-verify_completion").count() == 0  # maker-checker
     checker = desk("miit2")
     checker.open_project(name)
-    checker.act("verify_completion", comment="核验通过。")
+    checker.act("verify_completion", checked_total_investment="4,980.5",
+                checked_equipment_investment="3,990", equipment_delivered=True,
+                retired_disposed=True, comment="核验通过。")
     assert checker.status() == "已竣工"
     checker.shot("03-completed-project")
 
@@ -152,14 +157,17 @@ def test_declaration_to_completion_in_the_browser(browser, live_server, cast, ar
     steps = timeline.locator(".timeline__item").evaluate_all(
         "items => items.map(i => i.dataset.trigger)")
     assert steps[::-1] == ["create", "submit", "return", "edit", "submit", "accept",
-                           "sign_commitment", "file", "whitelist", "claim_lead_bank",
-                           "designate_lead_bank", "report_completion", "verify_completion"]
-    assert "national-miit-2024-53.txt 三(四)" in timeline.inner_text("#timeline")
+                           "sign_commitment", "file", "whitelist", "express_interest",
+                           "approve_credit", "sign_contract", "report_completion",
+                           "verify_completion"]
+    text = timeline.inner_text("#timeline")
+    assert "《推动工业领域设备更新实施方案》" in text and "三(四)" in text
+    assert ".txt" not in text  # the document by its name, never a file
     assert timeline.locator(".stages__step--done").count() == 5
     ent.shot("04-timeline")
     ent.page.set_viewport_size({"width": 390, "height": 844})  # a phone
     assert ent.page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     ent.shot("05-project-on-phone")
-    # told of each of the 7 decisions others took: return, accept, file, whitelist, claim,
-    # designate, verify
-    assert ent.page.inner_text(".bell__count") == "7"
+    # told of each of the 8 steps others took: return, accept, file, whitelist, the bank's
+    # interest, credit and contract, verify
+    assert ent.page.inner_text(".bell__count") == "8"

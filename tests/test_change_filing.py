@@ -6,10 +6,16 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select
 
 from app import create_app
 from app.config import TestConfig
+from app.errors import GuardFailed
+from app.extensions import db
+from app.models import Project, StatsStageDays
+from app.reporting.rollup import differences
 from app.rules.change_filing import change_filing_reasons
+from app.workflow import workflows
 from tests.helpers import Cast, counts, project_payload
 
 
@@ -108,35 +114,56 @@ def test_project_code_is_fixed_after_filing(client, cast):
     assert response.status_code == 422 and "project_code" in response.json["fields"]
 
 
-def test_ordinary_filing_waits_for_land_and_environment_opinions(client, cast):
+def test_an_ordinary_filing_is_registered_while_its_procedures_run_beside_it(client, cast):
+    """A filing is registered on receipt (DOMAIN "Filing"): a project adding land is filed at
+    once; land and energy review (the national 三(四)'s 用地、用能) are tracked with their own
+    clocks, owed by their departments, and do not hold the filing up."""
     ent = cast.api(client, "ent_a")
-    p = ent.post("/projects", project_payload(new_land=True, financing_need="0",
+    p = ent.post("/projects", project_payload(new_land=True,
                                               project_code="2503-320506-07-02-000011")).json
     p = ent.fire(p["id"], "submit", 1).json
     p = cast.api(client, "miit").fire(p["id"], "accept", p["version"]).json
     assert ent.fire(p["id"], "sign_commitment", p["version"],
                     commitment_accepted=True).status_code == 422  # adds land: no commitment
-    assert {d["role"] for d in ent.get(f"/projects/{p['id']}").json["deadlines"]} == {
-        "agency:land", "agency:env"}
+    owed = {(d["role"], d["trigger"]) for d in ent.get(f"/projects/{p['id']}").json["deadlines"]}
+    assert owed == {("agency:land", "record_opinion"), ("agency:ndrc", "record_opinion"),
+                    ("agency:ndrc", "file")}
+    assert "agency:env" not in {role for role, _t in owed}  # the national text names none
 
-    blocked = cast.api(client, "ndrc").fire(p["id"], "file", p["version"], filing_number="x")
-    assert blocked.status_code == 422
-    assert "Natural resources department" in blocked.json["message"]
-    assert "Ecology and environment department" in blocked.json["message"]
+    filed = cast.api(client, "ndrc").fire(p["id"], "file", p["version"], filing_number="苏备1号")
+    assert filed.status_code == 200 and filed.json["status"] == "financing_matchmaking"
+    p = filed.json
+    kept = {d["trigger"]: d for d in p["deadlines"] if d["role"] != "agency:miit"}
+    assert set(kept) == {"record_opinion"}  # both procedures still owed, clocks running
+    assert {d["role"] for d in p["deadlines"] if d["trigger"] == "record_opinion"} == {
+        "agency:land", "agency:ndrc"}
 
-    p = cast.api(client, "land").fire(p["id"], "record_opinion", p["version"],
-                                      opinion="approve", reference="苏自然资函〔2025〕3号").json
-    p = cast.api(client, "env").fire(p["id"], "record_opinion", p["version"],
-                                     opinion="object", comment="需补充环评报告表").json
-    blocked = cast.api(client, "ndrc").fire(p["id"], "file", p["version"], filing_number="x")
-    assert blocked.status_code == 422
-    assert "Ecology" in blocked.json["message"] and "Natural" not in blocked.json["message"]
-    assert {o["verdict"] for o in p["opinions"]} == {"approve", "object"}
-    assert [d["role"] for d in p["deadlines"]] == []  # both departments have spoken
-
-    twice = cast.api(client, "env").fire(p["id"], "record_opinion", p["version"],
-                                         opinion="approve")
+    p = cast.api(client, "land").fire(p["id"], "record_opinion", p["version"], opinion="approve",
+                                      reference="苏自然资函〔2025〕3号",
+                                      decided_on="2025-03-01").json
+    assert [d["role"] for d in p["deadlines"] if d["trigger"] == "record_opinion"] == [
+        "agency:ndrc"]
+    [land] = [o for o in p["procedures"] if o["role"] == "agency:land"]
+    assert (land["procedure"], land["reference"], land["decided_on"]) == (
+        "land", "苏自然资函〔2025〕3号", "2025-03-01")
+    twice = cast.api(client, "land").fire(p["id"], "record_opinion", p["version"],
+                                          opinion="approve", reference="又一号")
     assert twice.status_code == 422 and "already recorded" in twice.json["message"]
+
+
+def test_a_small_energy_user_needs_no_energy_review(client, cast):
+    """Below 1,000 tce and 5 million kWh a year no energy review is needed (practice)."""
+    ent = cast.api(client, "ent_a")
+    p = ent.post("/projects", project_payload(new_land=True, energy_tce=600,
+                                              electricity_kwh=3_000_000,
+                                              project_code="2503-320506-07-02-000012")).json
+    p = ent.fire(p["id"], "submit", 1).json
+    p = cast.api(client, "miit").fire(p["id"], "accept", p["version"]).json
+    assert {(d["role"], d["trigger"]) for d in p["deadlines"]} == {
+        ("agency:land", "record_opinion"), ("agency:ndrc", "file")}
+    refused = cast.api(client, "ndrc").fire(p["id"], "record_opinion", p["version"],
+                                            opinion="approve", reference="x")
+    assert refused.status_code == 422 and "needs no such procedure" in refused.json["message"]
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +182,45 @@ def test_change_filing_line_is_twenty_percent(rule_ctx, new_total, needs):
     reasons = change_filing_reasons(project, {"total_investment": Decimal(new_total)},
                                     date(2025, 1, 1))
     assert bool(reasons) is needs
+
+
+def test_a_project_moved_by_change_filing_goes_on_under_the_new_places_document(client, cast):
+    """Suzhou (national plan) → Harbin (heilongjiang's): the project keeps its stage, is
+    frozen on heilongjiang's definition from then on, and the stays it spent in Suzhou still
+    count for Suzhou in the statistics (which agree with a fresh recount)."""
+    p = filed_project(client, cast)
+    p = cast.api(client, "ent_a").patch(f"/projects/{p['id']}", {
+        "version": p["version"], "jurisdiction": "230102"}).json
+    assert p["pending_change"] is not None and p["jurisdiction"] == "320506"
+    moved = cast.api(client, "ndrc").fire(p["id"], "approve_change", p["version"],
+                                          filing_number="苏备1号-变1")
+    assert moved.status_code == 200, moved.json
+    assert moved.json["jurisdiction"] == "230102"  # and out of Suzhou's sight from now on
+    assert "outside your jurisdiction" in moved.json["message"]
+    assert cast.api(client, "ndrc").get(f"/projects/{p['id']}").status_code == 404
+    p = cast.api(client, "ent_a").get(f"/projects/{p['id']}").json
+    assert p["status"] == "commitment_filing"
+    assert p["workflow"]["key"] == "heilongjiang-2024-67"
+    events = cast.api(client, "ent_a").get(f"/projects/{p['id']}/events").json["items"]
+    assert events[-1]["data"]["workflow_to"].startswith("heilongjiang-2024-67")
+    with client.application.app_context():
+        assert differences() == []
+        places = set(db.session.scalars(select(StatsStageDays.jurisdiction_code)
+                                        .where(StatsStageDays.stays > 0)))
+        assert places == {"320506"}  # declared, accepted there
+
+
+def test_a_move_to_a_place_whose_document_has_lapsed_is_refused(client, cast):
+    """Luoyang's plan runs to 2027-12-31 (末段): on 2028-01-05 a project cannot move there."""
+    p = filed_project(client, cast)
+    p = cast.api(client, "ent_a").patch(f"/projects/{p['id']}", {
+        "version": p["version"], "jurisdiction": "410302"}).json
+    before = counts(client.application, p["id"])
+    with client.application.app_context():
+        project = db.session.scalar(select(Project).where(Project.jurisdiction_code == "320506"))
+        with pytest.raises(GuardFailed) as refused:
+            workflows().fire(project, "approve_change", cast.user("ndrc"),
+                             version=p["version"], data={"filing_number": "苏备1号-变1"},
+                             today=date(2028, 1, 5))
+        assert "2027-12-31" in str(refused.value.message)
+    assert counts(client.application, p["id"]) == before

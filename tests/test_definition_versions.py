@@ -15,11 +15,11 @@ KEY = "national-miit-2024-53"
 
 @pytest.fixture
 def v2_app(clean_app, tmp_path):
-    """The same database, served by an app whose national definition is now version 2,
-    with acceptance moved from industry & IT to development & reform; v1's file is gone."""
+    """The same database, served by an app whose national definition is now version 3,
+    with acceptance moved from industry & IT to development & reform; v2's file is gone."""
     shutil.copytree(SHIPPED, tmp_path / "workflows")
     path = tmp_path / "workflows" / f"{KEY}.toml"
-    text = path.read_text(encoding="utf-8").replace("version = 1", "version = 2", 1)
+    text = path.read_text(encoding="utf-8").replace("version = 2", "version = 3", 1)
     accept = 'trigger = "accept"\nsource = "declared"\ndest = "commitment_filing"\n'
     assert accept + 'role = "agency:miit"' in text
     text = text.replace(accept + 'role = "agency:miit"', accept + 'role = "agency:ndrc"')
@@ -38,14 +38,14 @@ def test_in_flight_project_stays_on_its_frozen_version(clean_app, v2_app):
     v1 = clean_app.test_client()
     old = cast.api(v1, "ent_a").post("/projects", project_payload(name="老项目")).json
     old = cast.api(v1, "ent_a").fire(old["id"], "submit", old["version"]).json
-    assert old["workflow"] == {"key": KEY, "version": 1, "title": old["workflow"]["title"],
-                               "document": "工信部联规〔2024〕53号"}
+    assert {k: old["workflow"][k] for k in ("key", "version", "document")} == {
+        "key": KEY, "version": 2, "document": "工信部联规〔2024〕53号"}
 
-    v2 = v2_app.test_client()  # the definition file now says version 2
+    v2 = v2_app.test_client()  # the definition file now says version 3
     new = cast.api(v2, "ent_a").post("/projects", project_payload(name="新项目")).json
     new = cast.api(v2, "ent_a").fire(new["id"], "submit", new["version"]).json
-    assert new["workflow"]["version"] == 2
-    assert cast.api(v2, "ent_a").get(f"/projects/{old['id']}").json["workflow"]["version"] == 1
+    assert new["workflow"]["version"] == 3
+    assert cast.api(v2, "ent_a").get(f"/projects/{old['id']}").json["workflow"]["version"] == 2
 
     # the old project keeps v1's routing, the new one follows v2
     assert cast.api(v2, "ndrc").fire(old["id"], "accept", old["version"]).status_code == 403
@@ -55,7 +55,7 @@ def test_in_flight_project_stays_on_its_frozen_version(clean_app, v2_app):
     assert cast.api(v2, "ndrc").fire(new["id"], "accept", new["version"]).status_code == 200
 
     events = cast.api(v2, "ent_a").get(f"/projects/{old['id']}/events").json["items"]
-    assert {e["workflow_version"] for e in events[1:]} == {1}
+    assert {e["workflow_version"] for e in events[1:]} == {2}
 
 
 def test_check_refuses_a_frozen_version_edited_in_place(clean_app, tmp_path):
@@ -63,11 +63,11 @@ def test_check_refuses_a_frozen_version_edited_in_place(clean_app, tmp_path):
     cast.enterprise("ent_a")
     client = clean_app.test_client()
     project = cast.api(client, "ent_a").post("/projects", project_payload()).json
-    cast.api(client, "ent_a").fire(project["id"], "submit", 1)  # freezes v1
+    cast.api(client, "ent_a").fire(project["id"], "submit", 1)  # freezes v2
 
     shutil.copytree(SHIPPED, tmp_path / "workflows")
     path = tmp_path / "workflows" / f"{KEY}.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace("sla_days = 20", "sla_days = 30"),
+    path.write_text(path.read_text(encoding="utf-8").replace("value = 20", "value = 30", 1),
                     encoding="utf-8")
     edited = create_app(type("Edited", (TestConfig,), {
         "SQLALCHEMY_DATABASE_URI": clean_app.config["SQLALCHEMY_DATABASE_URI"],

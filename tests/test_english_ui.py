@@ -10,6 +10,7 @@ from app.demo import DEMO_PASSWORD, seed
 from app.extensions import db
 from app.labels import key_industries
 from app.models import Jurisdiction, Project, Status
+from app.rules.parameters import all_entries
 from app.workflow import workflows
 from tests.web import csrf_token, text_of
 
@@ -34,8 +35,17 @@ def data_strings(app) -> list[str]:
                     found.update(v for v in row if isinstance(v, str))
         found.update(j.full_name for j in db.session.scalars(select(Jurisdiction)))
         for d in workflows().definitions.values():
-            found.update([d.title, d.document, d.notes, *d.issuers])
-            found.update(t.clause for t in d.transitions)
+            found.update([d.title, d.document, *d.notes.splitlines(), *d.issuers])
+            found.update(d.assumed.values())
+            found.update(text for pair in d.clauses.items() for text in pair)
+            found.update(text for t in d.transitions for text in (t.quote, t.note))
+            found.update(text for t in d.targets for text in (t.label, t.quote))
+            found.update(text for s in d.settings.values() for text in (s.label,))
+            if d.energy_grade:
+                found.update([d.energy_grade.label, d.energy_grade.basis.quote])
+            found.update(quote for _clause, quote in d.dated.values())
+        for entries in all_entries().values():  # the parameters' labels and sources
+            found.update(text for e in entries for text in (e.label, e.basis.source or ""))
     found.update(key_industries())  # reference data: the documents' own industry names
     found.add("中文")  # the language switch names each language in itself
     return sorted((s for s in found if CHINESE.search(s)), key=len, reverse=True)

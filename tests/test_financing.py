@@ -27,13 +27,21 @@ BANKS = 20
 ROUNDS = 100
 @pytest.fixture
 def bank_cast(clean_app):
+    """Suzhou, under the national document: no agency designates a lead bank."""
     cast = whitelist_cast(clean_app, BANKS)
     cast.bank("bank_far", serves=("230000",))
     return cast
 
 
+@pytest.fixture
+def hlj_cast(clean_app):
+    """Harbin, under heilongjiang 三(四): banks claim, the people's bank designates."""
+    return whitelist_cast(clean_app, BANKS, county="230110")
+
+
 @pytest.mark.slow
-def test_hundred_rounds_of_twenty_banks_claiming_one_project(clean_app, bank_cast):
+def test_hundred_rounds_of_twenty_banks_claiming_one_project(clean_app, hlj_cast):
+    bank_cast = hlj_cast
     projects = whitelisted_projects(clean_app, bank_cast, ROUNDS)
     local = threading.local()
     barrier = threading.Barrier(BANKS)
@@ -65,7 +73,7 @@ def test_hundred_rounds_of_twenty_banks_claiming_one_project(clean_app, bank_cas
         # the database itself refuses a second open claim, whatever the code does
         project_id = conn.execute(text("SELECT MIN(project_id) FROM bank_claims")).scalar()
         bank_id, user_id = conn.execute(text(
-            "SELECT organization_id, id FROM users WHERE username = 'bank_far'")).one()
+            "SELECT organization_id, id FROM users WHERE username = 'bank00'")).one()
     with (clean_app.app_context(), pytest.raises(Exception, match="(?i)unique"),
           db.engine.begin() as writer):
         writer.execute(text(
@@ -75,7 +83,8 @@ def test_hundred_rounds_of_twenty_banks_claiming_one_project(clean_app, bank_cas
             {"p": "0" * 32, "project": project_id, "bank": bank_id, "user": user_id})
 
 
-def test_lead_bank_shows_everywhere_after_designation(clean_app, client, bank_cast):
+def test_lead_bank_shows_everywhere_after_designation(clean_app, client, hlj_cast):
+    bank_cast = hlj_cast
     [(pid, version)] = whitelisted_projects(clean_app, bank_cast, 1)
     claim = bank_cast.api(client, "bank03").fire(pid, "claim_lead_bank", version).json
     second = bank_cast.api(client, "bank04").fire(pid, "claim_lead_bank", claim["version"])
@@ -86,6 +95,73 @@ def test_lead_bank_shows_everywhere_after_designation(clean_app, client, bank_ca
     assert listed[0]["lead_bank"]["name"] == "bank03银行"
     financing = bank_cast.api(client, "ent").get(f"/projects/{pid}/financing").json
     assert [c["status"] for c in financing["claims"]] == ["designated"]
+
+
+def _credit(cast, client, pid, version, bank, amount="2000"):
+    """`bank` expresses interest and approves credit; the project's version after."""
+    api = cast.api(client, bank)
+    v = api.fire(pid, "express_interest", version).json["version"]
+    return api.fire(pid, "approve_credit", v, amount=amount,
+                    approved_on="2026-03-01").json["version"]
+
+
+def test_no_agency_designates_a_lead_bank_under_the_national_document(clean_app, client,
+                                                                       bank_cast):
+    [(pid, version)] = whitelisted_projects(clean_app, bank_cast, 1)
+    for who in ("pboc", "miit", "ndrc"):
+        offered = bank_cast.api(client, who).get(f"/projects/{pid}").json["available_triggers"]
+        assert not {"designate_lead_bank", "claim_lead_bank", "decline_claim"} & {
+            t["trigger"] for t in offered}
+    refused = bank_cast.api(client, "pboc").fire(pid, "designate_lead_bank", version)
+    assert refused.status_code == 409  # no such step in this document
+
+
+@pytest.mark.slow
+def test_the_first_bank_to_sign_leads_and_the_others_record_their_own_loans(clean_app, client,
+                                                                           bank_cast):
+    """Twenty banks with approved credit sign at once: exactly one contract moves the project
+    and makes its bank the lead; the others sign theirs afterwards, in the stage, and every
+    bank records its own drawdowns."""
+    [(pid, version)] = whitelisted_projects(clean_app, bank_cast, 1)
+    for i in range(BANKS):
+        version = _credit(bank_cast, client, pid, version, f"bank{i:02d}", "1000")
+    barrier = threading.Barrier(BANKS)
+    local = threading.local()
+
+    def sign(i):
+        if not hasattr(local, "client"):
+            local.client = clean_app.test_client()
+        api = bank_cast.api(local.client, f"bank{i:02d}")
+        barrier.wait()
+        return api.fire(pid, "sign_contract", version, amount="1000", signed_on="2026-03-02",
+                        contract_number=f"借{i}", term_months=36).status_code
+
+    with ThreadPoolExecutor(BANKS) as pool:
+        codes = list(pool.map(sign, range(BANKS)))
+    assert sorted(codes) == [200] + [409] * (BANKS - 1)
+    winner = f"bank{codes.index(200):02d}"
+    project = bank_cast.api(client, "ent").get(f"/projects/{pid}").json
+    assert project["status"] == "lead_bank_designated"
+    assert project["lead_bank"]["name"] == f"{winner}银行"
+    other = next(f"bank{i:02d}" for i in range(BANKS) if f"bank{i:02d}" != winner)
+    api = bank_cast.api(client, other)
+    v = api.fire(pid, "sign_contract", project["version"], amount="800", signed_on="2026-03-03",
+                 contract_number="借二", term_months=24).json["version"]
+    for bank in (winner, other):
+        loan = bank_cast.api(client, bank).fire(pid, "record_loan", v, amount="500",
+                                               drawdown_date="2026-03-10")
+        assert loan.status_code == 200, loan.json
+        v = loan.json["version"]
+    still = bank_cast.api(client, "ent").get(f"/projects/{pid}").json
+    assert still["lead_bank"]["name"] == f"{winner}银行"  # a later contract leads nothing
+    loans = bank_cast.api(client, "ent").get(f"/projects/{pid}/financing").json["loans"]
+    assert sorted(loan["bank"]["name"] for loan in loans) == sorted([f"{winner}银行",
+                                                                    f"{other}银行"])
+    third = f"bank{(codes.index(200) + 2) % BANKS:02d}"
+    if third != other:  # a bank without a signed contract records nothing
+        refused = bank_cast.api(client, third).fire(pid, "record_loan", v, amount="1",
+                                                   drawdown_date="2026-03-10")
+        assert refused.status_code == 422
 
 
 def test_what_a_bank_may_see(clean_app, client, bank_cast):
@@ -212,10 +288,7 @@ def test_no_subsidy_without_refinancing_listing_or_when_already_subsidised(rules
 def test_loan_book_and_project_show_the_figures(clean_app, client, bank_cast):
     [(pid, version)] = whitelisted_projects(clean_app, bank_cast, 1)
     bank, pboc = bank_cast.api(client, "bank05"), bank_cast.api(client, "pboc")
-    v = bank.fire(pid, "express_interest", version).json["version"]
-    v = bank.fire(pid, "approve_credit", v, amount="2000", approved_on="2026-03-01").json["version"]
-    v = bank.fire(pid, "claim_lead_bank", v).json["version"]
-    v = pboc.fire(pid, "designate_lead_bank", v).json["version"]
+    v = _credit(bank_cast, client, pid, version, "bank05")
     v = bank.fire(pid, "sign_contract", v, amount="2000", signed_on="2026-03-02",
                   contract_number="借1", term_months=36).json["version"]
     over = bank.fire(pid, "record_loan", v, amount="2500", drawdown_date="2026-03-05")
@@ -255,10 +328,7 @@ def test_figures_are_kept_by_the_step_and_read_everywhere_from_there(clean_app, 
     the app's back is what `stats verify` finds."""
     [(pid, version)] = whitelisted_projects(clean_app, bank_cast, 1)
     bank, pboc = bank_cast.api(client, "bank05"), bank_cast.api(client, "pboc")
-    v = bank.fire(pid, "express_interest", version).json["version"]
-    v = bank.fire(pid, "approve_credit", v, amount="2000", approved_on="2026-03-01").json["version"]
-    v = bank.fire(pid, "claim_lead_bank", v).json["version"]
-    v = pboc.fire(pid, "designate_lead_bank", v).json["version"]
+    v = _credit(bank_cast, client, pid, version, "bank05")
     v = bank.fire(pid, "sign_contract", v, amount="2000", signed_on="2026-03-02",
                   contract_number="借1", term_months=36).json["version"]
     v = bank.fire(pid, "record_loan", v, amount="1000", drawdown_date="2026-03-05",

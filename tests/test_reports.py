@@ -20,7 +20,7 @@ from bench.datagen import generate
 from tests.helpers import Cast
 from tests.web import signed_in
 
-PLAN = Path(__file__).parent.parent.parent / "shared" / "data" / "heilongjiang-plan-2024-2027.csv"
+PLAN = Path(__file__).parent / "data" / "heilongjiang-plan-2024-2027.csv"
 WAN = Decimal(10000)
 IN_LIBRARY = "('declared','commitment_filing','financing_matchmaking','lead_bank_designated'," \
              "'completed')"
@@ -114,20 +114,67 @@ def test_plan_vs_actual_per_industry_and_year(world):
         (2027, "investment", Decimal(2373843), Decimal(2373844))]
 
 
-def test_api_summary_and_target_with_baseline(world):
+YEAR = {"sqlite": "CAST(strftime('%Y', completed_on) AS INTEGER)",
+        "postgresql": "CAST(EXTRACT(year FROM completed_on) AS INTEGER)"}
+ACCEPTED = "('commitment_filing','financing_matchmaking','lead_bank_designated','completed')"
+
+
+def test_every_target_with_its_trajectory_from_actuals(world, backend):
+    """Each figure heilongjiang's and luoyang's 一 sets, year by year 2024–2027 against its
+    line, measured on actuals: verified completions' equipment investment by year of
+    completion (growth, on the baseline the agency entered with its source); projects in the
+    library by batch year (luoyang's 300 a year). Figures the library has no data for say
+    so rather than show 0. Every expected number is computed here from the rows."""
     app, cast = world
     api = cast.api(app.test_client(), "hlj_miit")
-    body = api.get("/stats/summary", year=2026).json
-    assert body["jurisdiction"] == {"code": "230000", "name": "黑龙江省"}
-    assert body["target"]["growth"] == "0.30" and body["target"]["baseline"] is None
+    targets = api.get("/stats/summary").json["targets"]
+    assert targets["document"] == "黑龙江省推动工业领域设备更新行动方案"
+    named = {t["name"]: t for t in targets["targets"]}
+    assert set(named) == {"equipment_investment_growth", "digital_rd_tools", "cnc_key_processes"}
+    growth = named["equipment_investment_growth"]
+    assert (growth["value"], growth["year"], growth["baseline_year"]) == ("0.30", 2027, 2023)
+    assert growth["baseline"] is None and growth["years"] == []  # no baseline entered yet
+    for name in ("digital_rd_tools", "cnc_key_processes"):
+        assert not named[name]["measured"] and named[name]["years"] == []
+
     with app.app_context():
-        reports.save_baseline(cast.user("hlj_miit"), "230000", 2023, Decimal("1000000"))
-    target = api.get("/stats/summary", year=2026).json["target"]
-    assert target["target"] == "1300000.0000"
-    assert Decimal(target["progress"]) == (Decimal(target["completed"]) / Decimal(1300000)
-                                           ).quantize(Decimal("0.0001"))
+        reports.save_baseline(cast.user("hlj_miit"), "230000", 2023, Decimal("1000000"),
+                              "黑龙江统计年鉴2024")
+    growth = {t["name"]: t for t in api.get("/stats/summary").json["targets"]["targets"]}[
+        "equipment_investment_growth"]
+    actual = dict(sql(app, f"SELECT {YEAR[backend[0]]}, sum(actual_equipment_investment_yuan) "
+                           "FROM projects WHERE status = 'completed' AND province_code = '230000' "
+                           f"GROUP BY {YEAR[backend[0]]}"))
+    assert actual  # the generated library has verified completions
+    expected = [{"year": y, "line": f"{1000000 + 300000 * (y - 2023) / 4:.4f}",
+                 "actual": str(wan(actual.get(y))),
+                 "growth": str((wan(actual.get(y)) / 1000000 - 1).quantize(Decimal("0.0001")))}
+                for y in range(2024, 2028)]
+    assert [{k: str(v) for k, v in row.items()} for row in growth["years"]] == [
+        {k: str(v) for k, v in row.items()} for row in expected]
+    assert growth["baseline_source"] == "黑龙江统计年鉴2024"
+
+    luoyang = cast.api(app.test_client(), "admin").get("/stats/summary",
+                                                        jurisdiction="410300").json["targets"]
+    named = {t["name"]: t for t in luoyang["targets"]}
+    assert set(named) >= {"major_projects_per_year", "smart_factories", "green_factories",
+                          "robot_substitution", "equipment_investment_growth"}
+    counted = dict(sql(app, "SELECT batch_year, count(*) FROM projects WHERE city_code = "
+                            f"'410300' AND status IN {ACCEPTED} GROUP BY batch_year"))
+    assert named["major_projects_per_year"]["years"] == [
+        {"year": y, "line": "300", "actual": counted.get(y, 0)} for y in range(2024, 2028)]
+    for name in ("smart_factories", "green_factories", "robot_substitution"):
+        assert not named[name]["measured"] and named[name]["years"] == []
     assert cast.api(app.test_client(), "hlj_miit").get(
         "/stats/summary", jurisdiction="410300").status_code == 422  # not its jurisdiction
+
+
+def test_targets_on_the_dashboard_say_where_data_is_missing(world):
+    app, _cast = world
+    page = signed_in(app, "hlj_miit").get("/dashboard").get_data(as_text=True)
+    assert "《黑龙江省推动工业领域设备更新行动方案》目标" in page
+    assert "项目库暂无该指标的数据来源" in page  # 数字化研发设计工具普及率: no data here
+    assert "尚无基期数据" in page
 
 
 def test_plan_import_refuses_a_malformed_file_whole(clean_app):

@@ -12,7 +12,7 @@ from app import create_app
 from app.accounts.operations import _HASHERS
 from app.config import TestConfig
 from app.extensions import db, limiter
-from app.models import SecurityEvent
+from app.models import SecurityEvent, china_today
 from tests.helpers import PASSWORD, Cast, project_payload
 from tests.web import csrf_token, signed_in
 
@@ -116,13 +116,16 @@ def test_the_clerk_who_accepted_cannot_verify_completion(clean_app, client, cast
     cast.agency("ndrc", "ndrc", "320500")
     p = cast.api(client, "ndrc").fire(p["id"], "file", p["version"], filing_number="备1").json
     p = ent.fire(p["id"], "report_completion", p["version"], actual_total_investment="4900",
-                 completed_on="2026-06-01").json
-    refused = cast.api(client, "miit").fire(p["id"], "verify_completion", p["version"])
+                 actual_equipment_investment="3900",
+                 completed_on=china_today().isoformat()).json
+    checked = {"checked_total_investment": "4900", "checked_equipment_investment": "3900",
+               "equipment_delivered": True, "retired_disposed": True}
+    refused = cast.api(client, "miit").fire(p["id"], "verify_completion", p["version"], **checked)
     assert refused.status_code == 403 and "Separation of duties" in refused.json["message"]
     offered = cast.api(client, "miit").get(f"/projects/{p['id']}").json["available_triggers"]
     assert "verify_completion" not in {t["trigger"] for t in offered}
-    assert cast.api(client, "miit2").fire(p["id"], "verify_completion",
-                                          p["version"]).status_code == 200
+    assert cast.api(client, "miit2").fire(p["id"], "verify_completion", p["version"],
+                                          **checked).status_code == 200
 
 
 def test_a_linked_agency_cannot_decide(clean_app, client, cast):

@@ -134,7 +134,8 @@ def test_a_step_that_loses_the_race_writes_nothing(client, cast):
 
 def test_a_new_deadline_for_the_same_step_takes_over_its_row():
     """Deadlines are replaced in the step's one statement, where removing a row and adding one
-    with the same (project, role, level) would collide: the new one updates the old row."""
+    with the same (project, role, level, trigger) would collide: the new one updates the old
+    row."""
     old = DeadlineRow(role="agency:miit", level="", trigger="accept", started_on=datetime(
         2026, 1, 5).date(), sla_days=20, used_days=0, due_on=datetime(2026, 2, 2).date(),
         project_id=7, id=41)
@@ -142,8 +143,8 @@ def test_a_new_deadline_for_the_same_step_takes_over_its_row():
                           "city_code": "320500", "batch_year": 2026}, deadlines=[old])
     state.deadlines.clear()
     state.deadlines.append(state.new_deadline(
-        role="agency:miit", level="", trigger="record_opinion", started_on=old.started_on,
-        sla_days=10, used_days=0, due_on=datetime(2026, 1, 19).date()))
+        role="agency:miit", level="", trigger="accept", started_on=datetime(2026, 1, 9).date(),
+        sla_days=10, used_days=0, due_on=datetime(2026, 1, 23).date()))
     (write,) = deadline_writes(state)
     assert isinstance(write, Update) and write.key == {"id": 41}
-    assert write.values["trigger"] == "record_opinion" and write.values["sla_days"] == 10
+    assert write.values["sla_days"] == 10 and write.values["due_on"] == datetime(2026, 1, 23).date()

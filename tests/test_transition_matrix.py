@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.models import china_today
 from app.workflow.definitions import parse_definition
-from tests.helpers import Cast, counts, project_payload
+from tests.helpers import Cast, close_batch, counts, project_payload
 
 NATIONAL = parse_definition(Path(__file__).parent.parent / "workflows"
                             / "national-miit-2024-53.toml")
@@ -27,16 +28,19 @@ MATCHMAKING = [*SIGNED, ("file", "ndrc")]
 WHITELISTED = [*MATCHMAKING, ("whitelist", "miit")]
 INTERESTED = [*WHITELISTED, ("express_interest", "bank1")]
 CREDITED = [*INTERESTED, ("approve_credit", "bank1")]
-CLAIMED = [*WHITELISTED, ("claim_lead_bank", "bank1")]
-DESIGNATED = [*CLAIMED, ("designate_lead_bank", "pboc")]
-CONTRACTED = [*CREDITED, ("claim_lead_bank", "bank1"), ("designate_lead_bank", "pboc"),
-              ("sign_contract", "bank1")]
+# No agency designates a lead bank under the national document: bank1's contract makes it lead.
+CONTRACTED = [*CREDITED, ("sign_contract", "bank1")]
+OTHER_LEADS = [*WHITELISTED, ("express_interest", "bank2"), ("approve_credit", "bank2"),
+               ("sign_contract", "bank2")]
 LENT = [*CONTRACTED, ("record_loan", "bank1")]
-REPORTED = [*DESIGNATED, ("report_completion", "ent_a")]
+REPORTED = [*CONTRACTED, ("report_completion", "ent_a")]
+ENDED = [*WHITELISTED, ("end_matchmaking", "ent_a")]
 RETURNED = [*DECLARED, ("return", "miit")]
+ORDINARY_FILED = [*IN_FILING, ("file", "ndrc")]
 NO_FINANCING = {"financing_need": "0"}
 ORDINARY = {"new_land": True}
 BIG_CHANGE = ("edit", {"total_investment": "8000"})  # +60%: needs a change filing
+TODAY = china_today().isoformat()
 
 STEP_DATA = {
     "sign_commitment": {"commitment_accepted": True},
@@ -44,7 +48,11 @@ STEP_DATA = {
     "whitelist": {"list": "relending", "batch": "2025-1"},
     "record_loan": {"amount": "1000", "drawdown_date": "2025-05-01",
                     "supplier_paid_date": "2025-05-03"},
-    "report_completion": {"actual_total_investment": "4900", "completed_on": "2025-10-01"},
+    "report_completion": {"actual_total_investment": "4900",
+                          "actual_equipment_investment": "3900", "completed_on": TODAY},
+    "verify_completion": {"checked_total_investment": "4900",
+                          "checked_equipment_investment": "3900", "equipment_delivered": True,
+                          "retired_disposed": True},
     "record_opinion": {"opinion": "approve", "reference": "苏自然资函〔2025〕1号"},
     "approve_change": {"filing_number": "苏行审备〔2025〕1号-变1"},
     "approve_credit": {"amount": "2000", "approved_on": "2025-04-20"},
@@ -75,6 +83,13 @@ class Scenario:
     comment: str = "同意"
 
 
+# Reported completion, by where a project is when it reports: financed, ended matchmaking,
+# no financing need.
+COMPLETIONS = (("lead_bank_designated", REPORTED, CONTRACTED, {}),
+               ("financing_matchmaking", [*ENDED, ("report_completion", "ent_a")], ENDED, {}),
+               ("commitment_filing", [*MATCHMAKING, ("report_completion", "ent_a")], MATCHMAKING,
+                NO_FINANCING))
+
 SCENARIOS = {
     ("submit", "draft"): Scenario(
         [], "ent_a", "admin", "ent_b",
@@ -94,7 +109,7 @@ SCENARIOS = {
     ("reject", "declared"): Scenario(
         DECLARED, "miit", "pboc", "miit_far", Breach("required", comment=None)),
     ("accept", "declared"): Scenario(
-        DECLARED, "miit", "ndrc", "miit_far", Breach("batch is closed",
+        DECLARED, "miit", "ndrc", "miit_far", Breach("batch closed",
                                                      payload={"batch_year": 2024})),
     ("sign_commitment", "commitment_filing"): Scenario(
         IN_FILING, "ent_a", "ndrc", "ent_b", Breach("new land", payload={"new_land": True})),
@@ -104,16 +119,13 @@ SCENARIOS = {
         SIGNED, "ndrc", "miit", "ndrc_far", Breach("not signed", path=IN_FILING)),
     ("whitelist", "financing_matchmaking"): Scenario(
         MATCHMAKING, "miit", "pboc", "miit_far", Breach("already on list", path=WHITELISTED)),
-    ("claim_lead_bank", "financing_matchmaking"): Scenario(
-        WHITELISTED, "bank1", "ent_a", "bank_far",
-        Breach("already claimed", path=[*WHITELISTED, ("claim_lead_bank", "bank2")])),
-    ("decline_claim", "financing_matchmaking"): Scenario(
-        CLAIMED, "pboc", "miit", "pboc_far", Breach("no bank has an open", path=WHITELISTED)),
-    ("designate_lead_bank", "financing_matchmaking"): Scenario(
-        CLAIMED, "pboc", "ndrc", "pboc_far", Breach("no bank has an open", path=WHITELISTED)),
-    ("record_loan", "lead_bank_designated"): Scenario(
-        CONTRACTED, "bank1", "bank2", "bank_far",
-        Breach("above the contract", data={"amount": "2500", "drawdown_date": "2025-05-03"})),
+    ("end_matchmaking", "financing_matchmaking"): Scenario(
+        WHITELISTED, "ent_a", "bank1", "ent_b", Breach("already ended", path=ENDED)),
+    **{("record_loan", state): Scenario(
+        path, "bank1", "ent_a", "bank_far",
+        Breach("above the contract", data={"amount": "2500", "drawdown_date": "2025-05-03"}))
+       for state, path in (("lead_bank_designated", CONTRACTED),
+                           ("completed", [*REPORTED, ("verify_completion", "miit2")]))},
     ("express_interest", "financing_matchmaking"): Scenario(
         WHITELISTED, "bank1", "ent_a", "bank_far",
         Breach("already expressed interest", path=INTERESTED)),
@@ -122,16 +134,13 @@ SCENARIOS = {
         Breach("has not expressed interest", path=without_interest))
        for state, path, without_interest in (
            ("financing_matchmaking", INTERESTED, WHITELISTED),
-           ("lead_bank_designated", [*INTERESTED, ("claim_lead_bank", "bank1"),
-                                     ("designate_lead_bank", "pboc")], DESIGNATED))},
+           ("lead_bank_designated", CONTRACTED, OTHER_LEADS))},
     **{("sign_contract", state): Scenario(
         path, "bank1", "ent_a", "bank_far",
         Breach("exceeds the approved credit", data={**STEP_DATA["sign_contract"],
                                                     "amount": "2001"}))
-       for state, path in (
-           ("financing_matchmaking", CREDITED),
-           ("lead_bank_designated", [*CREDITED, ("claim_lead_bank", "bank1"),
-                                     ("designate_lead_bank", "pboc")]))},
+       for state, path in (("financing_matchmaking", CREDITED),
+                           ("lead_bank_designated", CONTRACTED))},
     **{("confirm_refinancing", state): Scenario(
         path, "pboc", "miit", "pboc_far",
         Breach("no such loan", data={"loan": "00000000000000000000000000000000",
@@ -140,15 +149,24 @@ SCENARIOS = {
                            ("completed", [*LENT, ("report_completion", "ent_a"),
                                           ("verify_completion", "miit2")]))},
     ("report_completion", "lead_bank_designated"): Scenario(
-        DESIGNATED, "ent_a", "bank1", "ent_b",
+        CONTRACTED, "ent_a", "bank1", "ent_b",
         Breach("in the future", data={"actual_total_investment": "1",
+                                      "actual_equipment_investment": "1",
                                       "completed_on": "2999-01-01"})),
+    ("report_completion", "financing_matchmaking"): Scenario(
+        ENDED, "ent_a", "bank1", "ent_b", Breach("still open", path=WHITELISTED)),
     ("report_completion", "commitment_filing"): Scenario(
         MATCHMAKING, "ent_a", "ndrc", "ent_b",
         Breach("not been filed", path=SIGNED), payload=NO_FINANCING),
-    ("record_opinion", "commitment_filing"): Scenario(
-        IN_FILING, "land", "ndrc", "land_far",
-        Breach("qualifies for commitment filing", payload={"new_land": False}), payload=ORDINARY),
+    **{("record_opinion", state): Scenario(
+        path, "land", "miit", "land_far",
+        Breach("needs no such procedure", payload={"new_land": False}, path=eligible),
+        payload=ORDINARY)
+       for state, path, eligible in (
+           ("commitment_filing", IN_FILING, IN_FILING),
+           ("financing_matchmaking", ORDINARY_FILED, MATCHMAKING),
+           ("lead_bank_designated", [*ORDINARY_FILED, *CONTRACTED[len(MATCHMAKING):]],
+            CONTRACTED))},
     **{(trigger, state): Scenario(
         [*path, BIG_CHANGE], "ndrc", "miit", "ndrc_far",
         Breach("no change filing is pending", path=path) if trigger == "approve_change"
@@ -157,12 +175,14 @@ SCENARIOS = {
        for state, path, payload in (
            ("commitment_filing", MATCHMAKING, NO_FINANCING),
            ("financing_matchmaking", MATCHMAKING, {}),
-           ("lead_bank_designated", DESIGNATED, {}))},
-    ("verify_completion", "lead_bank_designated"): Scenario(
-        REPORTED, "miit2", "miit", "miit_far", Breach("not reported", path=DESIGNATED)),
-    ("verify_completion", "commitment_filing"): Scenario(
-        [*MATCHMAKING, ("report_completion", "ent_a")], "miit2", "miit", "miit_far",
-        Breach("not reported", path=MATCHMAKING), payload=NO_FINANCING),
+           ("lead_bank_designated", CONTRACTED, {}))},
+    **{("verify_completion", state): Scenario(
+        path, "miit2", "miit", "miit_far", Breach("not reported", path=unreported),
+        payload=payload) for state, path, unreported, payload in COMPLETIONS},
+    **{(trigger, state): Scenario(
+        path, "miit2", "ndrc", "miit_far", Breach("required", comment=None), payload=payload)
+       for trigger in ("return_completion", "fail_completion")
+       for state, path, _unreported, payload in COMPLETIONS},
 }
 
 DECLARED_PAIRS = sorted({(t.trigger, s) for t in NATIONAL.transitions for s in t.sources})
@@ -186,6 +206,7 @@ def cast(clean_app):
     cast.bank("bank_far", serves=("230000",))
     cast.agency("miit2", "miit", "320500")  # checks what "miit" accepted
     cast.admin("admin")
+    close_batch(clean_app, "miit", 2024, "2024-12-31")  # Suzhou's 2024 batch has closed
     return cast
 
 

@@ -25,25 +25,32 @@ def test_check_passes_on_shipped_definitions():
 
 
 BROKEN = {
-    "unknown state": (('dest = "completed"\nrole = "agency:miit"\nguards = ["completion_reported"]',
-                       'dest = "finished"\nrole = "agency:miit"\nguards = ["completion_reported"]'),
+    "unknown state": (('dest = "completed"\nrole = "agency:miit"\nguards = ["completion_reported",',
+                       'dest = "finished"\nrole = "agency:miit"\nguards = ["completion_reported",'),
                       "unknown state 'finished'"),
-    "unknown role": (('role = "agency:pboc"\nguards = ["open_claim"]\nrequires = ["comment"]',
-                      'role = "agency:mayor"\nguards = ["open_claim"]\nrequires = ["comment"]'),
+    "unknown role": (('role = "agency:pboc"\nguards = ["loan_refinanceable"]',
+                      'role = "agency:mayor"\nguards = ["loan_refinanceable"]'),
                      "unknown role 'agency:mayor'"),
     "unknown guard": (('guards = ["batch_open"]', 'guards = ["looks_fine"]'),
                       "unknown guard 'looks_fine'"),
     "unknown trigger": (('trigger = "verify_completion"', 'trigger = "rubber_stamp"'),
                         "unknown trigger 'rubber_stamp'"),
-    "wrong actor": (('trigger = "claim_lead_bank"\nsource = "financing_matchmaking"\n'
+    "wrong actor": (('trigger = "express_interest"\nsource = "financing_matchmaking"\n'
                      'role = "bank"',
-                     'trigger = "claim_lead_bank"\nsource = "financing_matchmaking"\n'
+                     'trigger = "express_interest"\nsource = "financing_matchmaking"\n'
                      'role = "enterprise"'),
                     "is fired by bank"),
-    "unreachable state": (('dest = "completed"\nrole = "agency:miit"\nguards = ["completion_reported"]',
+    "unreachable state": (('dest = "completed"\nrole = "agency:miit"\nguards = ["completion_reported",',
                            'dest = "financing_matchmaking"\nrole = "agency:miit"\n'
-                           'guards = ["completion_reported"]'),
+                           'guards = ["completion_reported",'),
                           "unreachable state(s) from draft: completed"),
+    "time limit without basis": (('[settings.acceptance]\nlabel = "受理入库时限"\nvalue = 20\n'
+                                  'unit = "working_days"\nbasis = "local"\n',
+                                  '[settings.acceptance]\nlabel = "受理入库时限"\nvalue = 20\n'
+                                  'unit = "working_days"\n'),
+                                 "setting 'acceptance': a number needs basis"),
+    "bare days": (('time_limit = "acceptance"', 'sla_days = 20'),
+                  "unknown field(s) sla_days"),
 }
 
 
@@ -72,5 +79,6 @@ def test_check_reports_unreadable_toml(tmp_path):
 def test_show_prints_table_and_diagram():
     result = runner_for(SHIPPED).invoke(args=["workflows", "show", "national-miit-2024-53"])
     assert result.exit_code == 0, result.output
-    assert "national-miit-2024-53.txt 三(四)" in result.output
+    assert "《推动工业领域设备更新实施方案》" in result.output and "三(四)" in result.output
+    assert "national-miit-2024-53.txt" not in result.output
     assert "stateDiagram-v2" in result.output and "declared --> commitment_filing" in result.output

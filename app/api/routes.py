@@ -122,7 +122,11 @@ def projects_transition(project_id):
                              comment=body.comment, data=body.data)
     if _prefers_minimal():
         return project_state(moved), 200, {"Preference-Applied": "return=minimal"}
-    return project_detail(get_project(api_user(), moved.public_id, whole=True), api_user())
+    try:
+        return project_detail(get_project(api_user(), moved.public_id, whole=True), api_user())
+    except NotFound:  # the step (a change filing) moved it beyond the caller's jurisdiction
+        return {**project_state(moved), "jurisdiction": moved.jurisdiction_code,
+                "message": _("Done. The project now lies outside your jurisdiction.")}
 
 
 def _prefers_minimal() -> bool:

@@ -1,10 +1,12 @@
 """How API responses present projects, events and definitions."""
 
+from .. import access
 from ..labels import ROLE_LABELS, STATUS_LABELS
 from ..models import Deadline, Project, User, WorkflowEvent, china_today
-from ..rules.guards import pending_change_of, stage_opinions
+from ..rules.guards import PROCEDURE_OF_ROLE, pending_change_of, procedures_recorded
 from ..workflow import Definition, workflows
 from ..workflow.audit import hashed_body
+from ..workflow.render import basis_text, cite, cite_event
 from ..workflow.vocabulary import TRIGGERS
 
 
@@ -58,27 +60,39 @@ def project_detail(project: Project, user: User) -> dict:
         "commitment_signed_at": project.commitment_signed_at,
         "completion_reported_at": project.completion_reported_at,
         "actual_total_investment": project.actual_total_investment,
+        "actual_equipment_investment": project.actual_equipment_investment,
         "completed_on": project.completed_on,
+        "energy_tce": project.energy_tce,
+        "electricity_kwh": project.electricity_kwh,
+        "matchmaking_ended_at": project.matchmaking_ended_at,
         "created_at": project.created_at,
-        "workflow": None if definition is None else {
-            "key": definition.key, "version": definition.version,
-            "title": definition.title, "document": definition.document},
+        "workflow": None if definition is None else _document(definition),
         "equipment": [{
             "kind": item.kind.value, "name": item.name, "quantity": item.quantity,
             "unit_price": item.unit_price, "years_in_service": item.years_in_service,
             "energy_grade": item.energy_grade} for item in project.equipment],
         "deadlines": [deadline_json(d) for d in project.deadlines if d.met_at is None],
-        "opinions": [{"role": o.role, "organization": o.organization.name,
-                      "verdict": o.verdict.value, "reference": o.reference,
-                      "comment": o.comment, "at": o.recorded_at}
-                     for o in stage_opinions(project).values()],
+        "procedures": [{"procedure": PROCEDURE_OF_ROLE.get(o.role), "role": o.role,
+                        "organization": o.organization.name, "verdict": o.verdict.value,
+                        "reference": o.reference, "decided_on": o.decided_on,
+                        "comment": o.comment, "at": o.recorded_at}
+                       for o in procedures_recorded(project).values()],
         "pending_change": _change(pending_change_of(project)),
         "available_triggers": [{
             "trigger": a.trigger, "label": a.label, "requires": list(a.requires),
-            "ready": a.ready, "reasons": a.reasons, "clause": a.spec.clause}
-            for a in workflows().available_triggers(project, user)],
+            "ready": a.ready, "reasons": a.reasons,
+            "clause": cite(definition, a.spec.clause).text if definition else a.spec.clause,
+            "quote": a.spec.quote}
+            for a in access.available_steps(user, project)],
     })
     return body
+
+
+def _document(definition: Definition) -> dict:
+    """A definition's document as people cite it (never by its file)."""
+    return {"key": definition.key, "version": definition.version, "title": definition.title,
+            "document": definition.document or None, "draft": definition.draft,
+            "assumed": definition.assumed or None}
 
 
 def _change(request) -> dict | None:
@@ -103,6 +117,7 @@ def event_json(event: WorkflowEvent, project: Project) -> dict:
         "seq": event.seq, "trigger": event.trigger, "from": event.from_state,
         "to": event.to_state, "workflow": event.workflow_key,
         "workflow_version": event.workflow_version, "clause": event.clause,
+        "citation": getattr(cite_event(event), "text", None),
         "actor": {"name": event.actor_name, "role": event.actor_role,
                   "organization": event.actor_org_name},
         "comment": event.comment, "data": event.data, "at": event.created_at,
@@ -112,20 +127,31 @@ def event_json(event: WorkflowEvent, project: Project) -> dict:
 
 
 def definition_json(definition: Definition, *, full: bool = False) -> dict:
-    body = {
-        "key": definition.key, "version": definition.version, "title": definition.title,
-        "document": definition.document, "source": definition.source,
-        "jurisdiction": definition.jurisdiction, "effective": definition.effective,
-        "expires": definition.expires,
-    }
+    body = {**_document(definition), "jurisdiction": definition.jurisdiction,
+            "effective": definition.effective, "expires": definition.expires}
     if full:
         body["states"] = list(definition.states)
         body["transitions"] = [{
             "trigger": t.trigger, "source": list(t.sources), "dest": t.dest, "role": t.role,
             "levels": [level.value for level in t.levels], "when": t.when,
             "guards": list(t.guards), "requires": list(t.requires), "clause": t.clause,
-            "sla_days": t.sla_days} for t in definition.transitions]
+            "citation": cite(definition, t.clause).text, "quote": t.quote, "note": t.note or None,
+            "time_limit": _figure(definition, definition.time_limit(t))}
+            for t in definition.transitions]
+        body["targets"] = [{
+            "name": t.name, "label": t.label, "value": t.value, "unit": t.unit, "year": t.year,
+            "baseline_year": t.baseline_year, "approximate": t.approximate,
+            "citation": cite(definition, t.clause).text, "quote": t.quote}
+            for t in definition.targets]
     return body
+
+
+def _figure(definition: Definition, setting) -> dict | None:
+    if setting is None:
+        return None
+    return {"setting": setting.name, "label": setting.label, "value": setting.value,
+            "unit": setting.unit, "basis": setting.basis.kind,
+            "basis_text": basis_text(setting.basis, definition)}
 
 
 def figures_json(figures) -> dict:
@@ -190,5 +216,5 @@ def summary_json(report) -> dict:
         "by_region": report.by_region, "totals": report.totals, "financing": report.financing,
         "stage_days": report.stage_days, "overdue": report.overdue, "plan": report.plan,
         "plan_discrepancies": report.plan_discrepancies, "monthly": report.monthly,
-        "target": dict(report.target) if report.target else None,
+        "targets": report.targets,
     }

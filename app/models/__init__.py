@@ -1,6 +1,6 @@
 """All mapped classes, importable from one place (and seen by Alembic)."""
 
-from .base import CHINA, UTC_ZONE, Base, china_today, utcnow
+from .base import CHINA, UTC_ZONE, Base, china_date, china_today, utcnow
 from .events import SecurityEvent, WorkflowEvent
 from .finance import BankClaim, ClaimStatus, Engagement, IntendedBank, ListEntry, Loan
 from .inbox import Attachment, AttachmentKind, Comment, Notification
@@ -33,14 +33,15 @@ from .reports import (
     PlanImport,
     StageTime,
     StatsBucket,
+    StatsCompletion,
     StatsMonth,
     StatsStageDays,
 )
 from .review import ChangeRequest, ChangeStatus, Opinion, Verdict
-from .workflow import Deadline, DefinitionSnapshot
+from .workflow import Deadline, DefinitionSnapshot, LocalSetting
 
 __all__ = [
-    "StatsBucket", "StatsMonth", "StatsStageDays",
+    "StatsBucket", "StatsCompletion", "StatsMonth", "StatsStageDays",
     "OrgLink",
     "SecurityEvent",
     "CHINA",
@@ -48,7 +49,7 @@ __all__ = [
     "AgencyKind", "ApiToken", "Attachment", "AttachmentKind", "BankClaim", "Base",
     "ChangeRequest", "ChangeStatus", "ClaimStatus", "Comment", "Deadline", "DefinitionSnapshot",
     "Engagement", "EquipmentItem", "EquipmentKind", "IntendedBank", "Jurisdiction", "Level",
-    "ListEntry", "Loan", "Notification", "Opinion", "OrgKind", "Organization", "PolicyClass",
+    "ListEntry", "LocalSetting", "Loan", "Notification", "Opinion", "OrgKind", "Organization", "PolicyClass",
     "Project", "ProjectFacts", "STAGES", "Status", "Task", "UTC_ZONE", "User", "Verdict", "WorkflowEvent",
-    "ancestor_codes", "bank_service_areas", "china_today", "utcnow",
+    "ancestor_codes", "bank_service_areas", "china_date", "china_today", "utcnow",
 ]

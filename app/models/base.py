@@ -90,3 +90,8 @@ UTC_ZONE = UTC
 def china_today() -> date:
     """The calendar date in China: what deadlines and "today" mean to users and rules."""
     return datetime.now(CHINA).date()
+
+
+def china_date(moment: datetime) -> date:
+    """The date in China of a moment stored as naive UTC."""
+    return moment.replace(tzinfo=UTC).astimezone(CHINA).date()

@@ -138,6 +138,7 @@ class AgencyKind(enum.StrEnum):
     PBOC = "pboc"  # 人民银行分行
     FINANCE = "finance"  # 金融监管 / 金融服务中心
     TREASURY = "treasury"  # 财政
+    ENERGY = "energy"  # 能源局 (节能审查 where a document names it)
 
 
 bank_service_areas = Table(

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -42,6 +43,7 @@ class Status(enum.StrEnum):
     FINANCING_MATCHMAKING = "financing_matchmaking"
     LEAD_BANK_DESIGNATED = "lead_bank_designated"
     COMPLETED = "completed"
+    FAILED = "failed"  # completion verification failed: out of the library's completed count
 
 
 # The five stages a project moves through, in order (the progress bar and the statistics).
@@ -181,9 +183,19 @@ class Project(ProjectFacts, Base):
     filed_at: Mapped[datetime | None] = mapped_column(DateTime)
     lead_bank_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     recommended_at: Mapped[datetime | None] = mapped_column(DateTime)  # county review passed
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime)  # into the library (入库)
+    # The enterprise ended financing matchmaking without a loan: on to construction.
+    matchmaking_ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Annual energy use, asked for the energy review (节能审查), which smaller projects skip.
+    energy_tce: Mapped[int | None] = mapped_column(Integer)
+    electricity_kwh: Mapped[int | None] = mapped_column(BigInteger)
     completion_reported_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Reported by the enterprise, then as the agency verified them.
     actual_total_investment: Mapped[Decimal | None] = mapped_column(
-        "actual_total_investment_yuan", WanYuan
+        "actual_total_investment_yuan", WanYuan, active_history=True
+    )
+    actual_equipment_investment: Mapped[Decimal | None] = mapped_column(
+        "actual_equipment_investment_yuan", WanYuan
     )
     completed_on: Mapped[date | None] = mapped_column(Date)
 

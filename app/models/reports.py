@@ -59,6 +59,7 @@ class Baseline(Base):
     jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"))
     year: Mapped[int] = mapped_column(Integer)
     equipment_investment: Mapped[Decimal] = mapped_column("equipment_investment_yuan", WanYuan)
+    source: Mapped[str | None] = mapped_column(String(300))  # where the figure comes from
     entered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     entered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -66,7 +67,8 @@ class Baseline(Base):
 class StageTime(Base):
     """A project's finished stay in one status, written by the step that ended it, so
     reports of time spent in each step never read the audit trail. (The current stay is
-    the project's status since its `status_changed_at`.)"""
+    the project's status since its `status_changed_at`.) It counts where it happened: the
+    place and batch the project had then, whatever a later change filing moves."""
 
     __tablename__ = "stage_times"
 
@@ -77,6 +79,8 @@ class StageTime(Base):
     entered_at: Mapped[datetime] = mapped_column(DateTime)
     left_at: Mapped[datetime] = mapped_column(DateTime)
     working_days: Mapped[int] = mapped_column(Integer)
+    jurisdiction_code: Mapped[str] = mapped_column(String(6))
+    batch_year: Mapped[int] = mapped_column(Integer)  # 0: no batch
 
 
 class ImportJob(Base):
@@ -154,3 +158,20 @@ class StatsStageDays(Base):
     stays: Mapped[int] = mapped_column(Integer, default=0)
     days: Mapped[int] = mapped_column(BigInteger, default=0)
     longest: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsCompletion(Base):
+    """Verified completions per county and year of completion: how many, and their actual
+    (verified) total and equipment investment — what a document's growth target is
+    measured on."""
+
+    __tablename__ = "stats_completions"
+
+    jurisdiction_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(6))
+    city_code: Mapped[str] = mapped_column(String(6))
+    projects: Mapped[int] = mapped_column(Integer, default=0)
+    actual_total_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
+    actual_equipment_yuan: Mapped[int] = mapped_column(BigInteger, default=0)

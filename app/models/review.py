@@ -1,9 +1,9 @@
 """What agencies record besides decisions: consultation opinions and change filings."""
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -16,7 +16,8 @@ class Verdict(enum.StrEnum):
 
 
 class Opinion(Base):
-    """A consulted department's opinion (e.g. 自然资源、生态环境) on an ordinary filing."""
+    """A preliminary procedure's outcome (前期手续: 用地, 节能审查, 环评) recorded by the
+    department that handles it, beside the filing (never a condition of it)."""
 
     __tablename__ = "opinions"
     __table_args__ = (Index("ix_opinions_project_role", "project_id", "role"),)
@@ -27,7 +28,8 @@ class Opinion(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     verdict: Mapped[Verdict] = mapped_column(_enum(Verdict, "opinion_verdict"))
-    reference: Mapped[str | None] = mapped_column(String(64))  # the opinion's document number
+    reference: Mapped[str | None] = mapped_column(String(64))  # the decision's number (文号)
+    decided_on: Mapped[date | None] = mapped_column(Date)
     comment: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -27,7 +27,7 @@ class Deadline(Base):
 
     __tablename__ = "deadlines"
     __table_args__ = (
-        UniqueConstraint("project_id", "role", "level", name="uq_deadlines_step"),
+        UniqueConstraint("project_id", "role", "level", "trigger", name="uq_deadlines_step"),
         # An agency's queue (its role's open steps by due date) and the national overdue
         # counts, read from this index alone.
         Index("ix_deadlines_open_role", "role", "level", "due_on",
@@ -69,3 +69,22 @@ class DefinitionSnapshot(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     source_text: Mapped[str] = mapped_column(Text)
     first_used_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LocalSetting(Base):
+    """A number an agency sets for its jurisdiction — a time limit, a batch cut-off date, its
+    reading of "以设备更新为主" — in force from `effective_on`. Rows are never changed: a new
+    value is a new row, so who set what and when stays on record (rules/settings.py)."""
+
+    __tablename__ = "local_settings"
+    __table_args__ = (Index("ix_local_settings_key", "key", "jurisdiction_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"))
+    value: Mapped[str] = mapped_column(String(64))
+    effective_on: Mapped[date] = mapped_column(Date)
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    set_by_org_name: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    note: Mapped[str | None] = mapped_column(String(500))

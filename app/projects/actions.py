@@ -26,9 +26,20 @@ INPUTS = {
     "drawdown_date": ("date", _l("Drawdown date"), None),
     "supplier_paid_date": ("date", _l("Date paid to the equipment supplier"), None),
     "actual_total_investment": ("amount", _l("Actual total investment (10k yuan)"), None),
+    "actual_equipment_investment": ("amount", _l("Actual equipment investment (10k yuan)"),
+                                    None),
     "completed_on": ("date", _l("Completed on"), None),
-    "opinion": ("select", _l("Opinion"), VERDICT_LABELS),
-    "reference": ("text", _l("Document number of the opinion"), None),
+    "checked_total_investment": ("amount", _l("Total investment as checked (10k yuan)"), None),
+    "checked_equipment_investment": ("amount", _l("Equipment investment as checked (10k yuan)"),
+                                     None),
+    "equipment_delivered": ("checkbox", _l("All declared new equipment delivered and installed"),
+                            None),
+    "retired_disposed": ("checkbox", _l("The equipment to be retired has been disposed of"), None),
+    "energy_grades": ("grades", _l("Energy-efficiency grade of each new machine, as checked"),
+                      None),
+    "opinion": ("select", _l("Outcome"), VERDICT_LABELS),
+    "reference": ("text", _l("Document number (文号)"), None),
+    "decided_on": ("date", _l("Decided on"), None),
 }
 
 
@@ -42,6 +53,12 @@ def read_inputs(trigger: str, form) -> tuple[str | None, dict]:
     data = {}
     for key, widget, _label, _choices in inputs_for(trigger):
         if key == "comment":
+            continue
+        if widget == "grades":  # one select per equipment row: grade-<position>
+            grades = {name.removeprefix("grade-"): int(value) for name, value in form.items()
+                      if name.startswith("grade-") and value.isdigit()}
+            if grades:
+                data[key] = grades
             continue
         raw = (form.get(key) or "").strip()
         if widget == "checkbox":

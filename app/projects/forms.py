@@ -99,6 +99,8 @@ class ProjectForm(FlaskForm):
     retired_equipment_value = _optional(FIELD_LABELS["retired_equipment_value"], AmountField)
     annual_investment = _optional(FIELD_LABELS["annual_investment"], AmountField)
     new_land = BooleanField(FIELD_LABELS["new_land"])
+    energy_tce = _optional(FIELD_LABELS["energy_tce"], IntegerField)
+    electricity_kwh = _optional(FIELD_LABELS["electricity_kwh"], IntegerField)
     planned_start = _optional(FIELD_LABELS["planned_start"], DateField)
     planned_end = _optional(FIELD_LABELS["planned_end"], DateField)
     financing_need = _optional(FIELD_LABELS["financing_need"], AmountField)

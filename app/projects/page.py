@@ -26,12 +26,40 @@ from ..models import (
     WorkflowEvent,
     china_today,
 )
-from ..rules.guards import commitment_reasons, pending_change_of, stage_opinions
+from ..rules.guards import (
+    PROCEDURE_OF_ROLE,
+    commitment_reasons,
+    energy_review_exempt,
+    pending_change_of,
+    procedure_needed,
+    procedures_recorded,
+)
 from ..workflow import workflows
+from ..workflow.deadlines import time_limit
 from .attachments import attachments_of
 from .comments import comments_of
 
-SIDE = {Status.RETURNED: "side", Status.WITHDRAWN: "side", Status.REJECTED: "danger"}
+SIDE = {Status.RETURNED: "side", Status.WITHDRAWN: "side", Status.REJECTED: "danger",
+        Status.FAILED: "danger"}
+
+
+@dataclass
+class Waiting:
+    """An open deadline with its time limit and where that number comes from."""
+
+    deadline: object
+    days: int
+    basis: object  # rules.settings.Figure
+
+
+@dataclass
+class Procedure:
+    """A preliminary procedure (前期手续) tracked beside the filing."""
+
+    name: str  # land | energy | environment
+    role: str
+    outcome: object = None  # the recorded Opinion, if any
+    exempt: bool = False  # energy review below the thresholds
 
 
 @dataclass
@@ -50,8 +78,8 @@ class ProjectPage:
     events: list[WorkflowEvent]
     comments: list
     attachments: list
-    deadlines: list
-    opinions: list
+    deadlines: list[Waiting]
+    procedures: list[Procedure]
     pending_change: object
     return_reason: str | None
     commitment_reasons: list[str]
@@ -114,8 +142,8 @@ def project_page(user: User, project: Project) -> ProjectPage:
         events=[e for e in reversed(events) if access.event_visible(user, e)],
         comments=comments_of(project) if "comments" in present else [],
         attachments=attachments_of(project) if "attachments" in present else [],
-        deadlines=[d for d in project.deadlines if d.met_at is None],
-        opinions=list(stage_opinions(project).values()) if "opinions" in present else [],
+        deadlines=waiting(definition, project),
+        procedures=procedures_of(definition, project, "opinions" in present),
         pending_change=pending_change_of(project) if "changes" in present else None,
         return_reason=return_reason,
         commitment_reasons=commitment_reasons(project, china_today()),
@@ -123,3 +151,35 @@ def project_page(user: User, project: Project) -> ProjectPage:
         finance=financing(user, project, present),
         banks=banks_serving(project.jurisdiction_code) if may["name_banks"] else [],
     )
+
+
+def waiting(definition, project: Project) -> list[Waiting]:
+    """The steps the project waits for, each with its time limit's basis."""
+    found = []
+    for deadline in project.deadlines:
+        if deadline.met_at is not None:
+            continue
+        spec = next((t for t in definition.transitions_for(deadline.trigger)
+                     if t.role == deadline.role and t.time_limit), None) if definition else None
+        figure = time_limit(definition, spec, project.jurisdiction_code,
+                            deadline.started_on) if spec else None
+        found.append(Waiting(deadline, deadline.sla_days, figure))
+    return found
+
+
+def procedures_of(definition, project: Project, recorded: bool) -> list[Procedure]:
+    """The preliminary procedures the document routes for this project, with their outcomes:
+    which agency, whether it is needed (an energy review below the thresholds is not)."""
+    if definition is None or project.accepted_at is None:
+        return []
+    outcomes = procedures_recorded(project) if recorded else {}
+    today = china_today()
+    found = []
+    for spec in definition.transitions_for("record_opinion"):
+        name = PROCEDURE_OF_ROLE.get(spec.role)
+        if name is None or any(p.role == spec.role for p in found):
+            continue
+        exempt = name == "energy" and energy_review_exempt(project, today)
+        if exempt or procedure_needed(project, name, today):
+            found.append(Procedure(name, spec.role, outcomes.get(spec.role), exempt))
+    return found

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from .. import access
-from ..errors import DomainError, Invalid
+from ..errors import DomainError, Invalid, NotFound
 from ..extensions import db
 from ..financing.operations import parse_ids, set_intended_banks
 from ..i18n import gettext as _
@@ -213,6 +213,11 @@ def act(project_id, trigger):
         db.session.rollback()
         return _render_show(project, action_error=(trigger, err), status=err.status)
     flash(_("Done: %(step)s.", step=step_label(trigger)), "success")
+    try:
+        get_project(current_user, project_id)
+    except NotFound:  # the step (a change filing) moved it beyond the clerk's jurisdiction
+        flash(_("The project now lies outside your jurisdiction."), "info")
+        return redirect(url_for("review.queue"))
     return redirect(url_for("projects.show", project_id=project.public_id))
 
 

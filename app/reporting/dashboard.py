@@ -28,6 +28,7 @@ from ..models import (
     PlanEntry,
     PlanImport,
     StatsBucket,
+    StatsCompletion,
     StatsMonth,
     StatsStageDays,
     Status,
@@ -39,6 +40,9 @@ from ..workflow import workflows
 
 IN_LIBRARY = (Status.DECLARED, Status.COMMITMENT_FILING, Status.FINANCING_MATCHMAKING,
               Status.LEAD_BANK_DESIGNATED, Status.COMPLETED)
+# Accepted into the library (入库) and still in it, or completed there.
+ACCEPTED = (Status.COMMITMENT_FILING, Status.FINANCING_MATCHMAKING, Status.LEAD_BANK_DESIGNATED,
+            Status.COMPLETED)
 # The column naming the next level down, for the by-region table.
 CHILD_COLUMN = {Level.NATIONAL: "province_code", Level.PROVINCE: "city_code",
                 Level.CITY: "jurisdiction_code"}
@@ -63,7 +67,7 @@ class Summary:
     plan: list[dict] = field(default_factory=list)
     plan_discrepancies: list = field(default_factory=list)
     monthly: list[dict] = field(default_factory=list)
-    target: dict | None = None
+    targets: dict | None = None  # the governing document's figures, with their trajectories
 
 
 def scope_for(user: User, code: str | None) -> Jurisdiction:
@@ -135,7 +139,7 @@ def _figures(reader: Session, report: Summary, today: date) -> Summary:
     report.overdue = _overdue(reader, scope, year, today)
     report.plan, report.plan_discrepancies = _plan(reader, scope, year, by_plan, completed)
     report.monthly = _monthly(reader, scope, year)
-    report.target = _target(reader, scope, year, completed)
+    report.targets = _targets(reader, scope)
     return report
 
 
@@ -240,31 +244,79 @@ def _monthly(reader: Session, scope: Jurisdiction, year: int | None) -> list[dic
     return [{"month": m, "declared": n} for m, n in reversed(rows.all())]
 
 
-def _target(reader: Session, scope: Jurisdiction, year: int | None, completed: dict) -> dict | None:
-    """Progress toward the document's growth target, from the baseline the agency entered."""
-    definitions = [d for d in workflows().definitions.values()
-                   if d.jurisdiction == scope.code and d.target]
-    if not definitions:
+TRAJECTORY = range(2024, 2028)  # the documents' years: 2024 to their 2027 targets
+
+
+def _targets(reader: Session, scope: Jurisdiction) -> dict | None:
+    """Every figure the document governing the scope sets, each as a trajectory over the
+    years 2024–2027 against its line, measured on actuals where the library holds them:
+    equipment investment of verified completions by year of completion against the agency's
+    baseline; projects entering the library by batch year. A figure the library has no data
+    for says so."""
+    try:
+        definition = workflows().resolve(scope.code, china_today())
+    except Invalid:
         return None
-    definition = max(definitions, key=lambda d: (d.effective, d.version))
-    target = definition.target
+    if not definition.targets:
+        return None
+    completions = _completions(reader, scope)
+    per_year = _library_by_year(reader, scope)
+    found = []
+    for target in definition.targets:
+        row = {"name": target.name, "label": target.label, "value": target.value,
+               "unit": target.unit, "year": target.year, "approximate": target.approximate,
+               "baseline_year": target.baseline_year, "clause": target.clause,
+               "quote": target.quote, "measured": target.measure is not None, "years": [],
+               "baseline": None, "baseline_source": None}
+        if target.measure == "equipment_investment_growth":
+            row.update(_growth_trajectory(reader, scope, target, completions))
+        elif target.measure == "projects_per_year":
+            row["years"] = [{"year": y, "line": target.value, "actual": per_year.get(y, 0)}
+                            for y in TRAJECTORY]
+        found.append(row)
+    return {"key": definition.key, "document": definition.title,
+            "number": definition.document, "targets": found}
+
+
+def _growth_trajectory(reader: Session, scope: Jurisdiction, target, completions) -> dict:
     baseline = reader.scalar(select(Baseline).where(
-        Baseline.jurisdiction_code == scope.code, Baseline.year == target["baseline_year"]))
-    year = year or china_today().year
-    done = wan_from_yuan(sum(sums["equipment_yuan"] for (_industry, y), sums in completed.items()
-                             if y == year))
-    body = {"growth": target["growth"], "baseline_year": target["baseline_year"],
-            "target_year": target["year"], "year": year, "completed": done,
-            "baseline": baseline.equipment_investment if baseline else None}
-    if baseline:
-        body["target"] = (baseline.equipment_investment * (1 + target["growth"])).quantize(
+        Baseline.jurisdiction_code == scope.code, Baseline.year == target.baseline_year))
+    body = {"baseline": None, "baseline_source": None, "years": []}
+    if baseline is None:
+        return body
+    base = baseline.equipment_investment
+    body.update(baseline=base, baseline_source=baseline.source)
+    span = target.year - target.baseline_year
+    for year in TRAJECTORY:
+        line = (base * (1 + target.value * (year - target.baseline_year) / span)).quantize(
             Decimal("0.0001"))
-        body["progress"] = (done / body["target"]).quantize(Decimal("0.0001")) \
-            if body["target"] else None
+        actual = completions.get(year, Decimal(0))
+        body["years"].append({"year": year, "line": line, "actual": actual,
+                              "growth": ((actual / base - 1).quantize(Decimal("0.0001"))
+                                         if base else None)})
     return body
 
 
-def save_baseline(user: User, code: str, year: int, amount: Decimal) -> Baseline:
+def _completions(reader: Session, scope: Jurisdiction) -> dict[int, Decimal]:
+    """Verified equipment investment by year of completion."""
+    rows = reader.execute(select(StatsCompletion.year,
+                                 func.sum(StatsCompletion.actual_equipment_yuan))
+                          .where(*in_scope(StatsCompletion, scope, None))
+                          .group_by(StatsCompletion.year))
+    return {year: wan_from_yuan(total) for year, total in rows}
+
+
+def _library_by_year(reader: Session, scope: Jurisdiction) -> dict[int, int]:
+    """Projects in the library (accepted, in any later stage) by batch year."""
+    rows = reader.execute(select(StatsBucket.batch_year, func.sum(StatsBucket.projects))
+                          .where(*in_scope(StatsBucket, scope, None),
+                                 StatsBucket.status.in_([s.value for s in ACCEPTED]))
+                          .group_by(StatsBucket.batch_year))
+    return {year: int(count) for year, count in rows}
+
+
+def save_baseline(user: User, code: str, year: int, amount: Decimal,
+                  source: str | None = None) -> Baseline:
     if refusal := access.baseline_refusal(user, code):
         raise refusal
     if amount is None or amount < 0:
@@ -276,9 +328,9 @@ def save_baseline(user: User, code: str, year: int, amount: Decimal) -> Baseline
                                                        Baseline.year == year))
         if row is None:
             row = Baseline(jurisdiction_code=scope.code, year=year, equipment_investment=amount,
-                           entered_by_id=user.id)
+                           source=source, entered_by_id=user.id)
             db.session.add(row)
         else:
-            row.equipment_investment = amount
+            row.equipment_investment, row.source = amount, source
             row.entered_by_id = user.id
     return row

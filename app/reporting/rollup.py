@@ -10,10 +10,19 @@ one counter row. `rebuild()` recounts everything from the project rows (after bu
 `differences()` compares the two (they must agree).
 """
 
-from sqlalchemy import BigInteger, func, literal_column, or_, select
+from sqlalchemy import BigInteger, Integer, cast, extract, func, literal_column, or_, select
 
 from ..extensions import db
-from ..models import Loan, Project, StageTime, StatsBucket, StatsMonth, StatsStageDays
+from ..models import (
+    Loan,
+    Project,
+    StageTime,
+    StatsBucket,
+    StatsCompletion,
+    StatsMonth,
+    StatsStageDays,
+    Status,
+)
 from ..models.base import yuan_from_wan
 from ..workflow.changeset import Tally
 from ..workflow.hooks import Step
@@ -55,6 +64,10 @@ def contributions(project_id: int, values: dict,
     if values["declared_at"] is not None:
         found.append((StatsMonth, (code, year, _month(values["declared_at"]), shard),
                       {"declared": 1}))
+    if status == Status.COMPLETED and values["completed_on"] is not None:
+        found.append((StatsCompletion, (code, values["completed_on"].year, shard), {
+            "projects": 1, "actual_total_yuan": yuan_from_wan(values["actual_total_investment"] or 0),
+            "actual_equipment_yuan": yuan_from_wan(values["actual_equipment_investment"] or 0)}))
     return found
 
 
@@ -92,11 +105,13 @@ def _tally(table: type, key: tuple, measures: dict) -> Tally:
 
 KEYS = {StatsBucket: ("jurisdiction_code", "batch_year", "status", "industry", "shard"),
         StatsMonth: ("jurisdiction_code", "batch_year", "month", "shard"),
-        StatsStageDays: ("jurisdiction_code", "batch_year", "status", "shard")}
+        StatsStageDays: ("jurisdiction_code", "batch_year", "status", "shard"),
+        StatsCompletion: ("jurisdiction_code", "year", "shard")}
 
 
 MEASURES = {StatsBucket: ("projects", *MONEY, *COUNTS), StatsMonth: ("declared",),
-            StatsStageDays: ("stays", "days", "longest")}
+            StatsStageDays: ("stays", "days", "longest"),
+            StatsCompletion: ("projects", "actual_total_yuan", "actual_equipment_yuan")}
 
 
 def _recounts() -> dict[type, tuple[list[str], object]]:
@@ -107,8 +122,14 @@ def _recounts() -> dict[type, tuple[list[str], object]]:
              else func.to_char(Project.declared_at, literal_column("'YYYY-MM'")))
     year = func.coalesce(Project.batch_year, literal_column("0"))
     industry = func.coalesce(Project.industry, literal_column("''"))
+    completed = cast(func.strftime(literal_column("'%Y'"), Project.completed_on)
+                     if dialect == "sqlite" else extract("year", Project.completed_on), Integer)
     shard = Project.id % literal_column(str(SHARDS))
     place, regions = (Project.jurisdiction_code, year), (Project.province_code, Project.city_code)
+    stay_place = (StageTime.jurisdiction_code, StageTime.batch_year)
+    stay_shard = StageTime.project_id % literal_column(str(SHARDS))
+    stay_regions = tuple(func.substr(StageTime.jurisdiction_code, 1, n).concat(literal_column(pad))
+                         for n, pad in ((2, "'0000'"), (4, "'00'")))
     return {
         StatsBucket: (["projects", *MONEY, *COUNTS], select(
             *place, Project.status, industry, shard, *regions, func.count(),
@@ -119,12 +140,18 @@ def _recounts() -> dict[type, tuple[list[str], object]]:
         StatsMonth: (["declared"], select(*place, month, shard, *regions, func.count())
                      .where(Project.declared_at.is_not(None))
                      .group_by(*place, month, shard, *regions)),
+        # A stay counts where it happened (the project may have moved since).
         StatsStageDays: (["stays", "days", "longest"], select(
-            *place, StageTime.status, shard, *regions, func.count(),
+            *stay_place, StageTime.status, stay_shard, *stay_regions, func.count(),
             func.sum(StageTime.working_days), func.max(StageTime.working_days))
-            .join(StageTime, StageTime.project_id == Project.id)
-            .where(StageTime.working_days.is_not(None))
-            .group_by(*place, StageTime.status, shard, *regions)),
+            .group_by(*stay_place, StageTime.status, stay_shard, *stay_regions)),
+        StatsCompletion: (["projects", "actual_total_yuan", "actual_equipment_yuan"], select(
+            Project.jurisdiction_code, completed, shard, *regions, func.count(),
+            *[func.coalesce(func.sum(column), literal_column("0"), type_=BigInteger)
+              for column in (Project.__table__.c.actual_total_investment_yuan,
+                             Project.__table__.c.actual_equipment_investment_yuan)])
+            .where(Project.status == Status.COMPLETED, Project.completed_on.is_not(None))
+            .group_by(Project.jurisdiction_code, completed, shard, *regions)),
     }
 
 
@@ -165,9 +192,8 @@ class Rollup:
         after = state.values(before=False)
         found = tallies(state.id, state.values(before=True), after)
         if step.stay is not None:
-            place = {"jurisdiction_code": after["jurisdiction_code"],
-                     "batch_year": after["batch_year"] or 0}
-            found.append(stay_tally(state.id, place, step.stay.status, step.stay.working_days))
+            found.append(stay_tally(state.id, step.stay.place, step.stay.status,
+                                    step.stay.working_days))
         return found
 
     @staticmethod

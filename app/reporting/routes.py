@@ -72,7 +72,8 @@ def baseline():
         amount = None
     try:
         reports.save_baseline(current_user, request.form.get("jurisdiction"),
-                              request.form.get("year", type=int) or 2023, amount)
+                              request.form.get("year", type=int) or 2023, amount,
+                              (request.form.get("source") or "").strip()[:300] or None)
         flash(_("Baseline saved."), "success")
     except Invalid as err:  # a refusal (403) is not a form error: it propagates
         db.session.rollback()

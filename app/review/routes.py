@@ -1,16 +1,20 @@
-"""The agency's review queue with its bulk bar, and everyone's workbench (the home page)."""
+"""The agency's review queue with its bulk bar, its local settings, and everyone's workbench
+(the home page)."""
+
+from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import access
-from ..errors import DomainError
+from ..errors import DomainError, Invalid
 from ..extensions import db
 from ..i18n import gettext as _
 from ..labels import step_label
 from ..models import china_today
 from ..projects.operations import get_project, take_step
 from . import queue as owed
+from . import settings
 from .queue import SORTS, QueueFilter
 from .workbench import workbench
 
@@ -83,3 +87,26 @@ def bulk():
         flash(_("Select at least one project."), "error")
     return redirect(url_for("review.queue", **request.args))
 
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def local_settings():
+    """The numbers the agency sets for its jurisdiction, with where each comes from."""
+    _agencies_only()
+    today, error = china_today(), None
+    if request.method == "POST":
+        try:
+            effective = request.form.get("effective_on") or None
+            settings.set_value(current_user, request.form.get("key", ""),
+                               request.form.get("value", ""),
+                               date.fromisoformat(effective) if effective else None, today)
+            flash(_("Saved: in force from the date given, for your jurisdiction."), "success")
+            return redirect(url_for("review.local_settings"))
+        except ValueError:
+            error = (request.form.get("key"), Invalid(_("A date."), fields={
+                "effective_on": _("A date.")}))
+        except Invalid as err:
+            error = (request.form.get("key"), err)
+    return render_template("review/settings.html", rows=settings.settings_for(current_user, today),
+                           error=error, today=today), 422 if error else 200

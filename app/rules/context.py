@@ -19,6 +19,9 @@ class RuleContext:
     comment: str | None = None
     probing: bool = False  # asked by available_triggers or deadlines: inputs not known yet
     acting_role: str | None = None  # the role of the step being judged
+    # Moving the project to another place under that place's document: the engine's, which
+    # knows every place's definition (`refusal(project, place)`, `apply(project, changes, now)`).
+    relocation: Any = None
 
 
 def guard(name: str):

@@ -1,6 +1,7 @@
 """The guards and branch predicates definitions may name."""
 
 import uuid
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import exists, func, select
@@ -14,17 +15,21 @@ from ..models import (
     ChangeStatus,
     ClaimStatus,
     Engagement,
+    EquipmentItem,
+    EquipmentKind,
     IntendedBank,
     ListEntry,
     Loan,
     Opinion,
     Verdict,
+    china_date,
 )
 from .context import RuleContext, branch, guard
 from .eligibility import commitment_filing_reasons
 from .finance import relending_list_reasons
 from .money import format_wan
 from .parameters import parameter
+from .settings import local_value
 
 DECLARATION_FIELDS = (
     "name", "industry", "task", "batch_year", "content", "total_investment",
@@ -137,10 +142,66 @@ def completion_reported(ctx: RuleContext):
 
 @guard("completion_date_valid")
 def completion_date_valid(ctx: RuleContext):
+    """(Kept for definitions in the first format.)"""
     completed_on = ctx.data.get("completed_on")
     if completed_on and completed_on > ctx.today:
         return _("The completion date %(date)s lies in the future.", date=completed_on)
     return None
+
+
+@guard("completion_dates_valid")
+def completion_dates_valid(ctx: RuleContext):
+    """A project is completed after it was filed and started, and not in the future."""
+    completed_on = ctx.data.get("completed_on")
+    if not completed_on:
+        return None
+    if completed_on > ctx.today:
+        return _("The completion date %(date)s lies in the future.", date=completed_on)
+    filed_at = ctx.project.filed_at
+    if filed_at is not None and completed_on < china_date(filed_at):
+        return _("The completion date %(date)s precedes the filing (%(filed)s).",
+                 date=completed_on, filed=china_date(filed_at))
+    start = ctx.project.planned_start
+    if start is not None and completed_on < start:
+        return _("The completion date %(date)s precedes the planned start (%(start)s).",
+                 date=completed_on, start=start)
+    return None
+
+
+@guard("completion_checks_pass")
+def completion_checks_pass(ctx: RuleContext):
+    """Verification records what was checked; each shortfall is named."""
+    if ctx.probing:
+        return None
+    failures = completion_failures(ctx)
+    return " ".join(failures) if failures else None
+
+
+def completion_failures(ctx: RuleContext) -> list[str]:
+    """What the verification found short: equipment not delivered, retired equipment not
+    disposed of, new equipment below the energy-efficiency grade the document demands."""
+    failures = []
+    items = list(db.session.scalars(select(EquipmentItem).where(
+        EquipmentItem.project_id == ctx.project.id).order_by(EquipmentItem.position)))
+    if any(i.kind == EquipmentKind.NEW for i in items) and not ctx.data.get("equipment_delivered"):
+        failures.append(_("The declared new equipment has not all been delivered."))
+    if any(i.kind == EquipmentKind.OLD for i in items) and not ctx.data.get("retired_disposed"):
+        failures.append(_("The equipment to be retired has not been disposed of."))
+    required = ctx.definition.energy_grade
+    if required is not None:
+        checked = ctx.data.get("energy_grades") or {}
+        for item in items:
+            if item.kind != EquipmentKind.NEW:
+                continue
+            grade = checked.get(str(item.position), item.energy_grade)
+            if grade is None:
+                failures.append(_("The energy-efficiency grade of “%(name)s” was not checked.",
+                                  name=item.name))
+            elif grade > required.value:
+                failures.append(_("“%(name)s” is of energy-efficiency grade %(grade)s; the "
+                                  "document demands grade %(required)s or better.",
+                                  name=item.name, grade=grade, required=required.value))
+    return failures
 
 
 @guard("loan_dates_valid")
@@ -156,11 +217,21 @@ def loan_dates_valid(ctx: RuleContext):
 
 @guard("batch_open")
 def batch_open(ctx: RuleContext):
+    """A batch closes on the cut-off date the agency set for it (no implicit year end)."""
     year = ctx.project.batch_year
-    if year is not None and year < ctx.today.year:
-        return _("The %(year)s batch is closed; declare the project for a current batch.",
-                 year=year)
+    if year is None:
+        return None
+    cutoff = batch_cutoff(year, ctx.project.jurisdiction_code, ctx.today)
+    if cutoff is not None and ctx.today > date.fromisoformat(cutoff.value):
+        return _("The %(year)s batch closed on %(date)s (set by %(by)s); declare the project "
+                 "for an open batch.", year=year, date=date.fromisoformat(cutoff.value),
+                 by=cutoff.set_by)
     return None
+
+
+def batch_cutoff(year: int, jurisdiction_code: str, today):
+    """The cut-off date set for the batch of `year` where the project lies, if any."""
+    return local_value(f"batch_cutoff:{year}", jurisdiction_code, today)
 
 
 @guard("recommended")
@@ -211,6 +282,80 @@ def opinions_recorded(ctx: RuleContext):
         return _("Ordinary filing needs the approving opinion of: %(departments)s.",
                  departments=join_list(missing))
     return None
+
+
+# -- preliminary procedures (前期手续), tracked beside the filing --------------------------
+
+PROCEDURE_OF_ROLE = {"agency:land": "land", "agency:env": "environment",
+                     "agency:ndrc": "energy", "agency:energy": "energy"}
+
+
+def energy_review_exempt(project, today) -> bool:
+    """Below both thresholds a year, a project needs no energy review (practice)."""
+    if project.energy_tce is None or project.electricity_kwh is None:
+        return False
+    place = project.jurisdiction_code
+    return (project.energy_tce < parameter("energy_review_min_tce", today, place)
+            and project.electricity_kwh < parameter("energy_review_min_kwh", today, place))
+
+
+def procedure_needed(project, procedure: str, today) -> bool:
+    """An ordinary filing tracks land (where it adds land), energy (unless exempt) and
+    environment procedures; a commitment filing simplifies them away."""
+    if not commitment_reasons(project, today):
+        return False
+    if procedure == "land":
+        return bool(project.new_land)
+    if procedure == "energy":
+        return not energy_review_exempt(project, today)
+    return True
+
+
+def procedures_recorded(project) -> dict[str, Opinion]:
+    """The latest recorded outcome of each department's procedure since the project was
+    accepted into the library."""
+    since = project.accepted_at
+    if since is None or project.id is None:
+        return {}
+    rows = db.session.scalars(select(Opinion).where(
+        Opinion.project_id == project.id, Opinion.recorded_at >= since)
+        .order_by(Opinion.recorded_at))
+    return {row.role: row for row in rows}
+
+
+@guard("procedure_owed")
+def procedure_owed(ctx: RuleContext):
+    procedure = PROCEDURE_OF_ROLE.get(ctx.acting_role)
+    if procedure is None or not procedure_needed(ctx.project, procedure, ctx.today):
+        return _("This project needs no such procedure.")
+    if ctx.acting_role in procedures_recorded(ctx.project):
+        return _("Your department's outcome is already recorded.")
+    return None
+
+
+@guard("matchmaking_open")
+def matchmaking_open(ctx: RuleContext):
+    if ctx.project.matchmaking_ended_at is None:
+        return None
+    return _("The enterprise has already ended financing matchmaking.")
+
+
+@guard("matchmaking_ended")
+def matchmaking_ended(ctx: RuleContext):
+    if ctx.project.matchmaking_ended_at is not None:
+        return None
+    return _("Financing matchmaking is still open: end it, or sign a loan contract first.")
+
+
+@guard("relocation_possible")
+def relocation_possible(ctx: RuleContext):
+    """A change filing that moves the project is registered only where the new place's
+    document can carry it on at its stage."""
+    request = pending_change_of(ctx.project)
+    place = (request.changes or {}).get("jurisdiction") if request else None
+    if not place or place == ctx.project.jurisdiction_code or ctx.relocation is None:
+        return None
+    return ctx.relocation.refusal(ctx.project, place)
 
 
 def pending_change_of(project) -> ChangeRequest | None:

@@ -49,6 +49,8 @@ class ProjectFields(BaseModel):
     retired_equipment_value: Amount | None = None
     annual_investment: Amount | None = None
     new_land: bool | None = None
+    energy_tce: int | None = Field(default=None, ge=0, le=100_000_000)
+    electricity_kwh: int | None = Field(default=None, ge=0, le=10**13)
     planned_start: date | None = None
     planned_end: date | None = None
     financing_need: Amount | None = None

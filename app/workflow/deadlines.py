@@ -8,24 +8,29 @@ Negative decisions (return, reject …) share the limit of the step they decide 
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
-from ..models import CHINA, Deadline, StageTime, Status
+from ..models import Deadline, StageTime, Status, china_date
 from ..rules import BRANCHES, GUARDS, RuleContext
 from ..rules.calendar import add_working_days, working_days_between
+from ..rules.settings import Figure, resolve
 from .changeset import Delete, Insert, Update
 from .definitions import Definition, TransitionSpec
 
-NEGATIVE = frozenset({"return", "reject", "withdraw", "decline_claim", "refuse_change"})
-SIDE_STATES = frozenset({Status.RETURNED, Status.REJECTED, Status.WITHDRAWN})
+NEGATIVE = frozenset({"return", "reject", "withdraw", "decline_claim", "refuse_change",
+                      "return_completion", "fail_completion"})
+# Where a project waits for no agency.
+ENDED = frozenset({Status.RETURNED, Status.REJECTED, Status.WITHDRAWN, Status.COMPLETED,
+                   Status.FAILED})
 
 
 def owed_steps(definition: Definition, project,
-               today: date) -> dict[tuple[str, str], TransitionSpec]:
-    """The agency steps with a time limit that `project` now waits for, by (role, level)."""
-    owed: dict[tuple[str, str], TransitionSpec] = {}
+               today: date) -> dict[tuple[str, str, str], TransitionSpec]:
+    """The agency steps with a time limit that `project` now waits for, by (role, level,
+    trigger): one agency may owe two (a filing and an energy review)."""
+    owed: dict[tuple[str, str, str], TransitionSpec] = {}
     for spec in definition.transitions_from(project.status.value):
-        if not spec.sla_days or spec.agency_kind is None or spec.trigger in NEGATIVE:
+        if not spec.time_limit or spec.agency_kind is None or spec.trigger in NEGATIVE:
             continue
         ctx = RuleContext(project=project, actor=None, definition=definition, today=today,
                           probing=True, acting_role=spec.role)
@@ -33,15 +38,16 @@ def owed_steps(definition: Definition, project,
             continue
         if any(GUARDS[name](ctx) for name in spec.guards):
             continue
-        owed.setdefault((spec.role, spec.level_key), spec)
+        owed.setdefault((spec.role, spec.level_key, spec.trigger), spec)
     return owed
 
 
 def reschedule(project, definition: Definition, source: Status,
                fired: TransitionSpec | None, today: date, now: datetime) -> list:
     """Bring the project's deadlines up to date after `fired` moved it from `source`;
-    returns the deadlines this opened (whose agencies are now to be told)."""
-    rows = {(row.role, row.level): row for row in project.deadlines}
+    returns the deadlines this opened (whose agencies are now to be told). A step still owed
+    in the new stage (a preliminary procedure beside the filing) keeps its clock."""
+    rows = {(row.role, row.level, row.trigger): row for row in project.deadlines}
     if project.status == Status.RETURNED:
         project.clock_used_days = max((row.used_days + working_days_between(row.started_on, today)
                                        for row in rows.values() if row.met_at is None), default=0)
@@ -53,12 +59,11 @@ def reschedule(project, definition: Definition, source: Status,
         resumed = project.clock_used_days
     if project.status != source:
         project.clock_used_days, project.clock_paused_state = 0, None
+    if project.status in ENDED:
         project.deadlines.clear()
-        rows = {}
-    if project.status in SIDE_STATES or project.status == Status.COMPLETED:
         return []
     owed = owed_steps(definition, project, today)
-    fired_key = (fired.role, fired.level_key) if fired else None
+    fired_key = (fired.role, fired.level_key, fired.trigger) if fired else None
     for key, row in rows.items():
         if key not in owed:
             project.deadlines.remove(row)
@@ -67,18 +72,14 @@ def reschedule(project, definition: Definition, source: Status,
     opened = []
     for key, spec in owed.items():
         if key not in rows:
-            remaining = max(spec.sla_days - resumed, 0)
+            days = time_limit(definition, spec, project.jurisdiction_code, today).value
             deadline = project.new_deadline(
                 role=spec.role, level=key[1], trigger=spec.trigger, started_on=today,
-                sla_days=spec.sla_days, used_days=resumed,
-                due_on=add_working_days(today, remaining))
+                sla_days=days, used_days=resumed,
+                due_on=add_working_days(today, max(days - resumed, 0)))
             opened.append(deadline)
     project.deadlines.extend(opened)
     return opened
-
-
-def china_date(moment: datetime) -> date:
-    return moment.replace(tzinfo=UTC).astimezone(CHINA).date()
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,14 @@ class Stay:
 
     status: str
     working_days: int
+    place: dict  # jurisdiction_code and batch_year (0: none) where the stay counts
+
+
+def time_limit(definition: Definition, spec: TransitionSpec, place: str, on: date) -> Figure:
+    """A step's time limit in working days where the project lies: the agency's own setting
+    if it made one, else the definition's default (both `local`: no document sets one)."""
+    setting = definition.time_limit(spec)
+    return resolve(f"time_limit:{setting.name}", setting.days, setting.basis, place, on, int)
 
 
 def close_stay(project, status: Status, now: datetime) -> tuple[Insert, Stay]:
@@ -95,10 +104,12 @@ def close_stay(project, status: Status, now: datetime) -> tuple[Insert, Stay]:
     its row, with the working days it lasted."""
     entered = project.original("status_changed_at")
     days = working_days_between(china_date(entered), china_date(now))
+    place = {"jurisdiction_code": project.jurisdiction_code,
+             "batch_year": project.batch_year or 0}
     row = Insert(StageTime.__table__, {"project_id": project.id, "status": status.value,
                                        "entered_at": entered, "left_at": now,
-                                       "working_days": days})
-    return row, Stay(status.value, days)
+                                       "working_days": days, **place})
+    return row, Stay(status.value, days, place)
 
 
 WRITTEN_COLUMNS = tuple(c.key for c in Deadline.__table__.columns if c.key != "id")
@@ -107,18 +118,18 @@ WRITTEN_COLUMNS = tuple(c.key for c in Deadline.__table__.columns if c.key != "i
 def deadline_writes(project) -> list:
     """The deadline rows that the decision added, changed or removed, against those read.
 
-    A new deadline for the same step (role and level) as one that went takes over its row,
-    so the step's one row is never removed and added in the same statement."""
+    A new deadline for the same step (role, level and trigger) as one that went takes over its
+    row, so the step's one row is never removed and added in the same statement."""
     loaded = project.loaded_deadlines
     kept = {d.id for d in project.deadlines if d.id is not None}
-    gone = {(values["role"], values["level"]): row_id for row_id, values in loaded.items()
-            if row_id not in kept}
+    gone = {(values["role"], values["level"], values["trigger"]): row_id
+            for row_id, values in loaded.items() if row_id not in kept}
     table = Deadline.__table__
     writes = []
     for deadline in project.deadlines:
         deadline.project_id = project.id
         values = {c: getattr(deadline, c) for c in WRITTEN_COLUMNS}
-        row_id = deadline.id or gone.pop((deadline.role, deadline.level), None)
+        row_id = deadline.id or gone.pop((deadline.role, deadline.level, deadline.trigger), None)
         if row_id is None:
             writes.append(Insert(table, values))
             continue

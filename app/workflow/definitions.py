@@ -2,21 +2,27 @@
 
 A definition names, for each step of the shared trigger vocabulary, who may fire it, from
 which states, under which guards, with which required inputs, citing which clause of its
-document, within how many working days. This module reads and validates them; the engine
-turns each into a `transitions` machine.
+document — the clause's words quoted verbatim (pieces joined by "……" where words are left
+out), our own glosses in a separate note. Every number in it carries its basis:
+`document` (a clause and its words, which contain the number), `practice` (a public source
+named in DOMAIN.md) or `local` (a setting the agency of the jurisdiction owns: its time
+limits, say — the definition holds the default until the agency sets its own). This module
+reads and validates them; the engine turns each into a `transitions` machine.
 """
 
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
-from types import MappingProxyType
 
 from ..models import AgencyKind, Level, Status
 from ..rules import BRANCHES, GUARDS
+from ..rules.settings import Basis, BasisError
+from ..rules.settings import parse_basis as _basis
 from .vocabulary import TRIGGERS
 
 
@@ -25,9 +31,43 @@ class DefinitionError(ValueError):
 
 
 TOP_LEVEL = frozenset({"key", "version", "title", "document", "source", "jurisdiction",
-                       "effective", "expires", "issuers", "notes", "target", "states",
+                       "effective", "expires", "dated", "draft", "assumed", "issuers", "notes",
+                       "clauses", "settings", "targets", "energy_grade", "states",
                        "transitions"})
 ROLES = frozenset({"enterprise", "bank", "lead_bank"} | {f"agency:{k}" for k in AgencyKind})
+ELLIPSIS = "……"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A number of the definition with its basis; for a `local` one the default until the
+    owning agency of a place sets its own (stored as data, see app/rules/settings.py)."""
+
+    name: str
+    label: str
+    value: Decimal
+    unit: str  # working_days | share | count | …
+    basis: Basis
+
+    @property
+    def days(self) -> int:
+        return int(self.value)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A figure the document sets for a year, with its clause and words."""
+
+    name: str  # equipment_investment_growth | digital_rd_tools | cnc_key_processes | …
+    label: str
+    value: Decimal
+    unit: str  # share (of a baseline or a population) | count | count_per_year
+    year: int
+    clause: str
+    quote: str
+    baseline_year: int | None = None
+    approximate: bool = False  # the document says 左右 (about), not 以上 (at least)
+    measure: str | None = None  # what in the library measures it; None: no data source here
 
 
 @dataclass(frozen=True)
@@ -36,8 +76,10 @@ class TransitionSpec:
     sources: tuple[str, ...]
     dest: str | None  # None: an action inside the current stage
     role: str
-    clause: str
-    sla_days: int | None = None
+    clause: str  # the clause id of the document, e.g. 三(四), 结尾段
+    quote: str = ""  # the clause's words, verbatim ("……" between pieces)
+    note: str = ""  # our gloss: why this clause, what we inferred (never inside the quote)
+    time_limit: str | None = None  # the setting holding its time limit in working days
     levels: tuple[Level, ...] = ()  # the acting agency's levels, where the document fixes them
     when: str | None = None  # branch predicate choosing between alternatives
     guards: tuple[str, ...] = ()
@@ -60,8 +102,8 @@ class Definition:
     key: str
     version: int
     title: str
-    document: str
-    source: str
+    document: str  # its number (文号); "" where the text bears none
+    source: str  # the text's file name, for checks only (never shown)
     jurisdiction: str
     effective: date
     expires: date | None
@@ -70,7 +112,13 @@ class Definition:
     text: str  # the TOML source, kept for snapshots of frozen versions
     issuers: tuple[str, ...] = ()
     notes: str = ""
-    target: MappingProxyType | None = None  # the document's growth target, for reports
+    draft: bool = False  # a draft for comment (征求意见稿)
+    assumed: dict = field(default_factory=dict)  # metadata the text does not state → why
+    dated: dict = field(default_factory=dict)  # effective/expires → (clause, quote) stating it
+    clauses: dict = field(default_factory=dict)  # clause id → its heading
+    settings: dict = field(default_factory=dict)  # name → Setting
+    targets: tuple[Target, ...] = ()
+    energy_grade: Setting | None = None  # the grade new equipment must reach, if demanded
     path: Path | None = None
     _from: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -92,9 +140,27 @@ class Definition:
     def transitions_for(self, trigger: str) -> list[TransitionSpec]:
         return [t for t in self.transitions if t.trigger == trigger]
 
+    @cached_property
+    def designates_lead_bank(self) -> bool:
+        """Whether an agency designates the lead bank (heilongjiang's 主办行制度); elsewhere
+        the first bank to sign a loan contract is the lead lender."""
+        return any(t.trigger == "designate_lead_bank" for t in self.transitions)
+
     @property
     def roles(self) -> list[str]:
         return sorted({t.role for t in self.transitions})
+
+    def time_limit(self, spec: TransitionSpec) -> Setting | None:
+        return self.settings.get(spec.time_limit) if spec.time_limit else None
+
+    def quotes(self) -> list[tuple[str, str]]:
+        """Every (clause, quote) the definition cites, for the fidelity check."""
+        found = [(t.clause, t.quote) for t in self.transitions]
+        found += [(t.clause, t.quote) for t in self.targets]
+        numbers = [*self.settings.values(), *([self.energy_grade] if self.energy_grade else [])]
+        found += [(s.basis.clause, s.basis.quote) for s in numbers if s.basis.kind == "document"]
+        found += list(self.dated.values())
+        return [(clause, quote) for clause, quote in found if quote]
 
 
 def _fail(path: Path, message: str):
@@ -115,8 +181,10 @@ def parse_text(text: str, path: Path) -> Definition:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         _fail(path, f"cannot be read: {err}")
+    if "clauses" not in raw:
+        raw = _from_first_format(raw)
 
-    for name in ("key", "version", "title", "document", "jurisdiction", "effective", "states"):
+    for name in ("key", "version", "title", "source", "jurisdiction", "effective", "states"):
         if name not in raw:
             _fail(path, f"missing top-level field '{name}'")
     unknown = set(raw) - TOP_LEVEL
@@ -129,21 +197,33 @@ def parse_text(text: str, path: Path) -> Definition:
             _fail(path, f"unknown state '{state}' (known: {', '.join(sorted(known_states))})")
     if Status.DRAFT not in states:
         _fail(path, "states must include 'draft', where every project starts")
+    if not raw.get("document") and "document" not in raw.get("assumed", {}):
+        _fail(path, "a document without a number (文号) says why under [assumed] document")
+    dated = _parse_dates(path, raw)
 
+    clauses = dict(raw.get("clauses", {}))
+    settings = {name: _parse_setting(path, f"setting '{name}'", name, item)
+                for name, item in raw.get("settings", {}).items()}
     specs = []
     for index, item in enumerate(raw.get("transitions", []), start=1):
-        where = f"transition {index} ('{item.get('trigger', '?')}')"
+        where = f"transition {index} ('{item.get('trigger', '?')}', {item.get('clause', '?')})"
         spec = _parse_transition(path, where, item, states)
+        if spec.time_limit and spec.time_limit not in settings:
+            _fail(path, f"{where}: time_limit '{spec.time_limit}' is not a [settings] entry")
+        if spec.time_limit and settings[spec.time_limit].unit != "working_days":
+            _fail(path, f"{where}: time_limit '{spec.time_limit}' is not in working days")
         specs.append(spec)
     if not specs:
         _fail(path, "defines no transitions")
+    targets = tuple(_parse_target(path, item) for item in raw.get("targets", []))
+    grade = raw.get("energy_grade")
 
     definition = Definition(
         key=raw["key"],
         version=int(raw["version"]),
         title=raw["title"],
-        document=raw["document"],
-        source=raw.get("source", ""),
+        document=raw.get("document", ""),
+        source=raw["source"],
         jurisdiction=str(raw["jurisdiction"]),
         effective=raw["effective"],
         expires=raw.get("expires"),
@@ -152,12 +232,69 @@ def parse_text(text: str, path: Path) -> Definition:
         text=text,
         issuers=tuple(raw.get("issuers", ())),
         notes=raw.get("notes", ""),
-        target=_parse_target(path, raw.get("target")),
+        draft=bool(raw.get("draft", False)),
+        assumed=dict(raw.get("assumed", {})),
+        dated=dated,
+        clauses=clauses,
+        settings=settings,
+        targets=targets,
+        energy_grade=_parse_setting(path, "energy_grade", "energy_grade", grade) if grade else None,
         path=path,
     )
+    cited = {t.clause for t in (*specs, *targets)} | {c for c, _q in dated.values()}
+    missing = sorted(cited - set(clauses))
+    if missing:
+        _fail(path, f"clause(s) {', '.join(missing)} cited but not listed under [clauses]")
     _check_reachability(path, definition)
     _check_change_filing_route(path, definition)
     return definition
+
+
+def _from_first_format(raw: dict) -> dict:
+    """A definition in the first format (version 1 files, kept as snapshots for projects
+    frozen on them): `clause = "<file> <clause>：<words>"` and bare `sla_days`. Read into the
+    present shape so those projects go on as they were decided; its time limits become
+    local defaults, and its figures are not used for reports."""
+    raw = {k: v for k, v in raw.items() if k != "target"}
+    raw.setdefault("assumed", {}).update(
+        {k: "first-format definition" for k in ("document", "effective", "expires")})
+    settings, clauses, transitions = {}, {}, []
+    for index, item in enumerate(raw.get("transitions", []), start=1):
+        item = dict(item)
+        cited = item.get("clause", "").removeprefix(f"{raw.get('source', '')} ")
+        clause, _sep, quote = cited.partition("：")
+        item["clause"], item["quote"] = clause or cited, quote or cited
+        clauses[item["clause"]] = ""
+        days = item.pop("sla_days", None)
+        if days:
+            owner = item["role"] if item["role"].startswith("agency:") else "agency:miit"
+            settings[f"step_{index}"] = {"label": item["trigger"], "value": days,
+                                         "unit": "working_days", "basis": "local",
+                                         "owner": owner}
+            item["time_limit"] = f"step_{index}"
+        transitions.append(item)
+    return {**raw, "clauses": clauses, "settings": settings, "transitions": transitions}
+
+
+def _parse_dates(path: Path, raw: dict) -> dict:
+    """Each date the definition runs on is stated by its document (`[dated]`: the clause and
+    the words giving it) or assumed with the reason (`[assumed]`)."""
+    dated = {}
+    for name in ("effective", "expires"):
+        if name not in raw:
+            continue
+        stated = raw.get("dated", {}).get(name)
+        if stated is None:
+            if name not in raw.get("assumed", {}):
+                _fail(path, f"{name} {raw[name]} is neither stated ([dated] {name}: clause, "
+                            f"quote) nor assumed with a reason ([assumed] {name})")
+            continue
+        day = raw[name]
+        numbers = [int(n) for n in re.findall(r"\d+", stated.get("quote", ""))]
+        if numbers[:3] != [day.year, day.month, day.day]:
+            _fail(path, f"{name} {day}: its quote “{stated.get('quote')}” does not give that date")
+        dated[name] = (stated["clause"], stated["quote"])
+    return dated
 
 
 def _check_change_filing_route(path: Path, definition: Definition) -> None:
@@ -170,25 +307,91 @@ def _check_change_filing_route(path: Path, definition: Definition) -> None:
                             f"by {', '.join(sorted(filing)) or 'nobody'}")
 
 
-def _parse_target(path: Path, raw: dict | None) -> MappingProxyType | None:
-    """`[target] year, baseline_year, growth, clause`: e.g. equipment investment in 2027 at
-    least 25% above 2023."""
-    if raw is None:
-        return None
+def _decimal(path: Path, where: str, value) -> Decimal:
+    if isinstance(value, bool):
+        _fail(path, f"{where}: value must be a number")
     try:
-        target = {"year": int(raw["year"]), "baseline_year": int(raw["baseline_year"]),
-                  "growth": Decimal(str(raw["growth"])), "clause": str(raw["clause"])}
-    except (KeyError, ValueError, ArithmeticError) as err:
-        _fail(path, f"target needs year, baseline_year, growth and clause ({err})")
-    return MappingProxyType(target)
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        _fail(path, f"{where}: value {value!r} is not a number")
+
+
+def parse_basis(path: Path, where: str, item: dict) -> Basis:
+    try:
+        return _basis(item, ROLES)
+    except BasisError as err:
+        _fail(path, f"{where}: {err}")
+
+
+def _parse_setting(path: Path, where: str, name: str, item: dict) -> Setting:
+    unknown = set(item) - {"value", "unit", "label", "basis", "clause", "quote", "source",
+                           "owner", "document"}
+    if unknown:
+        _fail(path, f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    for required in ("value", "unit", "label"):
+        if required not in item:
+            _fail(path, f"{where}: missing '{required}'")
+    value = _decimal(path, where, item["value"])
+    if item["unit"] == "working_days" and (value != int(value) or value <= 0):
+        _fail(path, f"{where}: a time limit is a positive whole number of working days")
+    basis = parse_basis(path, where, item)
+    if basis.kind == "document":
+        _check_number_in_quote(path, where, value, item["unit"], basis.quote)
+    return Setting(name, item["label"], value, item["unit"], basis)
+
+
+TARGET_FIELDS = frozenset({"name", "label", "value", "unit", "year", "baseline_year", "clause",
+                           "quote", "approximate", "measure"})
+MEASURES = frozenset({"equipment_investment_growth", "projects_per_year"})
+
+
+def _parse_target(path: Path, item: dict) -> Target:
+    where = f"target '{item.get('name', '?')}'"
+    unknown = set(item) - TARGET_FIELDS
+    if unknown:
+        _fail(path, f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    for required in ("name", "label", "value", "unit", "year", "clause", "quote"):
+        if required not in item:
+            _fail(path, f"{where}: missing '{required}'")
+    measure = item.get("measure")
+    if measure is not None and measure not in MEASURES:
+        _fail(path, f"{where}: unknown measure '{measure}' (known: {', '.join(sorted(MEASURES))})")
+    value = _decimal(path, where, item["value"])
+    _check_number_in_quote(path, where, value, item["unit"], item["quote"])
+    if str(item["year"]) not in _digits(item["quote"]):
+        _fail(path, f"{where}: the year {item['year']} is not in its quote")
+    return Target(name=item["name"], label=item["label"], value=value, unit=item["unit"],
+                  year=int(item["year"]), clause=item["clause"], quote=item["quote"],
+                  baseline_year=item.get("baseline_year"),
+                  approximate=bool(item.get("approximate", False)), measure=measure)
+
+
+CHINESE_DIGITS = dict(zip("一二三四五六七八九", "123456789", strict=True))
+
+
+def _digits(text: str) -> str:
+    """The text without whitespace, a lone Chinese numeral (二级) read as its digit."""
+    text = re.sub(r"\s+", "", text)
+    return re.sub(r"(?<![一二三四五六七八九十])([一二三四五六七八九])(?![一二三四五六七八九十])",
+                  lambda m: CHINESE_DIGITS[m.group(1)], text)
+
+
+def _check_number_in_quote(path: Path, where: str, value: Decimal, unit: str,
+                           quote: str) -> None:
+    """A number cited to a document must be in the words quoted (a share as a percentage)."""
+    shown = value * 100 if unit == "share" else value
+    number = format(shown.normalize(), "f")
+    if not re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", _digits(quote)):
+        _fail(path, f"{where}: the quote does not contain the number {number}"
+                    f"{'%' if unit == 'share' else ''}")
 
 
 def _parse_transition(path, where, item, states) -> TransitionSpec:
-    unknown = set(item) - {"trigger", "source", "dest", "role", "clause", "sla_days", "level",
-                           "when", "guards", "requires", "distinct_from"}
+    unknown = set(item) - {"trigger", "source", "dest", "role", "clause", "quote", "note",
+                           "time_limit", "level", "when", "guards", "requires", "distinct_from"}
     if unknown:
         _fail(path, f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-    for name in ("trigger", "source", "role", "clause"):
+    for name in ("trigger", "source", "role", "clause", "quote"):
         if not item.get(name):
             _fail(path, f"{where}: missing '{name}'")
     trigger = item["trigger"]
@@ -225,12 +428,10 @@ def _parse_transition(path, where, item, states) -> TransitionSpec:
     for other in item.get("distinct_from", []):
         if other not in TRIGGERS:
             _fail(path, f"{where}: distinct_from names unknown trigger '{other}'")
-    sla = item.get("sla_days")
-    if sla is not None and (not isinstance(sla, int) or sla <= 0):
-        _fail(path, f"{where}: sla_days must be a positive whole number of working days")
     return TransitionSpec(
         trigger=trigger, sources=sources, dest=dest, role=role, clause=item["clause"],
-        sla_days=sla, levels=tuple(Level(level) for level in levels), when=when,
+        quote=item["quote"], note=item.get("note", ""), time_limit=item.get("time_limit"),
+        levels=tuple(Level(level) for level in levels), when=when,
         guards=tuple(item.get("guards", [])), requires=tuple(item.get("requires", [])),
         distinct_from=tuple(item.get("distinct_from", [])),
     )
@@ -274,3 +475,28 @@ def load_definitions(directory: Path) -> list[Definition]:
     if problems:
         raise DefinitionError("\n".join(problems))
     return definitions
+
+
+# -- fidelity to the documents ------------------------------------------------------------
+
+
+def squeeze(text: str) -> str:
+    """Text without whitespace or the typesetting marks some seed files carry (markdown
+    emphasis): quotes are matched "whitespace aside"."""
+    return re.sub(r"[\s*#]+", "", text)
+
+
+def unquoted(definition: Definition, document_text: str) -> list[str]:
+    """The cited pieces of `definition` not found, in order, in its document's text."""
+    haystack = squeeze(document_text)
+    missing = []
+    for clause, quote in definition.quotes():
+        position = 0
+        for piece in quote.split(ELLIPSIS):
+            found = haystack.find(squeeze(piece), position) if piece.strip() else position
+            if found < 0:
+                missing.append(f"{definition.path.name if definition.path else definition.key}"
+                               f" {clause}: “{piece.strip()}” is not in {definition.source}")
+                break
+            position = found + len(squeeze(piece))
+    return missing

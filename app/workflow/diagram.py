@@ -8,11 +8,12 @@ from markupsafe import Markup, escape
 
 from ..labels import ROLE_LABELS, STATUS_LABELS, paren
 from .definitions import Definition
+from .render import clause_label
 from .vocabulary import TRIGGERS
 
 MAIN = ["draft", "declared", "commitment_filing", "financing_matchmaking",
         "lead_bank_designated", "completed"]
-SIDE = {"withdrawn": 0, "returned": 1, "rejected": 2}
+SIDE = {"withdrawn": 0, "returned": 1, "rejected": 2, "failed": 3}
 BOX_W, BOX_H, GAP_X, TOP, SIDE_Y = 150, 44, 40, 30, 300
 
 
@@ -41,7 +42,8 @@ def svg_diagram(definition: Definition) -> Markup:
                     inner[source].append(line)
             continue
         for source in spec.sources:
-            parts.append(_edge(source, spec.dest, f"{label}{paren(role)}", spec.clause))
+            parts.append(_edge(source, spec.dest, f"{label}{paren(role)}",
+                               clause_label(spec.clause)))
     for state in states:
         x, y = _box(state)
         parts.append(

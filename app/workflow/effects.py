@@ -23,7 +23,14 @@ from ..models import (
 )
 from ..rules import RuleContext
 from ..rules.finance import STORED, loan_figures
-from ..rules.guards import engagement_of, loan_of, on_list, open_claim_of, pending_change_of
+from ..rules.guards import (
+    PROCEDURE_OF_ROLE,
+    engagement_of,
+    loan_of,
+    on_list,
+    open_claim_of,
+    pending_change_of,
+)
 from ..rules.project_values import apply_changes
 from .changeset import ChangeSet
 
@@ -46,13 +53,20 @@ def _submit(ctx, now, changes):
 
 @effect("return")
 def _return(ctx, now, changes):
-    # A returned project is reviewed again from the start: recommendation, commitment and
-    # filing lapse (opinions lapse too: they count only from the current stage's start).
+    # A returned project is reviewed again from the start: recommendation, acceptance,
+    # commitment and filing lapse (procedures too: they count from the acceptance).
     p = ctx.project
     p.recommended_at = None
+    p.accepted_at = None
     p.commitment_signed_at = None
     p.filing_number = None
     p.filed_at = None
+    return {}
+
+
+@effect("accept")
+def _accept(ctx, now, changes):
+    ctx.project.accepted_at = now
     return {}
 
 
@@ -67,8 +81,10 @@ def _record_opinion(ctx, now, changes):
     changes.add(Opinion(project_id=ctx.project.id, role=ctx.actor.role,
                         organization_id=ctx.actor.organization_id, user_id=ctx.actor.id,
                         verdict=Verdict(ctx.data["opinion"]), reference=ctx.data.get("reference"),
-                        comment=ctx.comment, recorded_at=now))
-    return {"department": ctx.actor.organization.name}
+                        decided_on=ctx.data.get("decided_on"), comment=ctx.comment,
+                        recorded_at=now))
+    return {"department": ctx.actor.organization.name,
+            "procedure": PROCEDURE_OF_ROLE.get(ctx.actor.role)}
 
 
 def _decide_change(ctx, now, changes, status: ChangeStatus, **values):
@@ -85,7 +101,8 @@ def _approve_change(ctx, now, changes):
     apply_changes(ctx.project, request.changes)
     ctx.project.filing_number = number
     ctx.project.filed_at = now
-    return {"changes": request.changes}
+    moved = ctx.relocation.apply(ctx.project, changes, now) if ctx.relocation else {}
+    return {"changes": request.changes, **moved}
 
 
 @effect("refuse_change")
@@ -167,7 +184,19 @@ def _sign_contract(ctx, now, changes):
                    contract_signed_on=ctx.data["signed_on"],
                    contract_number=ctx.data.get("contract_number"),
                    contract_term_months=ctx.data.get("term_months"))
-    return {"bank": ctx.actor.organization.name}
+    facts = {"bank": ctx.actor.organization.name}
+    # Where no agency designates a lead bank, the first bank to sign a contract leads.
+    if ctx.project.lead_bank_id is None and not ctx.definition.transitions_for(
+            "designate_lead_bank"):
+        ctx.project.lead_bank_id = ctx.actor.organization_id
+        facts["lead_bank"] = True
+    return facts
+
+
+@effect("end_matchmaking")
+def _end_matchmaking(ctx, now, changes):
+    ctx.project.matchmaking_ended_at = now
+    return {}
 
 
 @effect("record_loan")
@@ -217,6 +246,25 @@ def refigured(loan, project) -> dict:
 def _report_completion(ctx, now, changes):
     p = ctx.project
     p.actual_total_investment = ctx.data["actual_total_investment"]
+    p.actual_equipment_investment = ctx.data.get("actual_equipment_investment")
     p.completed_on = ctx.data["completed_on"]
     p.completion_reported_at = now
     return {}
+
+
+@effect("verify_completion")
+def _verify_completion(ctx, now, changes):
+    """What the agency checked replaces what the enterprise reported (the event keeps both)."""
+    p = ctx.project
+    reported = {"reported_total_investment": str(p.actual_total_investment),
+                "reported_equipment_investment": str(p.actual_equipment_investment)}
+    p.actual_total_investment = ctx.data["checked_total_investment"]
+    p.actual_equipment_investment = ctx.data["checked_equipment_investment"]
+    return reported
+
+
+@effect("return_completion")
+def _return_completion(ctx, now, changes):
+    ctx.project.completion_reported_at = None  # the enterprise corrects and reports again
+    return {}
+

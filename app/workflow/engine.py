@@ -141,6 +141,39 @@ def compile_machine(definition: Definition) -> Machine:
     )
 
 
+@dataclass
+class Relocation:
+    """A project moving to another place goes on under that place's document, at its stage,
+    or does not move (a change of location is a change filing: DOMAIN "Change filing")."""
+
+    engine: "Workflows"
+    today: date
+
+    def refusal(self, project, place: str) -> str | None:
+        try:
+            new = self.engine.resolve(place, self.today)
+        except Invalid as err:
+            return err.message
+        if project.workflow_key in (None, new.key) or project.status.value in new.states:
+            return None
+        return _("%(title)s, in force at the new place, has no stage “%(status)s”: the "
+                 "project cannot move there at this stage.", title=new.title,
+                 status=STATUS_LABELS[project.status])
+
+    def apply(self, project, changes: ChangeSet, now) -> dict:
+        """After the project's place changed: freeze it on the new place's definition (its
+        facts for the audit event; none when the document stays the same)."""
+        old = (project.workflow_key, project.workflow_version)
+        if old[0] is None:
+            return {}
+        new = self.engine.resolve(project.jurisdiction_code, self.today)
+        if (new.key, new.version) == old:
+            return {}
+        project.workflow_key, project.workflow_version = new.key, new.version
+        changes.writes.append(snapshot_row(new, now))
+        return {"workflow_from": f"{old[0]} v{old[1]}", "workflow_to": f"{new.key} v{new.version}"}
+
+
 class Workflows:
     """All loaded definitions, by key and version, with their machines."""
 
@@ -225,7 +258,8 @@ class Workflows:
         found = []
         for trigger in self.machine(definition).get_triggers(status):
             attempt = Attempt(project=project, actor=user, definition=definition,
-                              today=today or china_today(), probing=True, state=status)
+                              today=today or china_today(), probing=True, state=status,
+                              relocation=Relocation(self, today or china_today()))
             ready = self._take(definition, attempt, trigger)
             if attempt.permitted:
                 found.append(Available(trigger, str(TRIGGERS[trigger].label),
@@ -250,7 +284,7 @@ class Workflows:
         definition = self.for_project(state, today)
         attempt = Attempt(project=state, actor=actor, definition=definition, today=today,
                           data=self._inputs(trigger, data), comment=comment or None,
-                          state=state.status.value)
+                          state=state.status.value, relocation=Relocation(self, today))
         try:
             if not self._take(definition, attempt, trigger):
                 _refuse(attempt, trigger, state.status)
@@ -303,8 +337,10 @@ class Workflows:
                           fields=validation_fields(err, prefix="data.")) from err
         return {k: v for k, v in parsed.model_dump().items() if v is not None}
 
-    @staticmethod
-    def _compose(state: ProjectState, definition: Definition | None, actor, kind: str,
+    def relocation(self, today: date) -> Relocation:
+        return Relocation(self, today)
+
+    def _compose(self, state: ProjectState, definition: Definition | None, actor, kind: str,
                  dest: Status, today: date, *, fired: TransitionSpec | None = None,
                  data: dict | None = None, comment: str | None = None,
                  clause: str | None = None, change=None) -> tuple[ChangeSet, Step]:
@@ -315,11 +351,15 @@ class Workflows:
         if fired is not None:
             effect = EFFECTS.get(kind)
             ctx = RuleContext(project=state, actor=actor, definition=definition, today=today,
-                              data=data or {}, comment=comment, acting_role=fired.role)
+                              data=data or {}, comment=comment, acting_role=fired.role,
+                              relocation=Relocation(self, today))
             snapshot = {**jsonable(data or {}), **(effect(ctx, now, changes) if effect else {})}
             clause = fired.clause
         else:
             snapshot = jsonable(change(state, changes) or {})
+        if definition is not None and state.workflow_key is not None and (
+                state.workflow_key, state.workflow_version) != (definition.key, definition.version):
+            definition = self.for_project(state, today)  # moved under another place's document
         stay = None
         if source is not None and dest != source:
             state.status = dest

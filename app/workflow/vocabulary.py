@@ -68,8 +68,11 @@ class ConfirmRefinancingData(_Data):
 
 
 class OpinionData(_Data):
+    """A preliminary procedure's outcome (前期手续: land, energy review, environment)."""
+
     opinion: Literal["approve", "object"] | None = None
-    reference: Text64 | None = None  # the opinion's document number (文号)
+    reference: Text64 | None = None  # the decision's document number (文号)
+    decided_on: date | None = None
 
 
 class ApproveChangeData(_Data):
@@ -78,7 +81,24 @@ class ApproveChangeData(_Data):
 
 class ReportCompletionData(_Data):
     actual_total_investment: Amount | None = None
+    actual_equipment_investment: Amount | None = None
     completed_on: date | None = None
+
+
+Position = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,2}$")]
+Grade = Annotated[int, Field(ge=1, le=5)]
+
+
+class VerifyCompletionData(_Data):
+    """What the agency checked on site: the actual investment, the declared new equipment
+    delivered (each one's energy-efficiency grade, by its row in the declaration, where it
+    differs from the declared), the retired equipment disposed of."""
+
+    checked_total_investment: Amount | None = None
+    checked_equipment_investment: Amount | None = None
+    equipment_delivered: bool | None = None
+    retired_disposed: bool | None = None
+    energy_grades: dict[Position, Grade] | None = Field(default=None, max_length=200)
 
 
 @dataclass(frozen=True)
@@ -120,8 +140,11 @@ TRIGGERS = {t.name: t for t in (
     Trigger("record_loan", "bank", RecordLoanData),
     Trigger("confirm_refinancing", "agency",
             ConfirmRefinancingData),
+    Trigger("end_matchmaking", "enterprise"),
     Trigger("report_completion", "enterprise", ReportCompletionData),
-    Trigger("verify_completion", "agency"),
+    Trigger("verify_completion", "agency", VerifyCompletionData),
+    Trigger("return_completion", "agency"),
+    Trigger("fail_completion", "agency"),
 )}
 
 # Audit-only steps: changes to a project that are not workflow triggers, each its own kind
