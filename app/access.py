@@ -11,9 +11,10 @@ A refusal is a `DomainError` (403, 404 or 409 with a translated message), return
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, false, or_, select, true
+from sqlalchemy import exists, false, or_, select, true, tuple_
 from sqlalchemy.orm import aliased
 
 from .errors import Conflict, DomainError, Forbidden, NotFound
@@ -22,14 +23,19 @@ from .i18n import gettext as _
 from .labels import ROLE_LABELS
 from .models import (
     BankClaim,
+    Deadline,
     ListEntry,
     Loan,
+    Organization,
     OrgKind,
+    OrgLink,
     Project,
     Status,
     User,
+    WorkflowEvent,
 )
 from .models.org import LEVEL_PREFIX
+from .rules.roles import duty_denial, role_denial
 from .workflow import Available, workflows
 
 # -- visibility --------------------------------------------------------------------------
@@ -44,6 +50,12 @@ def within(jurisdiction):
     return column == jurisdiction.code
 
 
+# Aliases, so that subqueries correlate with projects only, even inside queries that select
+# from these tables too (a bank's loan book); made once, as building them is not cheap.
+_ENTRY, _CLAIM, _LOAN, _EVENT = (aliased(ListEntry), aliased(BankClaim), aliased(Loan),
+                                 aliased(WorkflowEvent))
+
+
 def visible_condition(user: User):
     """SQL condition selecting the projects `user` may see."""
     org = user.organization
@@ -56,9 +68,7 @@ def visible_condition(user: User):
         return within(org.jurisdiction) & (Project.status != Status.DRAFT)
     if org.kind == OrgKind.BANK:
         served = or_(*[within(area) for area in org.service_areas]) if org.service_areas else false()
-        # Aliases, so that the subqueries correlate with projects only, even inside queries
-        # that select from these tables too (a bank's loan book).
-        entry, claim, loan = aliased(ListEntry), aliased(BankClaim), aliased(Loan)
+        entry, claim, loan = _ENTRY, _CLAIM, _LOAN
         listed = exists().where(entry.project_id == Project.id)
         involved = or_(
             Project.lead_bank_id == org.id,
@@ -96,6 +106,108 @@ def available_steps(user: User, project, today: date | None = None) -> list[Avai
     if not can_see(user, project):
         return []
     return workflows().available_triggers(project, user, today)
+
+
+# -- who owes what now ---------------------------------------------------------------------
+#
+# The engine keeps one row per owed step (`deadlines`, see app/workflow/deadlines.py). Who
+# owes a row is this one SQL condition: the queue, its counts, the workbench and the API's
+# queue select by it, and the project page asks it for one project. What the row's holder
+# may then do is `available_steps`.
+
+
+def owed_condition(user: User):
+    """SQL condition on `Deadline` joined to `Project`: the open steps `user` owes — an
+    agency's by role, level and place, never the maker's own check (maker-checker) nor on
+    an enterprise the agency is linked to; an enterprise's or a bank's by organisation."""
+    org = user.organization
+    if user.is_admin or org.kind == OrgKind.OPERATOR:
+        return false()
+    if org.kind != OrgKind.AGENCY:
+        return Deadline.met_at.is_(None) & (Deadline.org_id == org.id) & visible_condition(user)
+    level = org.jurisdiction.level.value
+    event = _EVENT
+    # (the step owed, a step its maker took): the maker may not take the step owed
+    apart = [(trigger, made) for trigger, steps in workflows().apart_pairs() for made in steps]
+    made = exists().where(event.project_id == Deadline.project_id, event.actor_id == user.id,
+                          tuple_(Deadline.trigger, event.trigger).in_(apart)) if apart else false()
+    linked = exists().where(OrgLink.agency_id == org.id,
+                            OrgLink.enterprise_id == Project.enterprise_id)
+    return (Deadline.met_at.is_(None) & Deadline.org_id.is_(None) & (Deadline.role == org.role)
+            & or_(Deadline.level == "", Deadline.level.contains(level))
+            & visible_condition(user) & ~linked & ~made)
+
+
+def owed_rows(user: User, project) -> list[Deadline]:
+    """The rows of `project` that `user` owes now."""
+    return list(db.session.scalars(select(Deadline).join(Project, Deadline.project_id == Project.id)
+                                   .where(Deadline.project_id == project.id,
+                                          owed_condition(user)).order_by(Deadline.id)))
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A reader's actions on a project, in the order they need them: what they owe (the
+    queue's answer for this project), what else they may do, what they cannot do yet and
+    why, and what the project waits for from others (and why not from them)."""
+
+    owed: list[Available]
+    other: list[Available]
+    blocked: list[Available]
+    awaited: list["Awaited"]
+
+
+def action_panel(user: User, project, today: date | None = None) -> Panel:
+    actions = available_steps(user, project, today)
+    waits = awaited(user, project)
+    owed = {w.row.trigger for w in waits if w.mine}
+    return Panel(owed=[a for a in actions if a.ready and a.trigger in owed],
+                 other=[a for a in actions if a.ready and a.trigger not in owed],
+                 blocked=[a for a in actions if not a.ready],
+                 awaited=[w for w in waits if not w.mine])
+
+
+@dataclass(frozen=True)
+class Awaited:
+    """A step the project waits for, as one reader sees it: who owes it, whether it is the
+    reader's, and if the reader's organisation holds its role but the reader may not take it,
+    why ("a colleague must check what you made", "at county level")."""
+
+    row: Deadline
+    owed_by: str
+    mine: bool
+    reason: str | None
+
+
+def awaited(user: User, project) -> list[Awaited]:
+    """What `project` waits for now, for the project page. A bank learns nothing of another
+    bank's dealings (their steps are left out)."""
+    if not can_see(user, project):
+        return []
+    org = user.organization
+    mine = {row.id for row in owed_rows(user, project)}
+    definition = workflows().for_project(project) if project.workflow_key else None
+    found = []
+    for row in project.deadlines:
+        if row.met_at is not None:
+            continue
+        if org.kind == OrgKind.BANK and row.org_id not in (None, org.id, project.enterprise_id):
+            continue
+        reason = None
+        if row.id not in mine and row.org_id is None and org.role == row.role and definition:
+            spec = next((s for s in definition.transitions_for(row.trigger)
+                         if s.role == row.role and s.level_key == row.level), None)
+            if spec is not None:
+                reason = (role_denial(user, spec.role, project, spec.levels)
+                          or duty_denial(user, spec, project))
+        found.append(Awaited(row, _owed_by(row), row.id in mine, reason))
+    return found
+
+
+def _owed_by(row: Deadline) -> str:
+    if row.org_id is None:
+        return str(ROLE_LABELS.get(row.role, row.role))
+    return db.session.get(Organization, row.org_id).name
 
 
 # Steps between one bank and a project; competitors must not learn of them.
@@ -260,10 +372,15 @@ def can_register_organizations(user: User) -> bool:
     return user.is_admin
 
 
+def has_queue(user: User) -> bool:
+    """Enterprises, agencies and banks owe steps; operators and administrators do not."""
+    return not user.is_admin and (is_agency(user) or is_bank(user) or is_enterprise(user))
+
+
 def sections(user: User) -> dict[str, bool]:
     """Which parts of the app the main navigation offers `user` (each route checks the same
     predicate before it answers)."""
-    return {"queue": is_agency(user), "settings": is_agency(user),
+    return {"queue": has_queue(user), "review": is_agency(user), "settings": is_agency(user),
             "dashboard": can_read_reports(user),
             "imports": is_agency(user), "market": is_bank(user), "loans": is_bank(user),
             "declare": is_enterprise(user)}

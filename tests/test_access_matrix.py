@@ -97,7 +97,8 @@ WEB = {
     ("GET", "/projects/<project_id>/print/<document>"): ("print", lambda w: web(w, 200, "declared")),
     ("POST", "/projects/<project_id>/intended-banks"): (
         "intended", lambda w: web(w, 302, "market", is_owner)),
-    ("GET", "/queue"): ("plain", lambda w: web(w, 200, allowed=is_agency)),
+    ("GET", "/queue"): ("plain", lambda w: web(
+        w, 200, allowed=lambda x: is_agency(x) or is_bank(x) or is_enterprise(x))),
     ("POST", "/queue/bulk"): ("bulk", lambda w: web(w, 302, allowed=is_agency)),
     ("GET", "/settings"): ("plain", lambda w: web(w, 200, allowed=is_agency)),
     # an agency sets the numbers its role owns (acceptance time limit: the 工信 department)
@@ -142,6 +143,7 @@ API = {
     ("GET", "/loans"): ("plain", lambda w: api(w, 200)),
     ("GET", "/banks"): ("plain", lambda w: api(w, 200)),
     ("GET", "/overdue"): ("plain", lambda w: api(w, 200)),
+    ("GET", "/queue"): ("plain", lambda w: api(w, 200)),
     ("GET", "/stats/summary"): ("plain", lambda w: api(w, 200, allowed=reports_ok)),
 }
 

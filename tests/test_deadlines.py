@@ -27,8 +27,13 @@ def fire(project, trigger, username, cast, today, **kw):
 
 
 def open_deadlines(project):
+    """The agencies' open steps with their time limits."""
     return [(d.role, d.trigger, d.due_on, d.used_days) for d in project.deadlines
-            if d.met_at is None]
+            if d.met_at is None and d.due_on is not None]
+
+
+def owed_by_enterprise(project):
+    return [d.trigger for d in project.deadlines if d.org_id == project.enterprise_id]
 
 
 def test_due_date_skips_national_day_and_counts_the_adjusted_saturday(clean_app, cast):
@@ -49,13 +54,14 @@ def test_clock_pauses_while_returned(clean_app, cast):
         # returned on Wed 9 Oct: 4 working days used (29 Sep, 30 Sep, 8 Oct, 9 Oct)
         fire(project, "return", "miit", cast, date(2024, 10, 9), comment="补充设备能效等级")
         assert project.status.value == "returned" and open_deadlines(project) == []
+        assert owed_by_enterprise(project) == ["submit"]  # the enterprise's turn, no clock
         assert project.clock_used_days == 4
         # resubmitted on Mon 21 Oct after 12 days away: 16 working days remain
         fire(project, "submit", "ent_a", cast, date(2024, 10, 21))
         assert open_deadlines(project) == [("agency:miit", "accept", date(2024, 11, 12), 4)]
         # the next stage starts its own clock: filing is owed once the commitment is signed
         fire(project, "accept", "miit", cast, date(2024, 11, 1))
-        assert open_deadlines(project) == []
+        assert open_deadlines(project) == [] and owed_by_enterprise(project) == ["sign_commitment"]
         fire(project, "sign_commitment", "ent_a", cast, date(2024, 11, 4),
              data={"commitment_accepted": True})
         assert open_deadlines(project) == [("agency:ndrc", "file", date(2024, 11, 11), 0)]

@@ -98,7 +98,7 @@ def test_security_headers(clean_app, cast):
 
 
 def test_refusals_are_logged(clean_app, cast):
-    assert signed_in(clean_app, "ent_a").get("/queue").status_code == 403
+    assert signed_in(clean_app, "ent_a").get("/settings").status_code == 403
     bad = clean_app.test_client().get("/api/v1/projects",
                                       headers={"Authorization": "Bearer jg_forged"})
     assert bad.status_code == 401

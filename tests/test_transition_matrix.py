@@ -32,6 +32,9 @@ CREDITED = [*INTERESTED, ("approve_credit", "bank1")]
 CONTRACTED = [*CREDITED, ("sign_contract", "bank1")]
 OTHER_LEADS = [*WHITELISTED, ("express_interest", "bank2"), ("approve_credit", "bank2"),
                ("sign_contract", "bank2")]
+# bank1 is interested too, but bank2 signs first and leads; bank1 decides afterwards.
+BANK2_LEADS = [*WHITELISTED, ("express_interest", "bank1"), ("express_interest", "bank2"),
+               ("approve_credit", "bank2"), ("sign_contract", "bank2")]
 LENT = [*CONTRACTED, ("record_loan", "bank1")]
 REPORTED = [*CONTRACTED, ("report_completion", "ent_a")]
 ENDED = [*WHITELISTED, ("end_matchmaking", "ent_a")]
@@ -134,13 +137,13 @@ SCENARIOS = {
         Breach("has not expressed interest", path=without_interest))
        for state, path, without_interest in (
            ("financing_matchmaking", INTERESTED, WHITELISTED),
-           ("lead_bank_designated", CONTRACTED, OTHER_LEADS))},
+           ("lead_bank_designated", BANK2_LEADS, OTHER_LEADS))},
     **{("sign_contract", state): Scenario(
         path, "bank1", "ent_a", "bank_far",
         Breach("exceeds the approved credit", data={**STEP_DATA["sign_contract"],
                                                     "amount": "2001"}))
        for state, path in (("financing_matchmaking", CREDITED),
-                           ("lead_bank_designated", CONTRACTED))},
+                           ("lead_bank_designated", [*BANK2_LEADS, ("approve_credit", "bank1")]))},
     **{("confirm_refinancing", state): Scenario(
         path, "pboc", "miit", "pboc_far",
         Breach("no such loan", data={"loan": "00000000000000000000000000000000",

@@ -14,7 +14,7 @@ from ..errors import BadRequest, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..financing import operations as financing
 from ..i18n import gettext as _
-from ..labels import ROLE_LABELS
+from ..labels import ROLE_LABELS, step_label
 from ..models import Jurisdiction, Status, WorkflowEvent, china_today
 from ..projects.operations import (
     ProjectFilter,
@@ -27,6 +27,8 @@ from ..projects.operations import (
 )
 from ..reporting import dashboard as reports
 from ..review import overdue as deadlines
+from ..review import queue as owed
+from ..review.queue import QueueFilter
 from ..rules.project_input import ProjectCreate, ProjectPatch
 from ..validation import validation_fields
 from ..workflow import workflows
@@ -43,6 +45,7 @@ from .serializers import (
     project_detail,
     project_state,
     project_summary,
+    queue_item_json,
     summary_json,
 )
 
@@ -195,6 +198,18 @@ def stats_summary():
     report = reports.summary(api_user(), request.args.get("jurisdiction") or None,
                              _int_arg("year", 2000, 2100))
     return summary_json(report)
+
+
+@bp.get("/queue")
+def queue_index():
+    """The caller's owed steps (the queue page's, with its filters), each with its project."""
+    filters, today = QueueFilter.from_args(request.args), china_today()
+    rows, next_cursor = owed.queue(api_user(), filters, today, limit=_int_arg("limit", 1, 200, 50),
+                                   cursor=request.args.get("cursor") or None)
+    return {"items": [queue_item_json(row, today) for row in rows], "next_cursor": next_cursor,
+            "counts": [{"trigger": trigger, "step": str(step_label(trigger)), "owed": n,
+                        "overdue": late} for trigger, n, late in owed.step_counts(
+                            api_user(), filters, today)]}
 
 
 @bp.get("/overdue")

@@ -3,6 +3,7 @@
 from .. import access
 from ..labels import ROLE_LABELS, STATUS_LABELS
 from ..models import Deadline, Project, User, WorkflowEvent, china_today
+from ..rules.calendar import working_days_left
 from ..rules.guards import PROCEDURE_OF_ROLE, pending_change_of, procedures_recorded
 from ..workflow import Definition, workflows
 from ..workflow.audit import hashed_body
@@ -71,7 +72,12 @@ def project_detail(project: Project, user: User) -> dict:
             "kind": item.kind.value, "name": item.name, "quantity": item.quantity,
             "unit_price": item.unit_price, "years_in_service": item.years_in_service,
             "energy_grade": item.energy_grade} for item in project.equipment],
-        "deadlines": [deadline_json(d) for d in project.deadlines if d.met_at is None],
+        # the agencies' steps with their time limits
+        "deadlines": [deadline_json(d) for d in project.deadlines
+                      if d.met_at is None and d.due_on is not None],
+        # everything the project waits for, as the caller sees it
+        "waiting_for": [{**deadline_json(a.row), "owed_by": a.owed_by, "yours": a.mine,
+                         "why_not_yours": a.reason} for a in access.awaited(user, project)],
         "procedures": [{"procedure": PROCEDURE_OF_ROLE.get(o.role), "role": o.role,
                         "organization": o.organization.name, "verdict": o.verdict.value,
                         "reference": o.reference, "decided_on": o.decided_on,
@@ -107,8 +113,19 @@ def deadline_json(deadline: Deadline) -> dict:
         "level": deadline.level or None, "trigger": deadline.trigger,
         "step": str(TRIGGERS[deadline.trigger].label), "started_on": deadline.started_on,
         "sla_days": deadline.sla_days, "used_days": deadline.used_days,
-        "due_on": deadline.due_on, "overdue": deadline.due_on < china_today(),
+        "due_on": deadline.due_on,
+        "overdue": deadline.due_on is not None and deadline.due_on < china_today(),
     }
+
+
+def queue_item_json(deadline: Deadline, today) -> dict:
+    """An owed step in a queue: the project, the step, since when and until when."""
+    return {"project": project_summary(deadline.project), "trigger": deadline.trigger,
+            "step": str(TRIGGERS[deadline.trigger].label), "since": deadline.started_on,
+            "due": deadline.due_on,
+            "overdue": deadline.due_on is not None and deadline.due_on < today,
+            "working_days_left": None if deadline.due_on is None
+            else working_days_left(today, deadline.due_on)}
 
 
 def event_json(event: WorkflowEvent, project: Project) -> dict:

@@ -16,6 +16,7 @@ from ..i18n import gettext as _
 from ..labels import step_label
 from ..models import Notification, User, ancestor_codes, utcnow
 from ..models.org import place_level
+from ..workflow import workflows
 from ..workflow.changeset import Audience, Notify
 from ..workflow.hooks import Step
 from ..workflow.vocabulary import ATTACH, CREATE, EDIT, SET_INTENDED_BANKS, TRIGGERS
@@ -30,27 +31,18 @@ class Notifications:
 
     @staticmethod
     def writes(step: Step) -> list:
+        """Each step newly owed tells those who owe it (one notification each, saying what
+        was done too); the enterprise hears of every decision others took."""
         project, event, opened = step.state, step.event, step.opened
-        if event.trigger in QUIET:
-            return []
         params = {"project": project.name, "step": event.trigger, "by": event.actor_org_name,
                   "comment": event.comment or ""}
-        audiences = []
-        if event.actor_org_id != project.enterprise_id:
+        audiences = [audience for deadline in opened if deadline.met_at is None
+                     and deadline.org_id != event.actor_org_id
+                     for audience in _owing(deadline, project, params)]
+        if event.trigger not in QUIET and event.actor_org_id != project.enterprise_id:
             audiences.append(Audience("decision", params, org_id=project.enterprise_id))
         if event.trigger in ("designate_lead_bank", "decline_claim"):
             audiences.append(Audience("decision", params, org_name=event.data.get("bank")))
-        places = ancestor_codes(project.jurisdiction_code)
-        for deadline in opened:
-            if deadline.met_at is None:
-                waiting = {**params, "due_on": deadline.due_on.isoformat(),
-                           "waiting": deadline.trigger}
-                levels = deadline.level.split("/") if deadline.level else None
-                codes = tuple(code for code in places if levels is None
-                              or place_level(db.session, code) in levels)
-                if codes:
-                    audiences.append(Audience("your_turn", waiting, codes=codes,
-                                              agency_kind=deadline.role.split(":", 1)[1]))
         if not audiences:
             return []
         return [Notify(project.id, event.trigger, event.created_at, event.actor_id,
@@ -69,11 +61,33 @@ class Notifications:
 HOOK = Notifications()
 
 
+def _owing(deadline, project, params: dict) -> list[Audience]:
+    """Who owes a newly owed step: its organisation, or the agencies of its kind at its
+    levels of the project's place — not the one who made what it checks (maker-checker),
+    nor an agency linked to the enterprise."""
+    waiting = {**params, "waiting": deadline.trigger,
+               "due_on": deadline.due_on.isoformat() if deadline.due_on else ""}
+    if deadline.org_id is not None:
+        return [Audience("your_turn", waiting, org_id=deadline.org_id)]
+    levels = deadline.level.split("/") if deadline.level else None
+    codes = tuple(code for code in ancestor_codes(project.jurisdiction_code)
+                  if levels is None or place_level(db.session, code) in levels)
+    if not codes:
+        return []
+    return [Audience("your_turn", waiting, codes=codes, agency_kind=deadline.role.split(":", 1)[1],
+                     apart=workflows().checked_apart(deadline.trigger),
+                     unlinked=project.enterprise_id)]
+
+
 def notification_text(kind: str, trigger: str, params: dict) -> str:
     if kind == "your_turn":
-        return _("Waiting for you: %(step)s on “%(project)s”, due %(due)s.",
-                 step=TRIGGERS[params.get("waiting", trigger)].label, project=params["project"],
-                 due=params.get("due_on", ""))
+        waiting = TRIGGERS[params.get("waiting", trigger)].label
+        if params.get("due_on"):
+            return _("Waiting for you: %(step)s on “%(project)s”, due %(due)s.",
+                     step=waiting, project=params["project"], due=params["due_on"])
+        return _("Waiting for you: %(step)s on “%(project)s” (%(by)s: %(done)s).",
+                 step=waiting, project=params["project"], by=params.get("by", ""),
+                 done=step_label(trigger))
     return _("%(by)s: %(step)s — “%(project)s”.", by=params["by"], step=step_label(trigger),
              project=params["project"])
 

@@ -10,7 +10,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -19,7 +18,10 @@ from .base import Base, utcnow
 
 
 class Deadline(Base):
-    """A step an agency owes a project, and the working day it is due.
+    """A step owed on a project now — by an agency role at some level of the project's place,
+    or by one organisation (the enterprise, a bank) — and, for an agency's step, the working
+    day it is due. The engine keeps these rows true after every step (`deadlines.reschedule`):
+    the queue, the workbench counts and the "your turn" notifications all read them.
 
     Rows are replaced as the project moves; `met_at` marks an in-stage step done (e.g. the
     first whitelisting) so its clock does not run on.
@@ -27,7 +29,16 @@ class Deadline(Base):
 
     __tablename__ = "deadlines"
     __table_args__ = (
-        UniqueConstraint("project_id", "role", "level", "trigger", name="uq_deadlines_step"),
+        # One row per owed step: role, level, trigger and owing organisation (none: any
+        # holder of the role in the project's place).
+        Index("uq_deadlines_step", "project_id", "role", "level", "trigger", unique=True,
+              postgresql_where=text("org_id IS NULL"), sqlite_where=text("org_id IS NULL")),
+        Index("uq_deadlines_org_step", "project_id", "role", "level", "trigger", "org_id",
+              unique=True, postgresql_where=text("org_id IS NOT NULL"),
+              sqlite_where=text("org_id IS NOT NULL")),
+        # An organisation's own queue (an enterprise's, a bank's).
+        Index("ix_deadlines_open_org", "org_id", postgresql_where=text("met_at IS NULL"),
+              sqlite_where=text("met_at IS NULL")),
         # An agency's queue (its role's open steps by due date) and the national overdue
         # counts, read from this index alone.
         Index("ix_deadlines_open_role", "role", "level", "due_on",
@@ -44,11 +55,17 @@ class Deadline(Base):
     role: Mapped[str] = mapped_column(String(40))
     level: Mapped[str] = mapped_column(String(16), default="")  # "" = any level
     trigger: Mapped[str] = mapped_column(String(40))
+    # The one organisation that owes it (an enterprise, a bank); none for an agency role.
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     started_on: Mapped[date] = mapped_column(Date)
-    sla_days: Mapped[int] = mapped_column(Integer)
+    # An agency's step has a time limit; an enterprise's or a bank's has none.
+    sla_days: Mapped[int | None] = mapped_column(Integer)
     used_days: Mapped[int] = mapped_column(Integer, default=0)  # consumed before a pause
-    due_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
     met_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Told that the due day is near; told the level above that it passed (once each).
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
     # The project's place and batch year, copied so that overdue counts need no join.
     jurisdiction_code: Mapped[str] = mapped_column(String(6))
     province_code: Mapped[str] = mapped_column(String(6))

@@ -86,6 +86,7 @@ class ProjectPage:
     may: dict = field(default_factory=dict)  # what else the reader may do here (access)
     finance: Financing | None = None
     banks: list = field(default_factory=list)  # for the enterprise to name intended banks
+    panel: object = None  # access.Panel: the reader's actions, what they owe first
 
 
 def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
@@ -134,11 +135,13 @@ def project_page(user: User, project: Project) -> ProjectPage:
     may = {"edit": access.can_edit(user, project), "upload": access.can_upload(user, project),
            "comment": access.can_comment(user, project),
            "name_banks": access.can_name_banks(user, project)}
+    panel = access.action_panel(user, project)
     return ProjectPage(
         project=project,
         definition=definition,
         stages=stages_of(project, events),
-        actions=access.available_steps(user, project),
+        actions=panel.owed + panel.other + panel.blocked,
+        panel=panel,
         events=[e for e in reversed(events) if access.event_visible(user, e)],
         comments=comments_of(project) if "comments" in present else [],
         attachments=attachments_of(project) if "attachments" in present else [],
@@ -154,10 +157,10 @@ def project_page(user: User, project: Project) -> ProjectPage:
 
 
 def waiting(definition, project: Project) -> list[Waiting]:
-    """The steps the project waits for, each with its time limit's basis."""
+    """The agencies' steps the project waits for, each with its time limit and its basis."""
     found = []
     for deadline in project.deadlines:
-        if deadline.met_at is not None:
+        if deadline.met_at is not None or deadline.due_on is None:
             continue
         spec = next((t for t in definition.transitions_for(deadline.trigger)
                      if t.role == deadline.role and t.time_limit), None) if definition else None

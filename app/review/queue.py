@@ -1,7 +1,10 @@
-"""An agency clerk's queue: the steps their role owes on projects in their jurisdiction.
+"""Everyone's queue: the steps a person owes now — an agency clerk's role on projects in
+their jurisdiction, an enterprise's and a bank's own.
 
-Read from the deadlines table (one row per owed step, indexed by role and due date), so the
-queue never evaluates workflows project by project.
+Read from the deadlines table (one row per owed step, kept true by the engine after every
+step; indexed by role and due date, and by owing organisation) through `access.owed_condition`,
+so the queue never evaluates workflows project by project and gives the project page's
+answer.
 """
 
 import base64
@@ -10,14 +13,14 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import contains_eager, joinedload
 
-from ..access import visible_condition, within
+from ..access import owed_condition, within
 from ..errors import Invalid
 from ..extensions import db
 from ..i18n import gettext as _
-from ..models import Deadline, Jurisdiction, Project, User
+from ..models import Deadline, Jurisdiction, OrgKind, Project, User
 
 SORTS = {
     # name: (columns, descending)
@@ -25,6 +28,8 @@ SORTS = {
     "newest": ((Project.id, Deadline.id), True),
     "investment": ((Project.total_investment, Deadline.id), True),
 }
+# An enterprise's and a bank's steps have no due day: the longest waiting come first.
+UNTIMED_DUE = ((Deadline.started_on, Deadline.id), False)
 
 
 @dataclass
@@ -36,17 +41,32 @@ class QueueFilter:
     overdue: bool = False
     sort: str = "due"
 
+    @classmethod
+    def from_args(cls, args) -> "QueueFilter":
+        """The filters as a page's or the API's query string gives them (so a view can be
+        bookmarked); a year that is not one is refused, naming the field."""
+        year = args.get("year") or None
+        if year is not None and not (year.isdigit() and 2000 <= int(year) <= 2100):
+            raise Invalid(_("The request is not valid."),
+                          fields={"year": _("Must be a whole number from %(low)s to %(high)s.",
+                                            low=2000, high=2100)})
+        sort = args.get("sort")
+        return cls(step=args.get("step") or None, industry=args.get("industry") or None,
+                   region=args.get("region") or None, year=int(year) if year else None,
+                   overdue=args.get("overdue") in ("1", "true", "on", "y"),
+                   sort=sort if sort in SORTS else "due")
 
-def _owed_by(user: User):
-    org = user.organization
-    level = org.jurisdiction.level.value
-    return (Deadline.role == org.role) & Deadline.met_at.is_(None) & or_(
-        Deadline.level == "", Deadline.level.contains(level))
+
+def _sort(user: User, name: str):
+    columns = SORTS.get(name, SORTS["due"])
+    if columns is SORTS["due"] and user.organization.kind != OrgKind.AGENCY:
+        return UNTIMED_DUE
+    return columns
 
 
 def _base(user: User, filters: QueueFilter, today: date, *, with_step: bool = True):
     query = (select(Deadline).join(Project, Deadline.project_id == Project.id)
-             .where(_owed_by(user), visible_condition(user)))
+             .where(owed_condition(user)))
     if with_step and filters.step:
         query = query.where(Deadline.trigger == filters.step)
     if filters.industry:
@@ -65,7 +85,7 @@ def _base(user: User, filters: QueueFilter, today: date, *, with_step: bool = Tr
 
 def queue(user: User, filters: QueueFilter, today: date, *, limit: int = 50,
           cursor: str | None = None) -> tuple[list[Deadline], str | None]:
-    columns, descending = SORTS.get(filters.sort, SORTS["due"])
+    columns, descending = _sort(user, filters.sort)
     query = _base(user, filters, today)
     if cursor:
         after = tuple_(*columns) < tuple(decode(cursor)) if descending else \
@@ -79,10 +99,11 @@ def queue(user: User, filters: QueueFilter, today: date, *, limit: int = 50,
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        values = {"due": (last.due_on.isoformat(), last.id),
-                  "newest": (last.project.id, last.id),
-                  "investment": (str(last.project.total_investment or 0), last.id)}
-        next_cursor = encode(values.get(filters.sort, values["due"]))
+        column = columns[0]
+        first = (last.project.id if column is Project.id
+                 else str(last.project.total_investment or 0) if column is Project.total_investment
+                 else getattr(last, column.key).isoformat())
+        next_cursor = encode((first, last.id))
     return rows[:limit], next_cursor
 
 

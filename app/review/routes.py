@@ -15,7 +15,7 @@ from ..models import china_today
 from ..projects.operations import get_project, take_step
 from . import queue as owed
 from . import settings
-from .queue import SORTS, QueueFilter
+from .queue import QueueFilter
 from .workbench import workbench
 
 bp = Blueprint("review", __name__)
@@ -35,20 +35,12 @@ def _agencies_only():
         abort(403)
 
 
-def _filters() -> QueueFilter:
-    return QueueFilter(step=request.args.get("step") or None,
-                       industry=request.args.get("industry") or None,
-                       region=request.args.get("region") or None,
-                       year=request.args.get("year", type=int),
-                       overdue=bool(request.args.get("overdue")),
-                       sort=request.args.get("sort") if request.args.get("sort") in SORTS else "due")
-
-
 @bp.get("/queue")
 @login_required
 def queue():
-    _agencies_only()
-    filters, today = _filters(), china_today()
+    if not access.has_queue(current_user):
+        abort(403)
+    filters, today = QueueFilter.from_args(request.args), china_today()
     rows, next_cursor = owed.queue(current_user, filters, today, limit=25,
                                    cursor=request.args.get("cursor") or None)
     next_url = url_for("review.queue", **{**request.args, "cursor": next_cursor}) \

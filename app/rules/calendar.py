@@ -52,3 +52,10 @@ def working_days_between(start: date, end: date) -> int:
     return sum(bisect_right(_working(year), end.toordinal())
                - bisect_right(_working(year), start.toordinal())
                for year in range(start.year, end.year + 1))
+
+
+def working_days_left(today: date, due: date) -> int:
+    """Working days from today to a due day: negative once it has passed (how late)."""
+    if due >= today:
+        return working_days_between(today, due)
+    return -working_days_between(due, today)

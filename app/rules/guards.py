@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, true
 
 from ..extensions import db
 from ..i18n import gettext as _
@@ -75,6 +75,14 @@ def commitment_eligible(ctx: RuleContext):
     return " ".join(reasons) if reasons else None
 
 
+@guard("commitment_not_signed")
+def commitment_not_signed(ctx: RuleContext):
+    if ctx.project.commitment_signed_at is None:
+        return None
+    return _("The enterprise signed the filing commitment on %(date)s.",
+             date=china_date(ctx.project.commitment_signed_at))
+
+
 @guard("commitment_signed_if_eligible")
 def commitment_signed_if_eligible(ctx: RuleContext):
     if not _commitment_reasons(ctx) and ctx.project.commitment_signed_at is None:
@@ -103,13 +111,27 @@ def not_on_list(ctx: RuleContext):
     return None
 
 
+# -- what the step being decided adds ------------------------------------------------------
+# An effect describes the rows its step adds or changes; they are written with the step,
+# after the decision. The decision's later rules (which steps are owed next) must see them,
+# so the effect stages them on the project (`project.staged`) and the readers below look
+# there before the database.
+
+
+def staged(project) -> dict:
+    return getattr(project, "staged", None) or {}
+
+
 @guard("whitelisted")
 def whitelisted(ctx: RuleContext):
-    listed = db.session.scalar(select(exists().where(ListEntry.project_id == ctx.project.id)))
+    listed = staged(ctx.project).get("lists") or db.session.scalar(select(exists().where(
+        ListEntry.project_id == ctx.project.id)))
     return None if listed else _("The project is not on any whitelist yet.")
 
 
 def open_claim_of(project) -> BankClaim | None:
+    if "open_claim" in staged(project):
+        return staged(project)["open_claim"]
     return db.session.scalar(select(BankClaim).where(
         BankClaim.project_id == project.id, BankClaim.status == ClaimStatus.OPEN))
 
@@ -138,6 +160,14 @@ def completion_reported(ctx: RuleContext):
     if ctx.project.completion_reported_at:
         return None
     return _("The enterprise has not reported completion yet.")
+
+
+@guard("completion_not_reported")
+def completion_not_reported(ctx: RuleContext):
+    """Reported once; the agency returns the report if it needs correcting."""
+    if ctx.project.completion_reported_at is None:
+        return None
+    return _("Completion has been reported and awaits verification.")
 
 
 @guard("completion_date_valid")
@@ -320,7 +350,7 @@ def procedures_recorded(project) -> dict[str, Opinion]:
     rows = db.session.scalars(select(Opinion).where(
         Opinion.project_id == project.id, Opinion.recorded_at >= since)
         .order_by(Opinion.recorded_at))
-    return {row.role: row for row in rows}
+    return {**{row.role: row for row in rows}, **staged(project).get("opinions", {})}
 
 
 @guard("procedure_owed")
@@ -400,7 +430,16 @@ def relending_eligible(ctx: RuleContext):
     return " ".join(reasons) if reasons else None
 
 
+def engaged_banks(project) -> list[int]:
+    """The banks that have taken the project up (expressed interest), in that order."""
+    found = list(db.session.scalars(select(Engagement.bank_id).where(
+        Engagement.project_id == project.id).order_by(Engagement.id)))
+    return found + [bank for bank in staged(project).get("engagements", {}) if bank not in found]
+
+
 def engagement_of(project, bank_id) -> Engagement | None:
+    if bank_id in staged(project).get("engagements", {}):
+        return staged(project)["engagements"][bank_id]
     return db.session.scalar(select(Engagement).where(Engagement.project_id == project.id,
                                                       Engagement.bank_id == bank_id))
 
@@ -417,6 +456,26 @@ def not_interested(ctx: RuleContext):
 @guard("interested")
 def interested(ctx: RuleContext):
     return None if _engagement(ctx) else _("Your bank has not expressed interest yet.")
+
+
+@guard("credit_not_approved")
+def credit_not_approved(ctx: RuleContext):
+    """One credit decision per bank and project."""
+    engagement = _engagement(ctx)
+    if engagement is None or engagement.credit_amount is None:
+        return None
+    return _("Your bank approved credit of %(amount)s (10k yuan) on %(date)s.",
+             amount=format_wan(engagement.credit_amount), date=engagement.credit_approved_on)
+
+
+@guard("contract_not_signed")
+def contract_not_signed(ctx: RuleContext):
+    """One loan contract per bank and project; drawdowns are recorded under it."""
+    engagement = _engagement(ctx)
+    if engagement is None or engagement.contract_amount is None:
+        return None
+    return _("Your bank signed loan contract %(number)s on %(date)s.",
+             number=engagement.contract_number, date=engagement.contract_signed_on)
 
 
 @guard("credit_approved")
@@ -456,9 +515,7 @@ def contract_signed(ctx: RuleContext):
 @guard("loan_refinanceable")
 def loan_refinanceable(ctx: RuleContext):
     if ctx.probing:  # owed while a loan of a relending-listed project awaits refinancing
-        waiting = db.session.scalar(select(exists().where(
-            Loan.project_id == ctx.project.id, Loan.refinanced_on.is_(None))))
-        if waiting and on_list(ctx.project, "relending"):
+        if loans_awaiting_refinancing(ctx.project) and on_list(ctx.project, "relending"):
             return None
         return _("No loan of this project awaits relending refinancing.")
     loan = loan_of(ctx.project, ctx.data.get("loan"))
@@ -482,6 +539,16 @@ def loan_of(project, public_id) -> Loan | None:
                                                 Loan.project_id == project.id))
 
 
+def loans_awaiting_refinancing(project) -> bool:
+    step = staged(project)
+    refinanced = step.get("refinanced", set())
+    return bool(step.get("new_loans")) or bool(db.session.scalar(select(exists().where(
+        Loan.project_id == project.id, Loan.refinanced_on.is_(None),
+        Loan.id.not_in(refinanced) if refinanced else true()))))
+
+
 def on_list(project, list_key: str) -> bool:
+    if list_key in staged(project).get("lists", ()):
+        return True
     return bool(db.session.scalar(select(exists().where(
         ListEntry.project_id == project.id, ListEntry.list_key == list_key))))

@@ -90,7 +90,9 @@ class Tally:
 @dataclass(frozen=True)
 class Audience:
     """Users to notify: members of one organisation, or the agency users of one kind in
-    some jurisdictions."""
+    some jurisdictions — less those who took one of the `apart` steps on the project (the
+    maker, where a step must be checked by someone else) and agencies linked to the
+    enterprise `unlinked` (a conflict of interest)."""
 
     kind: str  # notification kind: decision | your_turn
     message: dict  # the notification's params, rendered in each reader's language
@@ -98,15 +100,20 @@ class Audience:
     org_name: str | None = None
     agency_kind: str | None = None
     codes: tuple[str, ...] = ()
+    apart: tuple[str, ...] = ()
+    unlinked: int | None = None
 
     def shape(self):
-        return (self.org_id is not None, self.org_name is not None, len(self.codes))
+        return (self.org_id is not None, self.org_name is not None, len(self.codes),
+                len(self.apart), self.unlinked is not None)
 
     def params(self):
         chosen = ([self.org_id] if self.org_id is not None else
                   [self.org_name] if self.org_name is not None else
                   [self.agency_kind, *self.codes])
-        return [*chosen, self.kind, json.dumps(self.message, ensure_ascii=False)]
+        unlinked = [self.unlinked] if self.unlinked is not None else []
+        return [*chosen, *self.apart, *unlinked, self.kind,
+                json.dumps(self.message, ensure_ascii=False)]
 
 
 @dataclass(frozen=True)
@@ -352,7 +359,8 @@ class _Sql:
         trigger = self.param("notifications", "trigger", cast=True)
         at = self.param("notifications", "created_at", cast=True)
         conditions, kinds, params = [], [], []
-        for by_id, by_name, codes in audiences:
+        q = self.quote
+        for by_id, by_name, codes, apart, unlinked in audiences:
             if by_id:
                 condition = f"o.id = {self.param(orgs, 'id')}"
             elif by_name:
@@ -362,6 +370,14 @@ class _Sql:
                 within = ", ".join(self.param(orgs, "jurisdiction_code") for _ in range(codes))
                 condition = (f"o.kind = 'agency' AND o.agency_kind = {kind} "
                              f"AND o.jurisdiction_code IN ({within})")
+            if apart:
+                steps = ", ".join(self.param("workflow_events", "trigger") for _ in range(apart))
+                condition += (" AND NOT EXISTS (SELECT 1 FROM workflow_events e WHERE "
+                              f"e.project_id = {project} AND e.actor_id = u.id "
+                              f"AND e.{q('trigger')} IN ({steps}))")
+            if unlinked:
+                condition += (" AND NOT EXISTS (SELECT 1 FROM org_links l WHERE l.agency_id = o.id "
+                              f"AND l.enterprise_id = {self.param('org_links', 'enterprise_id')})")
             conditions.append(condition)
             kinds.append(self.param(None, None))
             params.append(self.param(None, None))
@@ -369,7 +385,6 @@ class _Sql:
         params_case = " ".join(f"WHEN {c} THEN {p}" for c, p in zip(conditions, params, strict=True))
         params_value = f"CAST(CASE {params_case} END AS JSON)" if self.pg else f"CASE {params_case} END"
         sources = f"moved, {users} u" if self.gated else f"{users} u"
-        q = self.quote
         return (f"INSERT INTO notifications (user_id, project_id, kind, {q('trigger')}, params, "
                 f"created_at) SELECT u.id, {project}, CASE {kind_case} END, {trigger}, "
                 f"{params_value}, {at} FROM {sources} JOIN {orgs} o ON o.id = u.organization_id "

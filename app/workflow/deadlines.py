@@ -1,7 +1,12 @@
-"""Time limits: which agency steps a project is waiting for, and the working day each is due.
+"""Who owes what now: the steps a project is waiting for, and the working day each agency's
+step is due.
 
 A step is owed when its guards pass (e.g. filing is owed once the commitment is signed, a
-lead-bank decision once a bank has claimed). Its clock starts that day and counts working
+lead-bank decision once a bank has claimed, a refinancing confirmation while a loan awaits
+it) — by an agency role, by the enterprise, or by one bank (its credit decision, its
+contract). The engine brings the rows up to date after every step, so a step that becomes
+possible without a change of status is owed at once, and one no longer possible is owed by
+nobody. An agency's clock starts the day its step is owed and counts working
 days on China's official calendar. A return to the enterprise pauses the clock: the days
 used are kept and, when the enterprise resubmits into the same stage, only the rest remain.
 Negative decisions (return, reject …) share the limit of the step they decide on.
@@ -9,61 +14,93 @@ Negative decisions (return, reject …) share the limit of the step they decide 
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
 
 from ..models import Deadline, StageTime, Status, china_date
 from ..rules import BRANCHES, GUARDS, RuleContext
 from ..rules.calendar import add_working_days, working_days_between
+from ..rules.guards import engaged_banks
 from ..rules.settings import Figure, resolve
 from .changeset import Delete, Insert, Update
 from .definitions import Definition, TransitionSpec
+from .vocabulary import TRIGGERS
 
 NEGATIVE = frozenset({"return", "reject", "withdraw", "decline_claim", "refuse_change",
                       "return_completion", "fail_completion"})
-# Where a project waits for no agency.
-ENDED = frozenset({Status.RETURNED, Status.REJECTED, Status.WITHDRAWN, Status.COMPLETED,
-                   Status.FAILED})
+# Where a project waits for nobody.
+ENDED = frozenset({Status.REJECTED, Status.WITHDRAWN, Status.COMPLETED, Status.FAILED})
+
+# An owed step: (role, level, trigger, owing organisation — none for an agency role).
+Key = tuple[str, str, str, int | None]
 
 
-def owed_steps(definition: Definition, project,
-               today: date) -> dict[tuple[str, str, str], TransitionSpec]:
-    """The agency steps with a time limit that `project` now waits for, by (role, level,
-    trigger): one agency may owe two (a filing and an energy review)."""
-    owed: dict[tuple[str, str, str], TransitionSpec] = {}
+def key_of(row) -> Key:
+    return (row.role, row.level, row.trigger, row.org_id)
+
+
+def owed_steps(definition: Definition, project, today: date) -> dict[Key, TransitionSpec]:
+    """Every step `project` now waits for: an agency role's at its levels (one agency may owe
+    two, a filing and an energy review), the enterprise's, and each engaged bank's own next
+    step. A step is owed when the vocabulary says someone owes it (not an option beside
+    what is owed: a return, a bank's offer) and its branch and guards pass as far as they
+    are judged without the person (probing) — the same rules the engine applies when the
+    step is taken, so the queue and the project page give one answer."""
+    owed: dict[Key, TransitionSpec] = {}
+    banks = None
     for spec in definition.transitions_from(project.status.value):
-        if not spec.time_limit or spec.agency_kind is None or spec.trigger in NEGATIVE:
+        if not TRIGGERS[spec.trigger].owed:
             continue
-        ctx = RuleContext(project=project, actor=None, definition=definition, today=today,
-                          probing=True, acting_role=spec.role)
-        if spec.when and not BRANCHES[spec.when](ctx):
+        if spec.agency_kind is not None:
+            holders = [(spec.level_key, None, None)]
+        elif spec.role == "enterprise":
+            holders = [("", project.enterprise_id, None)]
+        elif spec.role in ("bank", "lead_bank"):
+            if banks is None:
+                banks = engaged_banks(project)
+            ids = banks if spec.role == "bank" else [project.lead_bank_id] * bool(
+                project.lead_bank_id)
+            holders = [("", bank_id, SimpleNamespace(organization_id=bank_id))
+                       for bank_id in ids]
+        else:
             continue
-        if any(GUARDS[name](ctx) for name in spec.guards):
-            continue
-        owed.setdefault((spec.role, spec.level_key, spec.trigger), spec)
+        for level, org_id, actor in holders:
+            key = (spec.role, level, spec.trigger, org_id)
+            if key in owed:
+                continue
+            ctx = RuleContext(project=project, actor=actor, definition=definition, today=today,
+                              probing=True, acting_role=spec.role)
+            if spec.when and not BRANCHES[spec.when](ctx):
+                continue
+            if any(GUARDS[name](ctx) for name in spec.guards):
+                continue
+            owed[key] = spec
     return owed
 
 
-def reschedule(project, definition: Definition, source: Status,
+def reschedule(project, definition: Definition, source: Status | None,
                fired: TransitionSpec | None, today: date, now: datetime) -> list:
-    """Bring the project's deadlines up to date after `fired` moved it from `source`;
-    returns the deadlines this opened (whose agencies are now to be told). A step still owed
-    in the new stage (a preliminary procedure beside the filing) keeps its clock."""
-    rows = {(row.role, row.level, row.trigger): row for row in project.deadlines}
-    if project.status == Status.RETURNED:
-        project.clock_used_days = max((row.used_days + working_days_between(row.started_on, today)
-                                       for row in rows.values() if row.met_at is None), default=0)
-        project.clock_paused_state = source.value
-        project.deadlines.clear()
-        return []
+    """Bring the project's owed steps up to date after `fired` moved it from `source` (none:
+    it was just created); returns the rows this opened (whose holders are now to be told).
+    A step still owed in the new stage (a preliminary procedure beside the filing) keeps its
+    clock; a return to the enterprise pauses the agencies' clocks."""
+    rows = {key_of(row): row for row in project.deadlines}
     resumed = 0
-    if source == Status.RETURNED and project.clock_paused_state == project.status.value:
-        resumed = project.clock_used_days
-    if project.status != source:
-        project.clock_used_days, project.clock_paused_state = 0, None
+    if project.status == Status.RETURNED and source not in (None, Status.RETURNED):
+        project.clock_used_days = max((row.used_days + working_days_between(row.started_on, today)
+                                       for row in rows.values()
+                                       if row.met_at is None and row.sla_days is not None),
+                                      default=0)
+        project.clock_paused_state = source.value
+    else:
+        if source == Status.RETURNED and project.clock_paused_state == project.status.value:
+            resumed = project.clock_used_days
+        if source is not None and project.status != source:
+            project.clock_used_days, project.clock_paused_state = 0, None
     if project.status in ENDED:
         project.deadlines.clear()
         return []
     owed = owed_steps(definition, project, today)
-    fired_key = (fired.role, fired.level_key, fired.trigger) if fired else None
+    fired_key = (fired.role, fired.level_key, fired.trigger, None) if fired else None
     for key, row in rows.items():
         if key not in owed:
             project.deadlines.remove(row)
@@ -72,11 +109,14 @@ def reschedule(project, definition: Definition, source: Status,
     opened = []
     for key, spec in owed.items():
         if key not in rows:
-            days = time_limit(definition, spec, project.jurisdiction_code, today).value
+            role, level, trigger, org_id = key
+            timed = spec.agency_kind is not None and spec.time_limit
+            days = time_limit(definition, spec, project.jurisdiction_code, today).value \
+                if timed else None
             deadline = project.new_deadline(
-                role=spec.role, level=key[1], trigger=spec.trigger, started_on=today,
-                sla_days=days, used_days=resumed,
-                due_on=add_working_days(today, max(days - resumed, 0)))
+                role=role, level=level, trigger=trigger, org_id=org_id, started_on=today,
+                sla_days=days, used_days=resumed if timed else 0,
+                due_on=add_working_days(today, max(days - resumed, 0)) if timed else None)
             opened.append(deadline)
     project.deadlines.extend(opened)
     return opened
@@ -122,14 +162,14 @@ def deadline_writes(project) -> list:
     row, so the step's one row is never removed and added in the same statement."""
     loaded = project.loaded_deadlines
     kept = {d.id for d in project.deadlines if d.id is not None}
-    gone = {(values["role"], values["level"], values["trigger"]): row_id
+    gone = {(values["role"], values["level"], values["trigger"], values["org_id"]): row_id
             for row_id, values in loaded.items() if row_id not in kept}
     table = Deadline.__table__
     writes = []
     for deadline in project.deadlines:
         deadline.project_id = project.id
         values = {c: getattr(deadline, c) for c in WRITTEN_COLUMNS}
-        row_id = deadline.id or gone.pop((deadline.role, deadline.level, deadline.trigger), None)
+        row_id = deadline.id or gone.pop(key_of(deadline), None)
         if row_id is None:
             writes.append(Insert(table, values))
             continue

@@ -76,13 +76,24 @@ def _recommend(ctx, now, changes):
     return {"recommended_by": ctx.actor.organization.name}
 
 
+def _stage(project, kind: str, key=None, value=None):
+    """Let the step's own later rules (what is owed next) see a row it adds or changes."""
+    found = project.staged.setdefault(kind, {} if key is not None else set())
+    if key is not None:
+        found[key] = value
+    else:
+        found.add(value)
+
+
 @effect("record_opinion")
 def _record_opinion(ctx, now, changes):
-    changes.add(Opinion(project_id=ctx.project.id, role=ctx.actor.role,
-                        organization_id=ctx.actor.organization_id, user_id=ctx.actor.id,
-                        verdict=Verdict(ctx.data["opinion"]), reference=ctx.data.get("reference"),
-                        decided_on=ctx.data.get("decided_on"), comment=ctx.comment,
-                        recorded_at=now))
+    opinion = Opinion(project_id=ctx.project.id, role=ctx.actor.role,
+                      organization_id=ctx.actor.organization_id, user_id=ctx.actor.id,
+                      verdict=Verdict(ctx.data["opinion"]), reference=ctx.data.get("reference"),
+                      decided_on=ctx.data.get("decided_on"), comment=ctx.comment,
+                      recorded_at=now)
+    changes.add(opinion)
+    _stage(ctx.project, "opinions", ctx.actor.role, opinion)
     return {"department": ctx.actor.organization.name,
             "procedure": PROCEDURE_OF_ROLE.get(ctx.actor.role)}
 
@@ -130,6 +141,7 @@ def _file(ctx, now, changes):
 def _whitelist(ctx, now, changes):
     changes.add(ListEntry(project_id=ctx.project.id, list_key=ctx.data["list"],
                           batch=ctx.data["batch"], added_by_id=ctx.actor.id, added_at=now))
+    _stage(ctx.project, "lists", value=ctx.data["list"])
     return {}
 
 
@@ -138,6 +150,8 @@ def _claim(ctx, now, changes):
     bank = ctx.actor.organization
     changes.add(BankClaim(project_id=ctx.project.id, bank_id=bank.id, status=ClaimStatus.OPEN,
                           claimed_by_id=ctx.actor.id, claimed_at=now))
+    ctx.project.staged["open_claim"] = SimpleNamespace(bank_id=bank.id,
+                                                       bank=SimpleNamespace(name=bank.name))
     return {"bank": bank.name}
 
 
@@ -145,6 +159,7 @@ def _decide(ctx, now, changes, status: ClaimStatus) -> BankClaim:
     claim = open_claim_of(ctx.project)
     changes.change(claim, status=status, decided_by_id=ctx.actor.id, decided_at=now,
                    comment=ctx.comment)
+    ctx.project.staged["open_claim"] = None
     return claim
 
 
@@ -162,17 +177,30 @@ def _designate(ctx, now, changes):
 
 @effect("express_interest")
 def _express_interest(ctx, now, changes):
-    changes.add(Engagement(project_id=ctx.project.id, bank_id=ctx.actor.organization_id,
-                           interested_at=now))
+    engagement = Engagement(project_id=ctx.project.id, bank_id=ctx.actor.organization_id,
+                            interested_at=now)
+    changes.add(engagement)
+    _stage(ctx.project, "engagements", engagement.bank_id, _engaged(engagement))
     return {"bank": ctx.actor.organization.name}
+
+
+ENGAGEMENT_TERMS = ("bank_id", "credit_amount", "credit_approved_on", "contract_amount",
+                    "contract_signed_on", "contract_number", "contract_term_months")
+
+
+def _engaged(engagement, **changed) -> SimpleNamespace:
+    """A bank's engagement as the step leaves it (the ORM row is left as read)."""
+    return SimpleNamespace(**{**{t: getattr(engagement, t, None) for t in ENGAGEMENT_TERMS},
+                              **changed})
 
 
 @effect("approve_credit")
 def _approve_credit(ctx, now, changes):
     engagement = engagement_of(ctx.project, ctx.actor.organization_id)
     ctx.project.credit_total += ctx.data["amount"] - (engagement.credit_amount or 0)
-    changes.change(engagement, credit_amount=ctx.data["amount"],
-                   credit_approved_on=ctx.data["approved_on"])
+    terms = {"credit_amount": ctx.data["amount"], "credit_approved_on": ctx.data["approved_on"]}
+    changes.change(engagement, **terms)
+    _stage(ctx.project, "engagements", engagement.bank_id, _engaged(engagement, **terms))
     return {"bank": ctx.actor.organization.name}
 
 
@@ -180,10 +208,11 @@ def _approve_credit(ctx, now, changes):
 def _sign_contract(ctx, now, changes):
     engagement = engagement_of(ctx.project, ctx.actor.organization_id)
     ctx.project.contract_total += ctx.data["amount"] - (engagement.contract_amount or 0)
-    changes.change(engagement, contract_amount=ctx.data["amount"],
-                   contract_signed_on=ctx.data["signed_on"],
-                   contract_number=ctx.data.get("contract_number"),
-                   contract_term_months=ctx.data.get("term_months"))
+    terms = {"contract_amount": ctx.data["amount"], "contract_signed_on": ctx.data["signed_on"],
+             "contract_number": ctx.data.get("contract_number"),
+             "contract_term_months": ctx.data.get("term_months")}
+    changes.change(engagement, **terms)
+    _stage(ctx.project, "engagements", engagement.bank_id, _engaged(engagement, **terms))
     facts = {"bank": ctx.actor.organization.name}
     # Where no agency designates a lead bank, the first bank to sign a contract leads.
     if ctx.project.lead_bank_id is None and not ctx.definition.transitions_for(
@@ -212,6 +241,7 @@ def _record_loan(ctx, now, changes):
     for name, value in refigured(loan, ctx.project).items():
         setattr(loan, name, value)
     changes.add(loan)
+    ctx.project.staged.setdefault("new_loans", []).append(loan)
     ctx.project.drawn_total += loan.amount
     ctx.project.loan_count += 1
     return {"loan": str(loan.public_id), "bank": ctx.actor.organization.name}
@@ -224,6 +254,7 @@ def _confirm_refinancing(ctx, now, changes):
                                  refinanced_on=ctx.data["refinanced_on"])
     changes.change(loan, refinanced_on=refinanced.refinanced_on,
                    **refigured(refinanced, ctx.project))
+    _stage(ctx.project, "refinanced", value=loan.id)
     return {"amount": str(loan.amount)}
 
 

@@ -181,9 +181,22 @@ class Workflows:
         self.definitions = {(d.key, d.version): d for d in definitions}
         self.frozen: dict[tuple[str, int], Definition] = {}  # loaded from snapshots
         self._machines = {ident: compile_machine(d) for ident, d in self.definitions.items()}
+        self._apart: dict[str, tuple[str, ...]] = {}
+        for definition in definitions:
+            for spec in definition.transitions:
+                self._apart[spec.trigger] = tuple(sorted(
+                    {*self._apart.get(spec.trigger, ()), *spec.distinct_from}))
 
     def machine(self, definition: Definition) -> Machine:
         return self._machines[(definition.key, definition.version)]
+
+    def checked_apart(self, trigger: str) -> tuple[str, ...]:
+        """The steps whose taker may not take `trigger` on the same project (maker-checker),
+        under any loaded definition — for reading queues and choosing whom to tell in SQL."""
+        return self._apart.get(trigger, ())
+
+    def apart_pairs(self) -> list[tuple[str, tuple[str, ...]]]:
+        return [(trigger, apart) for trigger, apart in sorted(self._apart.items()) if apart]
 
     # -- choosing a definition -------------------------------------------------------------
 
@@ -309,9 +322,8 @@ class Workflows:
         actor saw (a file): it applies to the version read, still under the version check."""
         today = today or china_today()
         state = _state(project, actor, version)
-        definition = None if state.status == Status.DRAFT else self.for_project(state, today)
-        changes, step = self._compose(state, definition, actor, kind, state.status, today,
-                                      clause=clause, change=change)
+        changes, step = self._compose(state, self._draft_or_frozen(state, today), actor, kind,
+                                      state.status, today, clause=clause, change=change)
         return _commit(project, state, changes, step)
 
     def create(self, actor, kind: str, change: Callable[[ProjectState, ChangeSet], dict | None],
@@ -323,10 +335,18 @@ class Workflows:
         with step_transaction() as connection:
             state = ProjectState.new(_next_project_id(connection), utcnow())
             changes, step = self._compose(state, None, actor, kind, Status.DRAFT, today,
-                                          change=change)
+                                          change=change, owed_under=self._draft_or_frozen)
             _write(connection, changes, step)
         state.applied(version=1, updated_at=changes.project["updated_at"])
         return state
+
+    def _draft_or_frozen(self, state, today: date) -> Definition | None:
+        """The definition a project follows — for a draft, the one its place would declare
+        under today (none where no document is in force: then nothing is owed yet)."""
+        try:
+            return self.for_project(state, today)
+        except Invalid:
+            return None
 
     @staticmethod
     def _inputs(trigger: str, data: dict | None) -> dict:
@@ -343,7 +363,8 @@ class Workflows:
     def _compose(self, state: ProjectState, definition: Definition | None, actor, kind: str,
                  dest: Status, today: date, *, fired: TransitionSpec | None = None,
                  data: dict | None = None, comment: str | None = None,
-                 clause: str | None = None, change=None) -> tuple[ChangeSet, Step]:
+                 clause: str | None = None, change=None,
+                 owed_under=None) -> tuple[ChangeSet, Step]:
         """Everything the step writes, decided before anything is written."""
         now = utcnow()
         source = None if state.created else state.status
@@ -357,6 +378,8 @@ class Workflows:
             clause = fired.clause
         else:
             snapshot = jsonable(change(state, changes) or {})
+            if owed_under is not None:  # a new draft: its place is known only now
+                definition = owed_under(state, today)
         if definition is not None and state.workflow_key is not None and (
                 state.workflow_key, state.workflow_version) != (definition.key, definition.version):
             definition = self.for_project(state, today)  # moved under another place's document
@@ -371,7 +394,7 @@ class Workflows:
             state.workflow_version = definition.version
             changes.writes.append(snapshot_row(definition, now))
         opened = (reschedule(state, definition, source, fired, today, now)
-                  if definition is not None and source is not None else [])
+                  if definition is not None else [])
         row = event_row(state, state.version + 1, kind, source, state.status, actor,
                         clause=clause, comment=comment, data=snapshot, at=now,
                         previous=state.last_hash)

@@ -39,10 +39,13 @@ class DeadlineRow:
     level: str
     trigger: str
     started_on: date
-    sla_days: int
+    sla_days: int | None
     used_days: int
-    due_on: date
+    due_on: date | None
     met_at: datetime | None = None
+    org_id: int | None = None
+    reminded_at: datetime | None = None
+    escalated_at: datetime | None = None
     jurisdiction_code: str | None = None
     province_code: str | None = None
     city_code: str | None = None
@@ -183,7 +186,7 @@ def _read_statement():
     return (select(*state_columns(bindparam("agency_id")))
             .select_from(p.outerjoin(d, d.c.project_id == p.c.id))
             .where(p.c.id == bindparam("key"))
-            .order_by(d.c.due_on, d.c.id))
+            .order_by(d.c.id))
 
 
 _READ = Prepared(_read_statement)

@@ -106,6 +106,9 @@ class Trigger:
     name: str
     actor: str  # enterprise | agency | bank
     data: type[_Data] = NoData
+    # Whether someone owes the step when it is possible (it then stands in their queue), or
+    # it is an option beside what is owed: a negative decision, an offer a bank may take up.
+    owed: bool = True
 
     @property
     def label(self):
@@ -120,31 +123,31 @@ class Trigger:
 
 TRIGGERS = {t.name: t for t in (
     Trigger("submit", "enterprise"),
-    Trigger("withdraw", "enterprise"),
-    Trigger("return", "agency"),
-    Trigger("reject", "agency"),
+    Trigger("withdraw", "enterprise", owed=False),
+    Trigger("return", "agency", owed=False),
+    Trigger("reject", "agency", owed=False),
     Trigger("recommend", "agency"),
     Trigger("accept", "agency"),
     Trigger("sign_commitment", "enterprise", SignCommitmentData),
     Trigger("record_opinion", "agency", OpinionData),
     Trigger("file", "agency", FileData),
     Trigger("approve_change", "agency", ApproveChangeData),
-    Trigger("refuse_change", "agency"),
+    Trigger("refuse_change", "agency", owed=False),
     Trigger("whitelist", "agency", WhitelistData),
-    Trigger("express_interest", "bank"),
+    Trigger("express_interest", "bank", owed=False),
     Trigger("approve_credit", "bank", ApproveCreditData),
     Trigger("sign_contract", "bank", SignContractData),
-    Trigger("claim_lead_bank", "bank"),
-    Trigger("decline_claim", "agency"),
+    Trigger("claim_lead_bank", "bank", owed=False),
+    Trigger("decline_claim", "agency", owed=False),
     Trigger("designate_lead_bank", "agency"),
-    Trigger("record_loan", "bank", RecordLoanData),
+    Trigger("record_loan", "bank", RecordLoanData, owed=False),
     Trigger("confirm_refinancing", "agency",
             ConfirmRefinancingData),
-    Trigger("end_matchmaking", "enterprise"),
+    Trigger("end_matchmaking", "enterprise", owed=False),
     Trigger("report_completion", "enterprise", ReportCompletionData),
     Trigger("verify_completion", "agency", VerifyCompletionData),
-    Trigger("return_completion", "agency"),
-    Trigger("fail_completion", "agency"),
+    Trigger("return_completion", "agency", owed=False),
+    Trigger("fail_completion", "agency", owed=False),
 )}
 
 # Audit-only steps: changes to a project that are not workflow triggers, each its own kind
