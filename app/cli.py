@@ -39,6 +39,20 @@ workflows_cli = AppGroup("workflows", help="Check and show workflow definitions.
 plan_cli = AppGroup("plan", help="Import equipment-renewal plan tables.")
 audit_cli = AppGroup("audit", help="Check the audit trail.")
 stats_cli = AppGroup("stats", help="Check or recount the dashboard's statistics rollup.")
+reminders_cli = AppGroup("reminders", help="Remind of time limits, escalate the overdue.")
+
+
+@reminders_cli.command("run")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day to run for (default: today in China).")
+def reminders_run(today):
+    """Remind those who owe a step due soon; escalate overdue steps one level up. Each once:
+    run it daily (a second run changes nothing)."""
+    from .models import china_today
+    from .review import reminders
+
+    done = reminders.run(today.date() if today else china_today())
+    click.echo(f"reminded {len(done.reminded)}, escalated {len(done.escalated)}")
 
 
 @stats_cli.command("verify")
@@ -206,6 +220,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(plan_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(stats_cli)
+    app.cli.add_command(reminders_cli)
 
     @app.cli.command("demo")
     def demo_command():

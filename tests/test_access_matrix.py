@@ -99,7 +99,10 @@ WEB = {
         "intended", lambda w: web(w, 302, "market", is_owner)),
     ("GET", "/queue"): ("plain", lambda w: web(
         w, 200, allowed=lambda x: is_agency(x) or is_bank(x) or is_enterprise(x))),
-    ("POST", "/queue/bulk"): ("bulk", lambda w: web(w, 302, allowed=is_agency)),
+    # the confirmation, for an agency that sees the project; back to the queue otherwise
+    ("POST", "/queue/bulk"): ("bulk", lambda w: web(w, 200 if w.kind == "agency_in" else 302,
+                                                    allowed=is_agency)),
+    ("POST", "/queue/bulk/apply"): ("bulk-apply", lambda w: web(w, 200, allowed=is_agency)),
     ("GET", "/settings"): ("plain", lambda w: web(w, 200, allowed=is_agency)),
     # an agency sets the numbers its role owns (acceptance time limit: the 工信 department)
     ("POST", "/settings"): ("settings", lambda w: web(w, 302, allowed=lambda x: x.agency == "miit")
@@ -246,7 +249,9 @@ def web_request(client, key, world, who):
         "accept": (f"/projects/{d['id']}/act/accept", {"version": d["version"]}),
         "comment": (f"/projects/{d['id']}/comments", {"body": "看看"}),
         "intended": (f"/projects/{m['id']}/intended-banks", {"version": m["version"]}),
-        "bulk": ("/queue/bulk", {"step": "accept", "project": f"{d['id']}:{d['version']}"}),
+        "bulk": ("/queue/bulk", {"project": f"{d['id']}:{d['version']}"}),
+        "bulk-apply": ("/queue/bulk/apply", {"step": "accept",
+                                             "project": f"{d['id']}:{d['version']}"}),
         "baseline": ("/dashboard/baseline", {"jurisdiction": "320500", "year": "2023",
                                             "amount": "1000"}),
         "settings": ("/settings", {"key": "time_limit:acceptance", "value": "12"}),

@@ -105,23 +105,35 @@ def test_queue_counts_filters_and_pages(clean_app, client, cast):
     assert "项目0" not in text_of(signed_in(clean_app, "ent_a").get("/queue"))
 
 
-def test_bulk_accept_and_return(clean_app, client, cast):
+def test_bulk_offers_only_common_steps_confirms_and_reports_each(clean_app, client, cast):
     projects = _declared(client, cast, 3)
     miit = signed_in(clean_app, "miit")
     token = csrf_token(miit, "/queue")
     pick = [f"{p['id']}:{p['version']}" for p in projects[:2]]
-    response = miit.post("/queue/bulk", data={"csrf_token": token, "step": "accept",
-                                              "project": pick, "comment": "同意"})
-    assert response.status_code == 302
+    confirm = miit.post("/queue/bulk", data={"csrf_token": token, "project": pick})
+    page = text_of(confirm)
+    assert confirm.status_code == 200 and "确认办理2个项目" in page
+    assert [counts(clean_app, p["id"])[0] for p in projects] == ["declared"] * 3  # not yet
+    offered = re.findall(r'name="step" value="(\w+)"', confirm.get_data(as_text=True))
+    assert offered == ["accept", "return", "reject"]  # the owed step first
+    result = miit.post("/queue/bulk/apply", data={"csrf_token": token, "step": "accept",
+                                                  "project": pick, "comment": "同意"})
+    assert "同意入库：2个项目中已办理2个" in text_of(result)
     assert [counts(clean_app, p["id"])[0] for p in projects] == [
         "commitment_filing", "commitment_filing", "declared"]
-    # returning needs the comment: refused for each, nothing changes
+    # a mixed selection: nothing in common, and each project's own steps are named
     third = f"{projects[2]['id']}:{projects[2]['version']}"
-    miit.post("/queue/bulk", data={"csrf_token": token, "step": "return", "project": [third]})
-    assert counts(clean_app, projects[2]["id"])[0] == "declared"
+    mixed = text_of(miit.post("/queue/bulk", data={"csrf_token": token,
+                                                    "project": [pick[0], third]}))
+    assert "没有您可一并办理的共同事项" in mixed
+    # returning needs a comment: refused for that project, with the reason, nothing changes
+    result = text_of(miit.post("/queue/bulk/apply", data={"csrf_token": token, "step": "return",
+                                                          "project": [third]}))
+    assert "未办理" in result and counts(clean_app, projects[2]["id"])[0] == "declared"
     # a stale version (someone acted in between) is refused for that project alone
     stale = f"{projects[0]['id']}:{projects[0]['version']}"
-    miit.post("/queue/bulk", data={"csrf_token": token, "step": "return",
-                                   "project": [stale, third], "comment": "请补充材料"})
+    result = text_of(miit.post("/queue/bulk/apply", data={
+        "csrf_token": token, "step": "return", "project": [stale, third], "comment": "请补充材料"}))
+    assert "退回补正：2个项目中已办理1个" in result
     assert counts(clean_app, projects[0]["id"])[0] == "commitment_filing"
     assert counts(clean_app, projects[2]["id"])[0] == "returned"

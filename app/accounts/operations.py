@@ -14,6 +14,7 @@ from ..errors import Invalid
 from ..extensions import db
 from ..i18n import gettext as _
 from ..models import AgencyKind, ApiToken, Jurisdiction, Organization, OrgKind, User
+from ..models.org import NATIONAL_CODE
 from .principals import token_digest
 
 # argon2id with OWASP's minimum (19 MiB, 2 iterations, 1 lane). Test configurations may
@@ -89,6 +90,24 @@ def create_user(*, username: str, password: str, organization: Organization,
         user = User(username=username, password_hash=hash_password(password),
                     organization=organization, display_name=display_name or username,
                     is_admin=is_admin, email=email)
+        db.session.add(user)
+    return user
+
+
+SYSTEM, SYSTEM_NAME = "jigai-system", "技改项目库（定时任务）"
+
+
+def system_user() -> User:
+    """Who scheduled work (reminders, escalations) acts as in the audit trail: an inactive
+    user of the operator, who can never sign in."""
+    user = db.session.scalar(select(User).where(User.username == SYSTEM))
+    if user is not None:
+        return user
+    with unit_of_work():
+        org = Organization(kind=OrgKind.OPERATOR, name=SYSTEM_NAME,
+                           jurisdiction_code=NATIONAL_CODE)
+        user = User(username=SYSTEM, password_hash="!", organization=org,
+                    display_name=SYSTEM_NAME, active=False)
         db.session.add(user)
     return user
 

@@ -7,6 +7,8 @@ right kind and place when the step is written), so a step costs one statement ho
 people it tells; their e-mail goes once the step has committed.
 """
 
+from dataclasses import replace
+
 from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
@@ -19,11 +21,19 @@ from ..models.org import place_level
 from ..workflow import workflows
 from ..workflow.changeset import Audience, Notify
 from ..workflow.hooks import Step
-from ..workflow.vocabulary import ATTACH, CREATE, EDIT, SET_INTENDED_BANKS, TRIGGERS
+from ..workflow.vocabulary import (
+    ATTACH,
+    CREATE,
+    EDIT,
+    ESCALATE,
+    REMIND,
+    SET_INTENDED_BANKS,
+    TRIGGERS,
+)
 from .mail import send_mail
 
 # An enterprise's own housekeeping tells nobody.
-QUIET = frozenset({CREATE, EDIT, SET_INTENDED_BANKS, ATTACH})
+QUIET = frozenset({CREATE, EDIT, SET_INTENDED_BANKS, ATTACH, REMIND, ESCALATE})
 
 
 class Notifications:
@@ -36,6 +46,8 @@ class Notifications:
         project, event, opened = step.state, step.event, step.opened
         params = {"project": project.name, "step": event.trigger, "by": event.actor_org_name,
                   "comment": event.comment or ""}
+        if event.trigger in (REMIND, ESCALATE):
+            return _time_limit_notice(project, event, params)
         audiences = [audience for deadline in opened if deadline.met_at is None
                      and deadline.org_id != event.actor_org_id
                      for audience in _owing(deadline, project, params)]
@@ -61,6 +73,22 @@ class Notifications:
 HOOK = Notifications()
 
 
+def _time_limit_notice(project, event, params: dict) -> list:
+    """A reminder to those who owe the step; an escalation to the agency one level up."""
+    data = event.data
+    row = next(d for d in project.deadlines if (d.role, d.level, d.trigger)
+               == (data["role"], data["level"], data["waiting"]) and d.org_id is None)
+    if event.trigger == REMIND:
+        audiences = [replace(a, kind="reminder") for a in _owing(row, project, params)]
+    else:
+        audiences = [Audience("escalation", {**params, "waiting": row.trigger,
+                                             "due_on": data["due_on"]},
+                              codes=(data["escalated_to"],),
+                              agency_kind=row.role.split(":", 1)[1])]
+    return [Notify(project.id, event.trigger, event.created_at, event.actor_id,
+                   tuple(audiences))] if audiences else []
+
+
 def _owing(deadline, project, params: dict) -> list[Audience]:
     """Who owes a newly owed step: its organisation, or the agencies of its kind at its
     levels of the project's place — not the one who made what it checks (maker-checker),
@@ -80,6 +108,14 @@ def _owing(deadline, project, params: dict) -> list[Audience]:
 
 
 def notification_text(kind: str, trigger: str, params: dict) -> str:
+    if kind == "reminder":
+        return _("Reminder: %(step)s on “%(project)s” is due %(due)s.",
+                 step=TRIGGERS[params["waiting"]].label, project=params["project"],
+                 due=params["due_on"])
+    if kind == "escalation":
+        return _("Overdue below you: %(step)s on “%(project)s” was due %(due)s.",
+                 step=TRIGGERS[params["waiting"]].label, project=params["project"],
+                 due=params["due_on"])
     if kind == "your_turn":
         waiting = TRIGGERS[params.get("waiting", trigger)].label
         if params.get("due_on"):

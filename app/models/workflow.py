@@ -66,6 +66,7 @@ class Deadline(Base):
     # Told that the due day is near; told the level above that it passed (once each).
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    escalated_to: Mapped[str | None] = mapped_column(String(6))  # the level above, by place
     # The project's place and batch year, copied so that overdue counts need no join.
     jurisdiction_code: Mapped[str] = mapped_column(String(6))
     province_code: Mapped[str] = mapped_column(String(6))

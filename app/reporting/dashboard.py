@@ -27,6 +27,7 @@ from ..models import (
     OrgKind,
     PlanEntry,
     PlanImport,
+    Project,
     StatsBucket,
     StatsCompletion,
     StatsMonth,
@@ -64,6 +65,7 @@ class Summary:
     financing: dict = field(default_factory=dict)
     stage_days: list[dict] = field(default_factory=list)
     overdue: list[dict] = field(default_factory=list)
+    escalated: list[dict] = field(default_factory=list)  # overdue below, escalated to this level
     plan: list[dict] = field(default_factory=list)
     plan_discrepancies: list = field(default_factory=list)
     monthly: list[dict] = field(default_factory=list)
@@ -137,6 +139,7 @@ def _figures(reader: Session, report: Summary, today: date) -> Summary:
     report.financing = _financing(total)
     report.stage_days = _stage_days(reader, scope, year)
     report.overdue = _overdue(reader, scope, year, today)
+    report.escalated = _escalated(reader, scope)
     report.plan, report.plan_discrepancies = _plan(reader, scope, year, by_plan, completed)
     report.monthly = _monthly(reader, scope, year)
     report.targets = _targets(reader, scope)
@@ -172,6 +175,19 @@ def _overdue(reader: Session, scope: Jurisdiction, year: int | None, today: date
         select(Deadline.role, Deadline.level, func.count())
         .where(*in_scope(Deadline, scope, year), Deadline.met_at.is_(None), Deadline.due_on < today)
         .group_by(Deadline.role, Deadline.level).order_by(func.count().desc()))]
+
+
+def _escalated(reader: Session, scope: Jurisdiction, limit: int = 50) -> list[dict]:
+    """Steps overdue at the level below and escalated to this one (reminders.run), oldest
+    first: what this level's agencies should chase."""
+    return [{"project": name, "project_id": public_id, "role": role, "trigger": trigger,
+             "due_on": due_on, "escalated_at": at} for name, public_id, role, trigger, due_on, at
+            in reader.execute(
+                select(Project.name, Project.public_id, Deadline.role, Deadline.trigger,
+                       Deadline.due_on, Deadline.escalated_at)
+                .join(Project, Project.id == Deadline.project_id)
+                .where(Deadline.escalated_to == scope.code, Deadline.met_at.is_(None))
+                .order_by(Deadline.due_on, Deadline.id).limit(limit))]
 
 
 def _buckets(reader: Session, scope: Jurisdiction, year: int | None):

@@ -8,19 +8,17 @@ from flask_login import current_user, login_required
 
 from .. import access
 from ..errors import DomainError, Invalid
-from ..extensions import db
 from ..i18n import gettext as _
 from ..labels import step_label
 from ..models import china_today
-from ..projects.operations import get_project, take_step
+from ..workflow.vocabulary import TRIGGERS
+from . import bulk as bulk_ops
 from . import queue as owed
 from . import settings
 from .queue import QueueFilter
 from .workbench import workbench
 
 bp = Blueprint("review", __name__)
-
-BULK_STEPS = ("accept", "return")
 
 
 @bp.get("/")
@@ -46,39 +44,39 @@ def queue():
     next_url = url_for("review.queue", **{**request.args, "cursor": next_cursor}) \
         if next_cursor else None
     return render_template("review/queue.html", rows=rows, next_url=next_url, filters=filters,
-                           counts=owed.step_counts(current_user, filters, today), today=today,
-                           bulk_steps=BULK_STEPS)
+                           counts=owed.step_counts(current_user, filters, today), today=today)
 
 
 @bp.post("/queue/bulk")
 @login_required
 def bulk():
-    """One decision for several selected projects: each is its own transaction, and the
-    clerk is told which went through and which did not, and why."""
+    """A decision for the selected projects, first confirmed: the steps they all allow, and
+    how many projects it will touch."""
     _agencies_only()
-    step = request.form.get("step")
-    if step not in BULK_STEPS:
+    back = url_for("review.queue", **request.args)
+    try:
+        chosen = bulk_ops.selected(current_user, request.form.getlist("project"))
+    except DomainError as err:
+        flash(err.message, "error")
+        return redirect(back)
+    choices = bulk_ops.common_choices(current_user, chosen)
+    return render_template("review/bulk.html", chosen=chosen, choices=choices, back=back,
+                           steps=None if choices else bulk_ops.steps_of(current_user, chosen))
+
+
+@bp.post("/queue/bulk/apply")
+@login_required
+def bulk_apply():
+    """The confirmed decision, taken project by project; the result of each is shown."""
+    _agencies_only()
+    trigger = request.form.get("step") or ""
+    if trigger not in TRIGGERS:
         abort(400)
     comment = (request.form.get("comment") or "").strip() or None
-    done, failed = 0, []
-    for value in request.form.getlist("project"):
-        public_id, _sep, version = value.partition(":")
-        try:
-            project = get_project(current_user, public_id)
-            take_step(current_user, project, step, version=int(version or 0),
-                             comment=comment)
-            done += 1
-        except (DomainError, ValueError) as err:
-            db.session.rollback()
-            failed.append(getattr(err, "message", str(err)))
-    if done:
-        flash(_("%(step)s: %(n)s project(s) done.", step=step_label(step), n=done), "success")
-    for message in failed:
-        flash(message, "error")
-    if not done and not failed:
-        flash(_("Select at least one project."), "error")
-    return redirect(url_for("review.queue", **request.args))
-
+    outcomes = bulk_ops.apply(current_user, trigger, request.form.getlist("project"), comment)
+    return render_template("review/bulk_result.html", outcomes=outcomes, step=step_label(trigger),
+                           done=sum(o.done for o in outcomes),
+                           back=request.form.get("back") or url_for("review.queue"))
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -46,6 +46,7 @@ class DeadlineRow:
     org_id: int | None = None
     reminded_at: datetime | None = None
     escalated_at: datetime | None = None
+    escalated_to: str | None = None
     jurisdiction_code: str | None = None
     province_code: str | None = None
     city_code: str | None = None

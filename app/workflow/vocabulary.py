@@ -156,4 +156,6 @@ CREATE, EDIT, REQUEST_CHANGE = "create", "edit", "request_change"
 SET_INTENDED_BANKS = "set_intended_banks"
 IMPORT = "import"  # a draft entered by an agency from an offline declaration
 ATTACH = "attach"  # a file added to the project
-AUDIT_ONLY = frozenset({CREATE, EDIT, REQUEST_CHANGE, SET_INTENDED_BANKS, IMPORT, ATTACH})
+REMIND, ESCALATE = "remind", "escalate"  # a time limit near its end, or past it (the system)
+AUDIT_ONLY = frozenset({CREATE, EDIT, REQUEST_CHANGE, SET_INTENDED_BANKS, IMPORT, ATTACH,
+                        REMIND, ESCALATE})

@@ -2,8 +2,8 @@
 a bank) and have no time limit; reminders and escalations are marked on it
 
 - deadlines: `org_id` (the owing organisation; none for an agency role), `sla_days` and
-  `due_on` nullable (an enterprise's or a bank's step has no time limit), `reminded_at` and
-  `escalated_at`; the one-row-per-step index includes the organisation.
+  `due_on` nullable (an enterprise's or a bank's step has no time limit), `reminded_at`,
+  `escalated_at` and `escalated_to`; one row per step and owing organisation.
 
 Revision ID: 0014
 Revises: 0013
@@ -26,6 +26,7 @@ def upgrade():
         batch_op.add_column(sa.Column('org_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('reminded_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('escalated_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('escalated_to', sa.String(length=6), nullable=True))
         batch_op.alter_column('sla_days', existing_type=sa.Integer(), nullable=True)
         batch_op.alter_column('due_on', existing_type=sa.Date(), nullable=True)
         batch_op.create_foreign_key(op.f('fk_deadlines_org_id_organizations'), 'organizations',
@@ -51,6 +52,7 @@ def downgrade():
         batch_op.drop_constraint(op.f('fk_deadlines_org_id_organizations'), type_='foreignkey')
         batch_op.alter_column('due_on', existing_type=sa.Date(), nullable=False)
         batch_op.alter_column('sla_days', existing_type=sa.Integer(), nullable=False)
+        batch_op.drop_column('escalated_to')
         batch_op.drop_column('escalated_at')
         batch_op.drop_column('reminded_at')
         batch_op.drop_column('org_id')
