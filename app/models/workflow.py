@@ -36,6 +36,10 @@ class Deadline(Base):
         Index("uq_deadlines_org_step", "project_id", "role", "level", "trigger", "org_id",
               unique=True, postgresql_where=text("org_id IS NOT NULL"),
               sqlite_where=text("org_id IS NOT NULL")),
+        # What was escalated to a level, for its dashboard.
+        Index("ix_deadlines_escalated", "escalated_to", "due_on",
+              postgresql_where=text("escalated_to IS NOT NULL AND met_at IS NULL"),
+              sqlite_where=text("escalated_to IS NOT NULL AND met_at IS NULL")),
         # An organisation's own queue (an enterprise's, a bank's).
         Index("ix_deadlines_open_org", "org_id", postgresql_where=text("met_at IS NULL"),
               sqlite_where=text("met_at IS NULL")),

@@ -179,15 +179,19 @@ def _overdue(reader: Session, scope: Jurisdiction, year: int | None, today: date
 
 def _escalated(reader: Session, scope: Jurisdiction, limit: int = 50) -> list[dict]:
     """Steps overdue at the level below and escalated to this one (reminders.run), oldest
-    first: what this level's agencies should chase."""
-    return [{"project": name, "project_id": public_id, "role": role, "trigger": trigger,
-             "due_on": due_on, "escalated_at": at} for name, public_id, role, trigger, due_on, at
-            in reader.execute(
-                select(Project.name, Project.public_id, Deadline.role, Deadline.trigger,
-                       Deadline.due_on, Deadline.escalated_at)
-                .join(Project, Project.id == Deadline.project_id)
-                .where(Deadline.escalated_to == scope.code, Deadline.met_at.is_(None))
-                .order_by(Deadline.due_on, Deadline.id).limit(limit))]
+    first: what this level's agencies should chase. (Read from the escalated rows' own
+    index; the few projects named are then looked up by key.)"""
+    rows = reader.execute(
+        select(Deadline.project_id, Deadline.role, Deadline.trigger, Deadline.due_on)
+        .where(Deadline.escalated_to == scope.code, Deadline.met_at.is_(None))
+        .order_by(Deadline.due_on, Deadline.id).limit(limit)).all()
+    if not rows:
+        return []
+    names = {key: (name, public_id) for key, name, public_id in reader.execute(
+        select(Project.id, Project.name, Project.public_id)
+        .where(Project.id.in_({row.project_id for row in rows})))}
+    return [{"project": names[row.project_id][0], "project_id": names[row.project_id][1],
+             "role": row.role, "trigger": row.trigger, "due_on": row.due_on} for row in rows]
 
 
 def _buckets(reader: Session, scope: Jurisdiction, year: int | None):

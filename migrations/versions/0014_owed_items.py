@@ -38,6 +38,9 @@ def upgrade():
                     ['project_id', 'role', 'level', 'trigger', 'org_id'], unique=True,
                     postgresql_where=sa.text('org_id IS NOT NULL'),
                     sqlite_where=sa.text('org_id IS NOT NULL'))
+    op.create_index('ix_deadlines_escalated', 'deadlines', ['escalated_to', 'due_on'],
+                    postgresql_where=sa.text('escalated_to IS NOT NULL AND met_at IS NULL'),
+                    sqlite_where=sa.text('escalated_to IS NOT NULL AND met_at IS NULL'))
     op.create_index('ix_deadlines_open_org', 'deadlines', ['org_id'],
                     postgresql_where=sa.text('met_at IS NULL'),
                     sqlite_where=sa.text('met_at IS NULL'))
@@ -45,6 +48,7 @@ def upgrade():
 
 def downgrade():
     op.drop_index('ix_deadlines_open_org', table_name='deadlines')
+    op.drop_index('ix_deadlines_escalated', table_name='deadlines')
     op.drop_index('uq_deadlines_org_step', table_name='deadlines')
     op.drop_index('uq_deadlines_step', table_name='deadlines')
     op.execute("DELETE FROM deadlines WHERE org_id IS NOT NULL OR due_on IS NULL")
