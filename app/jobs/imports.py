@@ -80,8 +80,8 @@ def _check(run: runner.Run, actor: User, data: bytes) -> bool:
             if time.monotonic() - shown > 1:
                 run.progress(done=rows, total=max(rows, run.job.total))
                 shown = time.monotonic()
-    except imports.FileProblem as problem:
-        found, count = found + problem.errors, count + len(problem.errors)
+    except imports.FileProblem as problem:  # the file as a whole: that is the answer
+        found, count = problem.errors, len(problem.errors)
     db.session.rollback()  # end the checking reads' transaction
     if count:
         run.progress(done=rows, total=rows, error_count=count,
