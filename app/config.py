@@ -75,7 +75,7 @@ class Config:
     JOBS_HEARTBEAT_SECONDS = float(os.environ.get("JIGAI_JOBS_HEARTBEAT_SECONDS", "10"))
     JOBS_MAX_ATTEMPTS = int(os.environ.get("JIGAI_JOBS_MAX_ATTEMPTS", "5"))
     JOBS_KEEP_DAYS = int(os.environ.get("JIGAI_JOBS_KEEP_DAYS", "30"))  # finished jobs kept
-    MAIL_BATCH = 50  # messages a mail job claims at a time
+    MAIL_BATCH = int(os.environ.get("JIGAI_MAIL_BATCH", "50"))  # messages a mail job claims at once
 
     # Batch imports: what a workbook may be, and how long one chunk of rows may hold the
     # write lock (other writers wait at most that long for an import).

@@ -13,6 +13,7 @@ worker still holds it: a worker thought dead that wakes up again writes nothing.
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,14 +38,17 @@ RING_AGAIN_AFTER = timedelta(minutes=5)  # a queued job nobody took: its message
 HANDLERS: dict[str, Callable[["Run"], None]] = {}  # job kind → what runs it
 
 _worker: tuple[int, str] | None = None
+_naming = threading.Lock()
 
 
 def worker_name() -> str:
     """This process's name in the jobs it runs: host, pid and a nonce (pids are reused)."""
     global _worker
-    if _worker is None or _worker[0] != os.getpid():
-        _worker = (os.getpid(), f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
-    return _worker[1]
+    with _naming:
+        if _worker is None or _worker[0] != os.getpid():
+            pid = os.getpid()
+            _worker = (pid, f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:6]}")
+        return _worker[1]
 
 
 class Lost(Exception):
