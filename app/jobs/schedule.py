@@ -16,6 +16,7 @@ then an ordinary job: listed by `flask jobs list`, queued again if its worker di
 the work safe to resume: it may have done part of it), retried with backoff when it fails.
 """
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,8 @@ from huey import crontab
 
 from ..models import CHINA, UTC_ZONE, utcnow
 from . import runner
+
+log = logging.getLogger("jigai.jobs")
 
 __all__ = ["PERIODIC", "Periodic", "china_time", "crontab", "period_key", "periodic"]
 
@@ -64,9 +67,13 @@ def period_key(task: Periodic, at: datetime | None = None) -> str:
     return f"{task.name}@{china_time(at or utcnow()).strftime(FORMATS[task.period])}"
 
 
-def start(task: Periodic) -> None:
-    """One scheduler's ask: the period's job, run here, unless another ask got it first."""
-    key = period_key(task)
+def start(task: Periodic, at: datetime | None = None) -> bool:
+    """One scheduler's ask (at `at`, default now): the period's job, run here — unless another
+    ask got it first (False)."""
+    key = period_key(task, at)
     job = runner.submit(task.name, key, key=key, rung=False)
-    if job is not None:
-        runner.run(job.id)
+    if job is None:
+        log.info("periodic %s: taken by another worker", key)
+        return False
+    runner.run(job.id)
+    return True
