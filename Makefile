@@ -1,5 +1,6 @@
 # Two commands on a fresh machine:
-#   make run   — set up, migrate, load demo data, serve http://127.0.0.1:5000 (SQLite)
+#   make run   — set up, migrate, load demo data, serve http://127.0.0.1:5000 with the job
+#                worker beside it (SQLite; no other server)
 #   make test  — set up and run the whole test suite (SQLite and PostgreSQL, browser tests)
 PYTHON ?= python3
 VENV   := .venv
@@ -21,9 +22,13 @@ setup: $(VENV)/.installed catalogs
 catalogs: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations --statistics
 
+# The job worker (imports, mail, periodic tasks) runs beside the server, on the same SQLite
+# queue file (instance/jobs.sqlite3), and stops with it.
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) demo
+	$(FLASK) jobs worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # Browser tests drive Debian's Chromium (never a downloaded browser); CJK fonts for screenshots.

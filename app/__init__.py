@@ -15,6 +15,8 @@ from .database import (
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import install_catalogue, select_locale
 from .inbox import notifications
+from .jobs import outbox
+from .jobs import queue as jobs_queue
 from .jsonio import JigaiJSONProvider
 from .reporting import rollup
 from .web import init_web
@@ -67,6 +69,9 @@ def create_app(config: dict | type | None = None) -> Flask:
     # What a step sets off beyond its own rows: the statistics it moves, the people it tells.
     workflow.register_hook(rollup.HOOK)
     workflow.register_hook(notifications.HOOK)
+    # Background work: the app's queue, and the ring for the mail the notifications wrote.
+    jobs_queue.init_app(app)
+    workflow.register_hook(outbox.HOOK)
 
     init_web(app)
     _register_blueprints(app)

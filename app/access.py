@@ -33,6 +33,7 @@ from .models import (
     Status,
     User,
     WorkflowEvent,
+    china_today,
 )
 from .models.org import LEVEL_PREFIX
 from .rules.roles import duty_denial, role_denial
@@ -315,12 +316,41 @@ def declare_refusal(user: User) -> DomainError | None:
     return None
 
 
-def enter_for_refusal(user: User, jurisdiction_code: str) -> DomainError | None:
-    """An agency enters an offline declaration only for a place in its jurisdiction."""
+@dataclass(frozen=True)
+class _Declarant:
+    """An enterprise as the role rule sees a project of it: its place and its links."""
+
+    enterprise_id: int
+    jurisdiction_code: str
+
+    def linked_to(self, agency_id: int) -> bool:
+        return bool(db.session.scalar(select(exists().where(
+            OrgLink.agency_id == agency_id, OrgLink.enterprise_id == self.enterprise_id))))
+
+
+def enter_for_refusal(user: User, enterprise, jurisdiction_code: str,
+                      today: date | None = None) -> DomainError | None:
+    """An agency enters an enterprise's offline declarations (a batch import) only where it
+    accepts that enterprise's projects into the library: it holds the role the document in
+    force where the enterprise is registered gives the `accept` step, at that step's level,
+    over the enterprise's place, without a link to it — and the project lies in its
+    jurisdiction too."""
     org = user.organization
-    if not (org.kind == OrgKind.AGENCY and org.jurisdiction.contains(jurisdiction_code)):
+    if org.kind != OrgKind.AGENCY:
+        return Forbidden(_("Only agencies import declarations."))
+    if not org.jurisdiction.contains(jurisdiction_code):
         return Forbidden(_("The project lies outside your jurisdiction."))
-    return None
+    try:
+        definition = workflows().resolve(enterprise.jurisdiction_code, today or china_today())
+    except DomainError as err:
+        return Forbidden(err.message)
+    declarant = _Declarant(enterprise.id, enterprise.jurisdiction_code)
+    accepting = definition.transitions_for("accept")
+    if accepting and any(role_denial(user, spec.role, declarant, spec.levels) is None
+                         for spec in accepting):
+        return None
+    return Forbidden(_("Only the agency that accepts this enterprise's projects into the "
+                       "library imports its declarations."))
 
 
 def baseline_refusal(user: User, code: str) -> DomainError | None:

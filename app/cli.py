@@ -14,7 +14,7 @@ from .accounts import operations as accounts
 from .errors import DomainError
 from .extensions import db
 from .labels import ROLE_LABELS
-from .models import DefinitionSnapshot, Organization, User
+from .models import DefinitionSnapshot, Job, JobStatus, Organization, User
 from .rules.parameters import ParameterError, all_entries
 from .workflow import DefinitionError, load_definitions
 from .workflow.definitions import unquoted
@@ -53,6 +53,65 @@ def reminders_run(today):
 
     done = reminders.run(today.date() if today else china_today())
     click.echo(f"reminded {len(done.reminded)}, escalated {len(done.escalated)}")
+
+
+jobs_cli = AppGroup("jobs", help="Run the job worker; list and retry background jobs.")
+
+
+@jobs_cli.command("worker")
+@click.option("--threads", type=int, default=None,
+              help="Jobs run at once (default JIGAI_JOBS_WORKERS, 2).")
+def jobs_worker(threads):
+    """Run the job worker until interrupted (beside the web server; one or more per host)."""
+    import logging
+
+    from .jobs.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    run_worker(current_app._get_current_object(), threads)
+
+
+@jobs_cli.command("list")
+@click.option("--status", type=click.Choice([s.value for s in JobStatus]), default=None)
+@click.option("--kind", default=None, help="import, mail, or a periodic task's name.")
+@click.option("--limit", type=int, default=30)
+def jobs_list(status, kind, limit):
+    """The latest jobs: state, progress, attempts, worker and last failure."""
+    query = select(Job).order_by(Job.id.desc()).limit(limit)
+    if status:
+        query = query.where(Job.status == status)
+    if kind:
+        query = query.where(Job.kind == kind)
+    click.echo(f"{'id':<36}  {'kind':<8} {'status':<7} {'stage':<8} {'progress':>13} "
+               f"{'made':>6} {'errors':>6} {'tries':>5}  {'created (UTC)':<19}  title / worker / why")
+    for job in db.session.scalars(query):
+        progress = f"{job.done:,}/{job.total:,}"
+        click.echo(f"{job.public_id!s:<36}  {job.kind:<8} {job.status:<7} {job.stage or '':<8} "
+                   f"{progress:>13} {job.created:>6,} {job.error_count:>6,} {job.attempts:>5}  "
+                   f"{job.created_at:%Y-%m-%d %H:%M:%S}  "
+                   + " · ".join(filter(None, [job.title, job.worker, job.message])))
+
+
+@jobs_cli.command("retry")
+@click.argument("job_id")
+def jobs_retry(job_id):
+    """Queue a failed or stuck job again, with fresh attempts."""
+    import uuid
+
+    from .jobs import runner
+
+    try:
+        key = uuid.UUID(job_id)
+    except ValueError:
+        _fail(f"no job {job_id}")
+    job = db.session.scalar(select(Job).where(Job.public_id == key))
+    if job is None:
+        _fail(f"no job {job_id}")
+    try:
+        runner.retry(job)
+    except runner.Refused as err:
+        _fail(f"job {job_id} is not retried: {err}")
+    click.echo(f"job {job_id} queued again")
 
 
 @stats_cli.command("verify")
@@ -221,6 +280,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(stats_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(jobs_cli)
 
     @app.cli.command("demo")
     def demo_command():

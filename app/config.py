@@ -60,6 +60,30 @@ class Config:
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes")
     MAIL_FROM = os.environ.get("MAIL_FROM", "jigai@localhost")
 
+    # The mail log backend appends each message, one JSON line, to this file as well (the
+    # worker reads it to tell whether a message it was sending when it died went out).
+    MAIL_LOG = os.environ.get("MAIL_LOG", str(INSTANCE_DIR / "mail.log"))
+
+    # Background jobs (app/jobs): the queue's storage — a SQLite file by default (no server
+    # needed), `redis://…` in deployment — and how the workers keep their jobs alive.
+    JOBS_URL = os.environ.get("JIGAI_JOBS_URL", f"sqlite:///{INSTANCE_DIR / 'jobs.sqlite3'}")
+    JOBS_NAME = os.environ.get("JIGAI_JOBS_NAME", "jigai")  # the queue's name (key prefix)
+    JOBS_IMMEDIATE = False  # run each job at once, in the caller (tests)
+    JOBS_WORKERS = int(os.environ.get("JIGAI_JOBS_WORKERS", "2"))  # threads per worker process
+    # A running job's worker renews its heartbeat this often; three missed beats and the job
+    # counts as lost with its worker, and is queued again for another.
+    JOBS_HEARTBEAT_SECONDS = float(os.environ.get("JIGAI_JOBS_HEARTBEAT_SECONDS", "10"))
+    JOBS_MAX_ATTEMPTS = int(os.environ.get("JIGAI_JOBS_MAX_ATTEMPTS", "5"))
+    JOBS_KEEP_DAYS = int(os.environ.get("JIGAI_JOBS_KEEP_DAYS", "30"))  # finished jobs kept
+    MAIL_BATCH = int(os.environ.get("JIGAI_MAIL_BATCH", "50"))  # messages a mail job claims at once
+
+    # Batch imports: what a workbook may be, and how long one chunk of rows may hold the
+    # write lock (other writers wait at most that long for an import).
+    IMPORT_MAX_BYTES = int(os.environ.get("JIGAI_IMPORT_MAX_BYTES", 10 * 1024 * 1024))
+    IMPORT_MAX_UNPACKED = int(os.environ.get("JIGAI_IMPORT_MAX_UNPACKED", 100 * 1024 * 1024))
+    IMPORT_MAX_ROWS = int(os.environ.get("JIGAI_IMPORT_MAX_ROWS", "20000"))
+    IMPORT_CHUNK_SECONDS = float(os.environ.get("JIGAI_IMPORT_CHUNK_SECONDS", "0.1"))
+
     # Seconds a writer waits for SQLite's lock before giving up.
     SQLITE_BUSY_TIMEOUT = float(os.environ.get("JIGAI_SQLITE_BUSY_TIMEOUT", "60"))
 
@@ -68,3 +92,5 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test"
     PASSWORD_HASH_COST = "test"
+    JOBS_IMMEDIATE = True
+    MAIL_LOG = None

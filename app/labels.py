@@ -185,4 +185,5 @@ EVENT_LABELS = {
 CLAIM_LABELS = {"open": _l("claim awaiting decision"), "declined": _l("claim declined"),
                 "designated": _l("designated lead bank")}
 
-IMPORT_LABELS = {"running": _l("In progress"), "failed": _l("Refused"), "done": _l("Imported")}
+IMPORT_LABELS = {"queued": _l("Waiting"), "running": _l("In progress"), "failed": _l("Refused"),
+                 "done": _l("Imported")}

@@ -8,6 +8,8 @@
    a bare Flask endpoint doing the SQL of a transition (the floor), then the application's
    API (tokens, role and jurisdiction checks, guards, audit hash chain, deadlines, rollup).
 4. SQLite with concurrent writers: transitions per second and "database is locked" errors.
+5. SQLite writers during a batch import: API creates' p95 while the job worker imports a
+   10,000-row workbook (bench/imports.py; `--import-rows 0` leaves it out).
 
 The table is printed and written to bench/RESULTS.md with the machine and the command.
 Generated data is kept between runs (one database per size, `jigai_bench_<size>`, and
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import imports as bench_imports
 from bench import wrk
 from bench.load import Client, Outcome, run_clients, sample_latencies
 
@@ -471,6 +474,9 @@ def main(argv=None) -> None:
                              "with this checkout's against the bare endpoint")
     parser.add_argument("--rounds", type=int, default=3,
                         help="alternating rounds of the comparison (median reported)")
+    parser.add_argument("--import-rows", type=int, default=10_000,
+                        help="rows of the workbook imported while clients create projects "
+                             "on SQLite (0: leave this part out)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     command = "make bench" + (f" BENCH_ARGS={shlex.quote(' '.join(argv))}" if argv else "")
@@ -517,6 +523,10 @@ def main(argv=None) -> None:
     locked = log_mentions(args.port, "database is locked") + sum(
         n for outcome in (sqlite_api, sqlite_full) for e, n in outcome.errors.items()
         if "locked" in e)
+    if args.import_rows:
+        say(f"SQLite writers during a {args.import_rows:,}-row import")
+        results["imports"] = bench_imports.measure(args.import_rows, 4, args.port + 1,
+                                                   args.workers, args.threads)
 
     # ------------------------------------------------------------ the table
     pgb, api, bare = results["pgbench"], results["api"], results["bare"]
@@ -552,6 +562,9 @@ def main(argv=None) -> None:
         f"(p95 {sqlite_full.percentile(95):.1f} ms){errors_note(sqlite_full)}",
         "for comparison", True)
     row("… “database is locked” errors", str(locked), "0", locked == 0)
+    if "imports" in results:
+        figure, value, met = bench_imports.summary(results["imports"])
+        row(figure, value, f"p95 ≤ {bench_imports.TARGET_P95_MS} ms", met)
     targets = {"list": 30, "project": 30, "search": 100, "dashboard": 200}
     largest = ("PostgreSQL", sizes[-1])
     for (backend, size), figures in pages.items():

@@ -221,3 +221,52 @@ def close_batch(app, username: str, year: int, on: str) -> None:
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == username))
         set_value(user, f"batch_cutoff:{year}", on, None, china_today())
+
+
+IMPORT_ROW = {"credit_code": None, "name": "导入项目", "jurisdiction": "320506",
+              "address": "吴中大道1号", "industry": "高端装备", "task": "先进设备更新",
+              "batch_year": 2026, "content": "更新设备", "total_investment": 5000,
+              "fixed_asset_investment": 4600, "equipment_investment": 4000,
+              "retired_equipment_value": 800, "annual_investment": 3000, "new_land": "否",
+              "planned_start": "2026-03-01", "planned_end": "2026-12-31", "financing_need": 2000,
+              "financing_term_months": 36, "financing_purpose": "购置设备", "project_code": None,
+              "equipment_name": "数控机床", "equipment_quantity": 2, "equipment_unit_price": 300,
+              "equipment_energy_grade": 2}
+
+
+def import_row(credit_code: str, i: int, **cells) -> list:
+    """A valid row of the import template (the i-th: its own name and project code)."""
+    from app.reporting.imports import COLUMNS
+
+    row = {**IMPORT_ROW, "credit_code": credit_code, "name": f"导入项目{i:05d}",
+           "project_code": f"2603-{cells.get('jurisdiction', '320506')}-07-02-{i:06d}", **cells}
+    return [row[key] for key, _header in COLUMNS]
+
+
+def import_workbook(rows) -> bytes:
+    """An .xlsx of the import template's header and `rows` (written as a stream)."""
+    import io
+
+    from openpyxl import Workbook
+
+    from app.reporting.imports import COLUMNS
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append([header for _key, header in COLUMNS])
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def wait_until(condition, what: str, timeout: float = 120, every: float = 0.1):
+    """Poll `condition` until it returns something true (returned); fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = condition()
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(every)  # polling a condition another process brings about

@@ -1,6 +1,6 @@
 """The layers of `app/` import one way, and no two modules import each other.
 
-models ← rules ← workflow ← access ← domain operations ← views, API, CLI (DESIGN.md). Read
+models ← rules ← workflow ← access ← domain operations ← jobs ← views, API, CLI (DESIGN.md). Read
 from the source with `ast`, so a lazy import inside a function counts like any other.
 """
 
@@ -51,6 +51,8 @@ def layer(module: str) -> tuple[int, str]:
         if len(parts) > 2 and parts[2] in VIEW_MODULES:
             return 10, "views"
         return 7 + DOMAINS.index(parts[1]) / 10, parts[1]
+    if parts[1:2] == ["jobs"]:  # background work, built on the domain operations
+        return 9, "jobs"
     if parts[1:2] in (["api"], ["admin"]) or module == "app.web":
         return 10, "views"
     if module == "app.demo":  # demo data, loaded through the operations

@@ -1,4 +1,4 @@
 """Inbox: who hears of each step — notifications written with the step by an engine hook,
-the e-mail sent once it commits (`notifications`, `mail`) — and the notifications page
-(`routes`).
+each also its e-mail's place in the outbox that the job worker sends (`notifications`; the
+backends in `mail`) — and the notifications page (`routes`).
 """

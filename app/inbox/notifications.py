@@ -4,12 +4,12 @@ step now waits for hear that it is their turn, a bank hears the decision on its 
 An engine hook (`HOOK`, registered at start-up). Recipients are chosen by the database in
 the step's own write (who is an active member of the organisation, or an agency user of the
 right kind and place when the step is written), so a step costs one statement however many
-people it tells; their e-mail goes once the step has committed.
+people it tells. Each notification is also its e-mail's place in the outbox (`mail_state`,
+pending from the moment the step writes it): the job worker sends it (app/jobs/outbox.py).
 """
 
 from dataclasses import replace
 
-from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
 from ..database import unit_of_work
@@ -30,14 +30,13 @@ from ..workflow.vocabulary import (
     SET_INTENDED_BANKS,
     TRIGGERS,
 )
-from .mail import send_mail
 
 # An enterprise's own housekeeping tells nobody.
 QUIET = frozenset({CREATE, EDIT, SET_INTENDED_BANKS, ATTACH, REMIND, ESCALATE})
 
 
 class Notifications:
-    """The audit-event hook: one notification per person to tell, and their e-mail."""
+    """The audit-event hook: one notification per person to tell (and so their e-mail)."""
 
     @staticmethod
     def writes(step: Step) -> list:
@@ -62,12 +61,7 @@ class Notifications:
 
     @staticmethod
     def written(step: Step, notified: list) -> None:
-        """Mail to those told who have an address, now that the step has committed."""
-        event = step.event
-        for email, kind, params in notified:
-            with force_locale("zh_CN"):  # mail goes out in the default language
-                text = notification_text(kind, event.trigger, params)
-            send_mail(email, text, "\n\n".join(filter(None, [text, event.comment])))
+        """Nothing: the mail is in the outbox, which the jobs' hook rings for."""
 
 
 HOOK = Notifications()

@@ -3,7 +3,8 @@
 from .base import CHINA, UTC_ZONE, Base, china_date, china_today, utcnow
 from .events import SecurityEvent, WorkflowEvent
 from .finance import BankClaim, ClaimStatus, Engagement, IntendedBank, ListEntry, Loan
-from .inbox import Attachment, AttachmentKind, Comment, Notification
+from .inbox import Attachment, AttachmentKind, Comment, MailState, Notification
+from .jobs import Job, JobFile, JobStatus
 from .org import (
     AgencyKind,
     ApiToken,
@@ -28,7 +29,6 @@ from .project import (
 )
 from .reports import (
     Baseline,
-    ImportJob,
     PlanEntry,
     PlanImport,
     StageTime,
@@ -45,7 +45,7 @@ __all__ = [
     "OrgLink",
     "SecurityEvent",
     "CHINA",
-    "Baseline", "ImportJob", "PlanEntry", "PlanImport", "StageTime",
+    "Baseline", "Job", "JobFile", "JobStatus", "MailState", "PlanEntry", "PlanImport", "StageTime",
     "AgencyKind", "ApiToken", "Attachment", "AttachmentKind", "BankClaim", "Base",
     "ChangeRequest", "ChangeStatus", "ClaimStatus", "Comment", "Deadline", "DefinitionSnapshot",
     "Engagement", "EquipmentItem", "EquipmentKind", "IntendedBank", "Jurisdiction", "Level",

@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -50,11 +50,33 @@ class Attachment(Base):
     uploaded_by: Mapped[User] = relationship(lazy="joined")
 
 
+class MailState(enum.StrEnum):
+    """Where a notification's e-mail is. The step that writes the notification leaves it
+    `pending` (the column's default: the outbox is written in the step's own statement); the
+    job worker claims it (`sending`, under its mail job), sends it and marks it `sent`, or
+    `none` when the user has no address, `failed` when the server refused it for good."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    NONE = "none"
+    FAILED = "failed"
+
+
+MAIL_OPEN = "mail_state IN ('pending', 'sending')"
+
+
 class Notification(Base):
-    """A message to one user: a decision on their project, or a step now waiting for them."""
+    """A message to one user: a decision on their project, or a step now waiting for them;
+    and the e-mail that goes with it (the mail outbox)."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_inbox", "user_id", "read_at", "id"),)
+    __table_args__ = (
+        Index("ix_notifications_inbox", "user_id", "read_at", "id"),
+        # Only the mail still to send is indexed: the worker finds it without a scan.
+        Index("ix_notifications_mail_open", "mail_state", "id",
+              postgresql_where=text(MAIL_OPEN), sqlite_where=text(MAIL_OPEN)),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -64,5 +86,7 @@ class Notification(Base):
     params: Mapped[dict] = mapped_column(JSON, default=dict)  # rendered in the reader's language
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
+    mail_state: Mapped[str] = mapped_column(String(8), server_default=MailState.PENDING.value)
+    mail_job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
 
     project = relationship("Project")

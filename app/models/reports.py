@@ -1,6 +1,5 @@
 """What reports read besides projects: plans, baselines, and time spent in each stage."""
 
-import uuid
 from datetime import datetime
 from decimal import Decimal
 
@@ -13,7 +12,6 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
-    Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -81,23 +79,6 @@ class StageTime(Base):
     working_days: Mapped[int] = mapped_column(Integer)
     jurisdiction_code: Mapped[str] = mapped_column(String(6))
     batch_year: Mapped[int] = mapped_column(Integer)  # 0: no batch
-
-
-class ImportJob(Base):
-    """A batch import of declarations from a workbook: its outcome and every row error."""
-
-    __tablename__ = "import_jobs"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    public_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    filename: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16))  # running | failed | done
-    rows: Mapped[int] = mapped_column(Integer, default=0)
-    created: Mapped[int] = mapped_column(Integer, default=0)
-    errors: Mapped[list] = mapped_column(JSON, default=list)
-    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class StatsBucket(Base):

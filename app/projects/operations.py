@@ -68,14 +68,16 @@ def parse_public_id(public_id: str | uuid.UUID) -> uuid.UUID:
 
 
 def create_project(actor: User, payload: ProjectCreate, *, on_behalf_of=None,
-                   imported_from: str | None = None) -> Project:
+                   imported_from: str | None = None, imported_row: int | None = None) -> Project:
     """A new draft of the actor's enterprise, with its 'create' audit event — or, entered by
-    an agency from an offline declaration, a draft of that enterprise ('import' event)."""
+    an agency from an offline declaration, a draft of that enterprise ('import' event, with
+    the file and row it came from)."""
     values = payload.model_dump(exclude_unset=True)
     if on_behalf_of is None:
         refusal, enterprise = access.declare_refusal(actor), actor.organization
     else:
-        refusal, enterprise = access.enter_for_refusal(actor, values["jurisdiction"]), on_behalf_of
+        enterprise = on_behalf_of
+        refusal = access.enter_for_refusal(actor, enterprise, values["jurisdiction"])
     if refusal:
         raise refusal
     check_values(values)
@@ -86,6 +88,8 @@ def create_project(actor: User, payload: ProjectCreate, *, on_behalf_of=None,
         data = jsonable(values)
         if imported_from:
             data["imported_from"] = imported_from
+            if imported_row is not None:
+                data["imported_row"] = imported_row
         return data
 
     state = workflows().create(actor, IMPORT if imported_from else CREATE, declare)

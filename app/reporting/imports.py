@@ -1,29 +1,35 @@
 """Batch import of declarations an agency collected offline, from a workbook.
 
-Every row is checked first and every problem reported (row, column, reason); only a file
-without problems is imported, all of it in one transaction. Imported projects are drafts of
-their enterprises, who are told to check and submit them.
+Every row is checked first and its problems reported (row, column, reason: the first
+thousand word for word, the rest counted); only a file without problems is imported.
+Imported projects are drafts of their enterprises, who are told to check and submit them.
+Only the agency that accepts an enterprise's projects into the library imports for it
+(`access.enter_for_refusal`).
+
+What a workbook may be is bounded before it is read — its size, what it unpacks to (an
+.xlsx is a zip), its rows and the cells read of each — and it is read as a stream. The job
+that runs an import (app/jobs/imports.py) checks the rows, outside any write lock, then
+writes them in chunks, each its own short transaction.
 """
 
 import io
-import threading
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from flask import current_app
 from flask_babel import force_locale
 from openpyxl import Workbook, load_workbook
 from pydantic import ValidationError
 from sqlalchemy import select
 
 from .. import access
-from ..database import unit_of_work
-from ..errors import DomainError, Forbidden
+from ..errors import DomainError, Invalid
 from ..extensions import db
 from ..i18n import gettext as _
 from ..labels import TASK_LABELS
-from ..models import ImportJob, Organization, OrgKind, Project, User, utcnow
+from ..models import Organization, OrgKind, Project, User
 from ..projects.operations import create_project
 from ..rules.project_input import ProjectCreate
 from ..rules.project_values import check_values
@@ -46,7 +52,8 @@ REQUIRED = ("credit_code", "name", "jurisdiction")
 AMOUNTS = {"total_investment", "fixed_asset_investment", "equipment_investment",
            "retired_equipment_value", "annual_investment", "financing_need",
            "equipment_unit_price"}
-PROGRESS: dict[str, tuple[int, int]] = {}  # job id -> (rows done, rows in all), this process
+MAX_COLUMNS = 64  # cells read of each row: the template's columns, in any order, and some
+MAX_MEMBERS = 1000  # files inside the workbook (a zip)
 
 
 @dataclass
@@ -72,7 +79,7 @@ def template() -> bytes:
     for line in ("每行一个项目；第一行为表头，请勿修改。示例行请删除后再导入。",
                  "金额单位为万元；日期格式为 年-月-日；是否新增用地填 是 或 否。",
                  "建设地点代码为县级行政区划代码（6位）；重点任务填写名称或代码。",
-                 "导入前逐行校验，任何一行有误则全部不导入，并列出所有错误。"):
+                 "导入前逐行校验，任何一行有误则全部不导入，并列出错误。"):
         notes.append([line])
     out = io.BytesIO()
     book.save(out)
@@ -94,24 +101,140 @@ def _task_key(value):
     return names.get(value, value)
 
 
-def read_rows(data: bytes) -> tuple[list[tuple[int, dict]], list[RowError]]:
+def check_upload(data: bytes, config) -> None:
+    """Refuse at once a file that cannot be a workbook we read: too large, not a zip, or
+    unpacking to too much (a small file of a million blank rows, a zip bomb)."""
+    megabytes = 1024 * 1024
+    if len(data) > config["IMPORT_MAX_BYTES"]:
+        raise Invalid(_("The file is too large."), fields={"file": _(
+            "At most %(mb)s MB; split the rows into several files.",
+            mb=config["IMPORT_MAX_BYTES"] // megabytes)})
+    problem = _unpacking_problem(data, config["IMPORT_MAX_UNPACKED"])
+    if problem:
+        raise Invalid(problem, fields={"file": problem})
+
+
+def _unpacking_problem(data: bytes, most: int) -> str | None:
     try:
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+        with zipfile.ZipFile(io.BytesIO(data)) as book:
+            members = book.infolist()
+    except (zipfile.BadZipFile, ValueError):
+        return _("The file is not an Excel workbook (.xlsx).")
+    if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > most:
+        return _("The workbook unpacks to more than %(mb)s MB; split the rows into several "
+                 "files.", mb=most // (1024 * 1024))
+    return None
+
+
+class FileProblem(Exception):
+    """The workbook as a whole cannot be imported (unreadable, a column missing, too many
+    rows); `errors` say why."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__("; ".join(e.reason for e in errors))
+        self.errors = errors
+
+
+def read_rows(data: bytes, max_rows: int, max_unpacked: int) -> Iterator[tuple[int, dict]]:
+    """The first sheet's rows after the header, as (spreadsheet row number, {key: value}),
+    blank rows left out; FileProblem for a file that cannot be imported as a whole."""
+    problem = _unpacking_problem(data, max_unpacked)
+    if problem:
+        raise FileProblem([RowError(1, "—", problem)])
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        lines = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
+        header = [str(h).strip() if h is not None else "" for h in next(lines, [])]
     except Exception:  # any unreadable upload is the user's file, not our fault
-        return [], [RowError(1, "—", _("The file is not an Excel workbook (.xlsx)."))]
-    lines = sheet.iter_rows(values_only=True)
-    header = [str(h).strip() if h is not None else "" for h in next(lines, [])]
+        raise FileProblem([RowError(1, "—", _("The file is not an Excel workbook (.xlsx)."))]) \
+            from None
     missing = [h for _k, h in COLUMNS if h not in header]
     if missing:
-        return [], [RowError(1, h, _("column missing")) for h in missing]
+        raise FileProblem([RowError(1, h, _("column missing")) for h in missing])
     index = {key: header.index(h) for key, h in COLUMNS}
-    rows = []
-    for number, values in enumerate(lines, start=2):
-        if values is None or all(v in (None, "") for v in values):
-            continue
-        rows.append((number, {key: _cell(values[i]) if i < len(values) else None
-                              for key, i in index.items()}))
-    return rows, []
+    count = 0
+    try:
+        for number, values in enumerate(lines, start=2):
+            if values is None or all(v in (None, "") for v in values):
+                continue
+            count += 1
+            if count > max_rows:
+                raise FileProblem([RowError(number, "—", _(
+                    "More than %(n)s rows; split them into several files.", n=max_rows))])
+            yield number, {key: _cell(values[i]) if i < len(values) else None
+                           for key, i in index.items()}
+    finally:
+        book.close()
+
+
+def estimated_rows(data: bytes) -> int:
+    """The rows the sheet says it has (its dimension; a guess for the progress bar)."""
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True)
+        try:
+            return max((book.worksheets[0].max_row or 1) - 1, 0)
+        finally:
+            book.close()
+    except Exception:
+        return 0
+
+
+@dataclass
+class Entry:
+    """A checked row: the enterprise it declares for and its declaration."""
+
+    number: int
+    enterprise: Organization
+    payload: ProjectCreate
+
+
+class Checker:
+    """Checks rows a batch at a time, reading for each batch only the enterprises and
+    project codes its rows name (the database's, and the codes of earlier rows)."""
+
+    def __init__(self, actor: User):
+        self.actor = actor
+        self.enterprises: dict[str, Organization | None] = {}
+        self.codes: set[str] = set()  # codes taken: in the database, or by an earlier row
+        self.refusals: dict[tuple[int, str], str | None] = {}
+
+    def check(self, batch: list[tuple[int, dict]]) -> list[tuple[int, list[RowError], Entry | None]]:
+        credit = {str(raw.get("credit_code") or "").upper() for _n, raw in batch} - {""}
+        unknown = credit - self.enterprises.keys()
+        if unknown:
+            self.enterprises.update(dict.fromkeys(unknown))
+            self.enterprises.update({o.credit_code: o for o in db.session.scalars(
+                select(Organization).where(Organization.kind == OrgKind.ENTERPRISE,
+                                           Organization.credit_code.in_(unknown)))})
+        named = {str(raw["project_code"]) for _n, raw in batch if raw.get("project_code")}
+        if named - self.codes:
+            self.codes |= set(db.session.scalars(select(Project.project_code).where(
+                Project.project_code.in_(named - self.codes))))
+        results = []
+        for number, raw in batch:
+            enterprise = self.enterprises.get(str(raw.get("credit_code") or "").upper())
+            problems, parsed = _check_row(number, raw, enterprise, self.codes)
+            if parsed is not None:
+                refusal = self._refusal(enterprise, parsed.jurisdiction)
+                if refusal:
+                    problems.append(RowError(number, HEADER["credit_code"], refusal))
+            results.append((number, problems, None if problems
+                            else Entry(number, enterprise, parsed)))
+        return results
+
+    def _refusal(self, enterprise: Organization, place: str) -> str | None:
+        key = (enterprise.id, place)
+        if key not in self.refusals:
+            refusal = access.enter_for_refusal(self.actor, enterprise, place)
+            self.refusals[key] = refusal.message if refusal else None
+        return self.refusals[key]
+
+
+def create_row(actor: User, entry: Entry, filename: str) -> None:
+    """The row's draft, through the step writer, in the caller's transaction."""
+    create_project(actor, entry.payload, on_behalf_of=entry.enterprise,
+                   imported_from=filename, imported_row=entry.number)
 
 
 def _payload(raw: dict, errors: list[RowError], number: int) -> dict:
@@ -145,29 +268,9 @@ def _payload(raw: dict, errors: list[RowError], number: int) -> dict:
     return payload
 
 
-def check_rows(actor: User, rows: list[tuple[int, dict]], progress=None):
-    """Every row's problems, and the valid rows as (enterprise, payload)."""
-    agency = actor.organization
-    if not access.is_agency(actor):
-        raise Forbidden(_("Only agencies import declarations."))
-    enterprises = {o.credit_code: o for o in db.session.scalars(
-        select(Organization).where(Organization.kind == OrgKind.ENTERPRISE))}
-    codes = set(db.session.scalars(select(Project.project_code).where(
-        Project.project_code.is_not(None))))  # grows by each row's code: no two in one file
-    errors, ready = [], []
-    for done, (number, raw) in enumerate(rows, start=1):
-        enterprise = enterprises.get(str(raw.get("credit_code") or "").upper())
-        row_errors, parsed = _check_row(agency, number, raw, enterprise, codes)
-        errors += row_errors
-        if parsed is not None:
-            ready.append((enterprise, parsed))
-        if progress:
-            progress(done, len(rows))
-    return errors, ready
-
-
-def _check_row(agency, number: int, raw: dict, enterprise, codes: set):
-    """One row's problems, and its declaration when it has none."""
+def _check_row(number: int, raw: dict, enterprise, codes: set):
+    """One row's problems, and its declaration when it has none (the code it names is then
+    taken)."""
     row_errors: list[RowError] = [RowError(number, HEADER[key], _("This field is required."))
                                   for key in REQUIRED if raw.get(key) in (None, "")]
     if raw.get("credit_code") and enterprise is None:
@@ -187,14 +290,12 @@ def _check_row(agency, number: int, raw: dict, enterprise, codes: set):
         return row_errors, None
     except DomainError as err:
         return [RowError(number, HEADER.get(k, k), m) for k, m in err.fields.items()], None
-    if not agency.jurisdiction.contains(parsed.jurisdiction):
-        row_errors.append(RowError(number, HEADER["jurisdiction"],
-                                   _("The project lies outside your jurisdiction.")))
     code = parsed.project_code
     if code and code in codes:
         row_errors.append(RowError(number, HEADER["project_code"],
                                    _("Another project already has this code.")))
-    codes.add(code)
+    if code:
+        codes.add(code)
     return row_errors, None if row_errors else parsed
 
 
@@ -205,44 +306,3 @@ def _field_message(err: ValidationError, error: dict) -> str:
     return next(iter(fields.values()))
 
 
-def run_import(actor: User, data: bytes, filename: str, job_id: int | None = None) -> ImportJob:
-    """Check the workbook and import it whole, or nothing; the job records the outcome."""
-    job = db.session.get(ImportJob, job_id) if job_id else None
-    if job is None:
-        with unit_of_work():
-            job = ImportJob(user_id=actor.id, filename=filename[:200], status="running",
-                            started_at=utcnow())
-            db.session.add(job)
-    key = str(job.public_id)
-    rows, errors = read_rows(data)
-    PROGRESS[key] = (0, len(rows) * 2)
-    if not errors:
-        errors, ready = check_rows(actor, rows,
-                                   lambda done, total: PROGRESS.__setitem__(key, (done, total * 2)))
-    if errors:
-        with unit_of_work():
-            job.status, job.rows, job.finished_at = "failed", len(rows), utcnow()
-            job.errors = [e.as_dict() for e in errors]
-        return job
-    with unit_of_work():  # one transaction: every project, or none
-        for done, (enterprise, payload) in enumerate(ready, start=1):
-            create_project(actor, payload, on_behalf_of=enterprise, imported_from=filename)
-            PROGRESS[key] = (len(rows) + done, len(rows) * 2)
-        job.status, job.rows, job.created, job.finished_at = "done", len(rows), len(ready), utcnow()
-    return job
-
-
-def start_import(actor: User, data: bytes, filename: str) -> ImportJob:
-    """Run an import in the background, so the page can show its progress."""
-    with unit_of_work():
-        job = ImportJob(user_id=actor.id, filename=filename[:200], status="running",
-                        started_at=utcnow())
-        db.session.add(job)
-    app, user_id, job_id = current_app._get_current_object(), actor.id, job.id
-
-    def work():
-        with app.app_context():
-            run_import(db.session.get(User, user_id), data, filename, job_id)
-
-    threading.Thread(target=work, daemon=True).start()
-    return job

@@ -11,8 +11,9 @@ from .. import access
 from ..errors import Invalid
 from ..extensions import db
 from ..i18n import gettext as _
+from ..jobs import imports as import_jobs
 from ..labels import STATUS_LABELS
-from ..models import STAGES, ImportJob, china_today
+from ..models import STAGES, Job, china_today
 from ..projects.operations import ProjectFilter
 from . import charts, exports, imports
 from . import dashboard as reports
@@ -121,20 +122,25 @@ def imports_page():
         if upload is None or not upload.filename:
             flash(_("Choose a file."), "error")
             return redirect(url_for("reporting.imports_page"))
-        job = imports.start_import(current_user, upload.read(), upload.filename)
+        try:
+            job = import_jobs.start_import(current_user, upload.read(), upload.filename)
+        except Invalid as err:
+            flash(err.fields.get("file", err.message), "error")
+            return redirect(url_for("reporting.imports_page"))
         return redirect(url_for("reporting.import_job", job_id=job.public_id))
-    jobs = db.session.scalars(db.select(ImportJob).where(ImportJob.user_id == current_user.id)
-                              .order_by(ImportJob.id.desc()).limit(20))
+    jobs = db.session.scalars(db.select(Job).where(Job.user_id == current_user.id,
+                                                   Job.kind == "import")
+                              .order_by(Job.id.desc()).limit(20))
     return render_template("reporting/imports.html", jobs=list(jobs))
 
 
-def _job(job_id) -> ImportJob:
+def _job(job_id) -> Job:
     try:
         key = uuid.UUID(str(job_id))
     except ValueError:
         abort(404)
-    job = db.session.scalar(db.select(ImportJob).where(ImportJob.public_id == key,
-                                                       ImportJob.user_id == current_user.id))
+    job = db.session.scalar(db.select(Job).where(Job.public_id == key, Job.kind == "import",
+                                                 Job.user_id == current_user.id))
     if job is None:
         abort(404)
     return job
@@ -148,6 +154,5 @@ def import_job(job_id):
 @bp.get("/imports/<job_id>/progress")
 def import_progress(job_id):
     job = _job(job_id)
-    done, total = imports.PROGRESS.get(str(job.public_id), (0, 0))
-    return jsonify(status=job.status, done=done, total=total, created=job.created,
-                   errors=len(job.errors or []))
+    return jsonify(status=job.status, stage=job.stage, done=job.done, total=job.total,
+                   created=job.created, errors=job.error_count, attempts=job.attempts)

@@ -72,7 +72,8 @@
       .then(function (response) { return response.json(); })
       .then(function (state) {
         if (state.total) { bar.max = state.total; bar.value = state.done; }
-        if (state.status !== "running") { window.clearInterval(timer); window.location.reload(); }
+        if (state.status === "done" || state.status === "failed" ||
+            (state.stage || "") !== box.dataset.stage) { window.clearInterval(timer); window.location.reload(); }
       });
   }, 800);
 }());
