@@ -77,3 +77,24 @@ def test_reminded_then_escalated_once_each(clean_app, cast):
                          today=date(2024, 11, 4))
         db.session.remove()
         assert summary(cast.user("miit_city"), "320500").escalated == []
+
+
+def test_the_workers_run_reminders_each_morning_once(clean_app, cast):
+    """The job worker's daily task: 07:00 China time, once per day whichever worker asks."""
+    from datetime import datetime, timedelta
+
+    from app.jobs import schedule
+    from app.models import Job
+
+    daily = next(t for t in schedule.PERIODIC if t.name == "reminders")
+    morning = datetime(2026, 12, 2, 23, 0)  # 07:00 on 3 December in China
+    assert daily.schedule(schedule.china_time(morning))
+    with clean_app.app_context():
+        project = create_project(cast.user("ent"), ProjectCreate.model_validate(
+            project_payload(), strict=False))
+        workflows().fire(project, "submit", cast.user("ent"), version=project.version,
+                         today=date(2026, 11, 2))  # long overdue by 3 December
+        assert schedule.start(daily, morning) is True
+        assert schedule.start(daily, morning + timedelta(minutes=5)) is False
+        assert db.session.scalar(select(Job.status).where(Job.kind == "reminders")) == "done"
+        assert events("escalate") == 1
