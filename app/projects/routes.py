@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from .. import access
-from ..errors import DomainError, Invalid, NotFound
+from ..errors import DomainError, Invalid
 from ..extensions import db
 from ..financing.operations import parse_ids, set_intended_banks
 from ..i18n import gettext as _
@@ -207,15 +207,14 @@ def act(project_id, trigger):
     # The engine judges the request (role, version, guards) and gives the precise refusal.
     comment, data = read_inputs(trigger, request.form) if trigger in TRIGGERS else (None, {})
     try:
-        take_step(current_user, project, trigger, version=form_version(), comment=comment,
-                         data=data)
+        moved = take_step(current_user, project, trigger, version=form_version(),
+                          comment=comment, data=data)
     except DomainError as err:
         db.session.rollback()
         return _render_show(project, action_error=(trigger, err), status=err.status)
     flash(_("Done: %(step)s.", step=step_label(trigger)), "success")
-    try:
-        get_project(current_user, project_id)
-    except NotFound:  # the step (a change filing) moved it beyond the clerk's jurisdiction
+    if not access.can_see(current_user, moved):
+        # the step (a change filing) moved it beyond the clerk's jurisdiction
         flash(_("The project now lies outside your jurisdiction."), "info")
         return redirect(url_for("review.queue"))
     return redirect(url_for("projects.show", project_id=project.public_id))
