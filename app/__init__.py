@@ -33,6 +33,8 @@ def create_app(config: dict | type | None = None) -> Flask:
         app.config.from_object(config)
     elif config:
         app.config.update(config)
+    if app.config["PREFERRED_URL_SCHEME"] == "https":  # served behind TLS
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"])
     _engine_options(app)
