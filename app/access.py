@@ -427,6 +427,12 @@ def must_enrol_two_factor(user: User) -> bool:
     return two_factor_required(user) and not user.totp_secret
 
 
+def can_manage_accounts(user: User) -> bool:
+    """Administrators reset passwords, (de)activate users and set an organisation's
+    two-step requirement."""
+    return bool(user.is_admin)
+
+
 def can_disable_two_factor(user: User) -> bool:
     return bool(user.totp_secret) and not two_factor_required(user)
 
@@ -437,4 +443,4 @@ def sections(user: User) -> dict[str, bool]:
     return {"queue": has_queue(user), "review": is_agency(user), "settings": is_agency(user),
             "dashboard": can_read_reports(user),
             "imports": is_agency(user), "market": is_bank(user), "loans": is_bank(user),
-            "declare": is_enterprise(user)}
+            "declare": is_enterprise(user), "accounts": can_manage_accounts(user)}

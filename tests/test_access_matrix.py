@@ -86,6 +86,12 @@ WEB = {
     ("POST", "/account/password"): ("form", lambda w: web(w, 200)),
     ("GET", "/account/two-factor"): ("plain", lambda w: web(w, 200)),
     ("POST", "/account/two-factor"): ("form", lambda w: web(w, 200)),
+    # administrators manage accounts (an unknown user is 404 to them)
+    ("GET", "/admin/users"): ("plain", lambda w: web(w, 200, allowed=lambda x: x.kind == "admin")),
+    ("GET", "/admin/users/<user_id>"): ("plain", lambda w: web(
+        w, 404, allowed=lambda x: x.kind == "admin")),
+    ("POST", "/admin/users/<user_id>"): ("form", lambda w: web(
+        w, 404, allowed=lambda x: x.kind == "admin")),
     ("GET", "/notifications"): ("plain", lambda w: web(w, 200)),
     ("POST", "/notifications/read"): ("form", lambda w: 302),
     ("GET", "/projects"): ("plain", lambda w: web(w, 200)),

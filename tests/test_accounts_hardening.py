@@ -316,3 +316,37 @@ def test_an_organisation_can_require_the_second_factor(clean_app, cast, runner):
     assert signed_in(clean_app, "ent_a").get("/projects").status_code == 200  # others not
     with clean_app.app_context():
         assert db.session.scalar(select(User.totp_secret).where(User.username == "miit")) is None
+
+
+# -- 6 (admin): an administrator's password reset meets the policy too ---------------------
+
+
+def test_an_administrator_resets_passwords_deactivates_and_requires_two_factor(clean_app,
+                                                                              cast):
+    cast.admin("root")
+    with clean_app.app_context():
+        target = str(cast.user("ent_a").public_id)
+    victim_session = signed_in(clean_app, "ent_a")
+    assert signed_in(clean_app, "ent_b").get(f"/admin/users/{target}").status_code == 403
+    admin = signed_in(clean_app, "root")
+    listing = admin.get("/admin/users?q=ent_")
+    assert listing.status_code == 200 and "ent_a" in listing.get_data(as_text=True)
+    page = f"/admin/users/{target}"
+    weak = admin.post(page, data={"action": "password", "password": "password1234",
+                                  "csrf_token": csrf_token(admin, page)})
+    assert weak.status_code == 422 and "该密码过于常见" in weak.get_data(as_text=True)
+    assert victim_session.get("/").status_code == 200  # nothing changed
+    strong = admin.post(page, data={"action": "password",
+                                    "password": "handed over in a sealed envelope",
+                                    "csrf_token": csrf_token(admin, page)})
+    assert strong.status_code == 302
+    assert victim_session.get("/").status_code == 302  # the user's sessions ended
+    fresh = clean_app.test_client()
+    assert login(fresh, "ent_a", "handed over in a sealed envelope").status_code == 302
+    assert admin.post(page, data={"action": "deactivate",
+                                  "csrf_token": csrf_token(admin, page)}).status_code == 302
+    assert fresh.get("/").status_code == 302
+    assert admin.post(page, data={"action": "require_two_factor",
+                                  "csrf_token": csrf_token(admin, page)}).status_code == 302
+    with clean_app.app_context():
+        assert cast.user("ent_a").organization.require_two_factor

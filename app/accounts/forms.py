@@ -29,3 +29,8 @@ class PasswordForm(FlaskForm):
 class DisableTwoFactorForm(FlaskForm):
     current_password = PasswordField(_l("Current password"),
                                      validators=[DataRequired(), Length(max=200)])
+
+
+class AdminPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "new-password"})

@@ -1,6 +1,7 @@
 """Organisations, users, passwords and API tokens."""
 
 import secrets
+import uuid
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -97,6 +98,22 @@ def change_password(user: User, current: str, new: str) -> None:
         raise Invalid(_("Please correct the marked fields."),
                       fields={"current_password": _("This is not your current password.")})
     set_password(user, new)
+
+
+def find_users(prefix: str = "", limit: int = 100) -> list[User]:
+    """Users whose name starts with `prefix`, by name (the administrator's list)."""
+    query = select(User).where(User.username != SYSTEM).order_by(User.username).limit(limit)
+    if prefix:
+        query = query.where(User.username.startswith(prefix, autoescape=True))
+    return list(db.session.scalars(query))
+
+
+def user_by_public_id(public_id: str) -> User | None:
+    try:
+        key = uuid.UUID(public_id)
+    except ValueError:
+        return None
+    return db.session.scalar(select(User).where(User.public_id == key))
 
 
 def set_active(user: User, active: bool) -> None:

@@ -11,12 +11,13 @@ from sqlalchemy import select
 
 from .. import access
 from ..api.base import error_response
-from ..errors import Invalid
+from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db, login_manager
 from ..i18n import gettext as _
 from ..models import User
+from . import operations as accounts
 from . import sessions, throttle, two_factor
-from .forms import CodeForm, DisableTwoFactorForm, LoginForm, PasswordForm
+from .forms import AdminPasswordForm, CodeForm, DisableTwoFactorForm, LoginForm, PasswordForm
 from .operations import change_password, check_password
 from .security import log_event
 
@@ -138,9 +139,7 @@ def _throttled(err):
 @login_required
 def logout():
     log_event("logout")
-    from .operations import end_sessions
-
-    end_sessions(current_user.id)  # every copy of this session's cookie, everywhere
+    accounts.end_sessions(current_user.id)  # every copy of this session's cookie, everywhere
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")
@@ -210,3 +209,53 @@ def two_factor_page():
     return render_template("accounts/two_factor.html", form=form, enrolled=False,
                            secret=secret, qr=two_factor.qr_svg(uri),
                            required=access.two_factor_required(user))
+
+
+# -- administration -------------------------------------------------------------------------
+
+
+def _administrator():
+    if not access.can_manage_accounts(current_user):
+        raise Forbidden(_("Only administrators manage accounts."))
+
+
+@bp.get("/admin/users")
+@login_required
+def admin_users():
+    _administrator()
+    prefix = (request.args.get("q") or "").strip()[:64]
+    return render_template("accounts/admin_users.html", users=accounts.find_users(prefix),
+                           q=prefix)
+
+
+ADMIN_ACTIONS = {"activate", "deactivate", "require_two_factor", "optional_two_factor"}
+
+
+@bp.route("/admin/users/<user_id>", methods=["GET", "POST"])
+@login_required
+def admin_user(user_id):
+    _administrator()
+    user = accounts.user_by_public_id(user_id)
+    if user is None:
+        raise NotFound(_("No such user."))
+    form = AdminPasswordForm()
+    action = request.form.get("action")
+    if request.method == "POST" and action in ADMIN_ACTIONS and form.csrf_token.validate(form):
+        if action in ("activate", "deactivate"):
+            accounts.set_active(user, action == "activate")
+        else:
+            accounts.require_two_factor(user.organization, action == "require_two_factor")
+        log_event("account_changed", detail=f"{action} {user.username}")
+        flash(_("Saved."), "success")
+        return redirect(url_for("accounts.admin_user", user_id=user_id))
+    if request.method == "POST" and action == "password" and form.validate_on_submit():
+        try:
+            accounts.set_password(user, form.password.data)
+        except Invalid as err:
+            form.password.errors.append(err.fields["password"])
+        else:
+            log_event("account_changed", detail=f"password {user.username}")
+            flash(_("The new password is set; the user's sessions have ended."), "success")
+            return redirect(url_for("accounts.admin_user", user_id=user_id))
+    return render_template("accounts/admin_user.html", user=user, form=form,
+                           enrolled=bool(user.totp_secret)), 422 if form.errors else 200
