@@ -12,7 +12,7 @@ from .database import (
     release_step_connection,
     sqlite_connect_args,
 )
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager, migrate
 from .i18n import install_catalogue, select_locale
 from .inbox import notifications
 from .jobs import outbox
@@ -63,7 +63,6 @@ def create_app(config: dict | type | None = None) -> Flask:
         raise RuntimeError("set SECRET_KEY: the development key must not sign production sessions")
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
-    limiter.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     install_catalogue(app.jinja_env)

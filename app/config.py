@@ -55,8 +55,6 @@ class Config:
     API_ANONYMOUS_LIMIT = int(os.environ.get("JIGAI_API_ANONYMOUS_LIMIT", "60"))
     # API tokens lapse this many days after they are issued.
     API_TOKEN_DAYS = int(os.environ.get("JIGAI_API_TOKEN_DAYS", "90"))
-    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
-    RATELIMIT_HEADERS_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # whole request; a file may use ATTACHMENT_MAX_BYTES
     ATTACHMENT_MAX_BYTES = int(os.environ.get("JIGAI_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
