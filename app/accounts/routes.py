@@ -2,21 +2,19 @@
 password and authenticator pages."""
 
 import unicodedata
-import uuid
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 
 from .. import access
 from ..api.base import error_response
 from ..errors import Forbidden, Invalid, NotFound
-from ..extensions import db, login_manager
+from ..extensions import login_manager
 from ..i18n import gettext as _
 from ..models import User
 from . import operations as accounts
-from . import sessions, throttle, two_factor
+from . import sessions, signin, two_factor
 from .forms import AdminPasswordForm, CodeForm, DisableTwoFactorForm, LoginForm, PasswordForm
 from .operations import change_password, check_password
 from .security import log_event
@@ -34,11 +32,7 @@ ENROLMENT_ENDPOINTS = {"accounts.two_factor", "accounts.logout", "accounts.login
 
 @login_manager.user_loader
 def _load_user(public_id: str):
-    try:
-        key = uuid.UUID(public_id)
-    except ValueError:
-        return None
-    user = db.session.scalar(select(User).where(User.public_id == key))
+    user = accounts.user_by_public_id(public_id)
     return user if sessions.current(user) else None
 
 
@@ -75,31 +69,25 @@ def _sign_in(user: User):
     return redirect(safe_next(request.args.get("next")))
 
 
-def _locked(attempt: throttle.SignInAttempt, form):
-    if attempt.first_refusal:
-        log_event("login_locked", username=attempt.username[:64])
-    form.password.errors.append(_("Too many failed attempts: this account is locked for a while. "
-                              "Try again later."))
-    return render_template("accounts/login.html", form=form), 429
+def _locked() -> str:
+    return _("Too many failed attempts: this account is locked for a while. Try again later.")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        attempt = throttle.begin_sign_in(form.username.data)
-        if attempt.refused:
-            return _locked(attempt, form)
-        user = db.session.scalar(select(User).where(User.username == form.username.data))
-        if check_password(user, form.password.data):
-            throttle.end_sign_in(attempt, succeeded=True)
-            if user.totp_secret:
-                _begin_session(user)
-                session[PENDING] = [str(user.public_id), user.session_epoch]
-                return redirect(url_for("accounts.second_factor",
-                                        next=safe_next(request.args.get("next"))))
+        outcome, user = signin.with_password(form.username.data, form.password.data)
+        if outcome == signin.Outcome.SIGNED_IN:
             return _sign_in(user)
-        log_event("login_failed", username=form.username.data)
+        if outcome == signin.Outcome.SECOND_FACTOR:
+            _begin_session(user)
+            session[PENDING] = [str(user.public_id), user.session_epoch]
+            return redirect(url_for("accounts.second_factor",
+                                    next=safe_next(request.args.get("next"))))
+        if outcome == signin.Outcome.LOCKED:
+            form.password.errors.append(_locked())
+            return render_template("accounts/login.html", form=form), 429
         form.password.errors.append(_("Wrong username or password."))
     return render_template("accounts/login.html", form=form)
 
@@ -107,23 +95,17 @@ def login():
 @bp.route("/login/code", methods=["GET", "POST"])
 def second_factor():
     public_id, epoch = session.get(PENDING) or (None, None)
-    user = db.session.scalar(select(User).where(User.public_id == uuid.UUID(public_id))) \
-        if public_id else None
+    user = accounts.user_by_public_id(public_id) if public_id else None
     if user is None or not user.active or user.session_epoch != epoch:
         return redirect(url_for("accounts.login"))
     form = CodeForm()
     if form.validate_on_submit():
-        attempt = throttle.begin_sign_in(user.username)
-        if attempt.refused:
-            if attempt.first_refusal:
-                log_event("login_locked", username=user.username)
-            form.code.errors.append(_("Too many failed attempts: this account is locked for a "
-                                      "while. Try again later."))
-            return render_template("accounts/second_factor.html", form=form), 429
-        if two_factor.verify(user, form.code.data):
-            throttle.end_sign_in(attempt, succeeded=True)
+        outcome = signin.with_code(user, form.code.data)
+        if outcome == signin.Outcome.SIGNED_IN:
             return _sign_in(user)
-        log_event("login_failed", username=user.username, detail="second factor")
+        if outcome == signin.Outcome.LOCKED:
+            form.code.errors.append(_locked())
+            return render_template("accounts/second_factor.html", form=form), 429
         form.code.errors.append(_("This code is not valid."))
     return render_template("accounts/second_factor.html", form=form)
 
