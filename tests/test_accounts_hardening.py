@@ -350,3 +350,22 @@ def test_an_administrator_resets_passwords_deactivates_and_requires_two_factor(c
                                   "csrf_token": csrf_token(admin, page)}).status_code == 302
     with clean_app.app_context():
         assert cast.user("ent_a").organization.require_two_factor
+
+
+def test_spent_throttling_counts_are_forgotten_by_the_daily_task(clean_app, cast):
+    from datetime import timedelta
+
+    from app.jobs import schedule
+    from app.models import utcnow
+
+    login(clean_app.test_client(), "ent_a", "guess")
+    with clean_app.app_context():
+        db.session.add(SecurityTally(kind="login_account", key="ent_a", count=7,
+                                     window_start=utcnow() - timedelta(days=3),
+                                     last_at=utcnow() - timedelta(days=3)))
+        db.session.commit()
+        assert schedule.start(next(t for t in schedule.PERIODIC
+                                   if t.name == "security_tallies"))
+        left = db.session.scalars(select(SecurityTally.count).where(
+            SecurityTally.kind == "login_account")).all()
+    assert left == [1]  # today's failure still counts; the old window is gone

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, request
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -75,6 +75,13 @@ def current(kind: str, key: str, seconds: int) -> int:
     return db.session.scalar(select(TALLY.c.count).where(
         TALLY.c.kind == kind, TALLY.c.key == key[:200],
         TALLY.c.window_start == window_start(seconds))) or 0
+
+
+def forget_spent(keep: timedelta = timedelta(days=1)) -> int:
+    """Delete the counts of windows that ended more than `keep` ago; how many."""
+    with unit_of_work():
+        return db.session.execute(delete(TALLY).where(
+            TALLY.c.window_start < utcnow() - keep)).rowcount
 
 
 # -- signing in ----------------------------------------------------------------------------
