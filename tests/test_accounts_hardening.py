@@ -283,7 +283,9 @@ def _code_step(client, code):
 
 
 def test_sign_in_with_a_second_factor(clean_app, cast):
+    elsewhere = signed_in(clean_app, "miit")
     secret, codes = _enrol(clean_app, "miit")
+    assert elsewhere.get("/").status_code == 302  # enrolling ends the other sessions
     with clean_app.app_context():
         stored = cast.user("miit").recovery_codes
     assert not any(code in stored for code in codes)  # kept as digests only

@@ -15,7 +15,14 @@ from ..i18n import gettext as _
 from ..models import User
 from . import operations as accounts
 from . import sessions, signin, two_factor
-from .forms import AdminPasswordForm, CodeForm, DisableTwoFactorForm, LoginForm, PasswordForm
+from .forms import (
+    AdminPasswordForm,
+    CodeForm,
+    DisableTwoFactorForm,
+    EnrolForm,
+    LoginForm,
+    PasswordForm,
+)
 from .operations import change_password, check_password
 from .security import log_event
 
@@ -167,6 +174,7 @@ def two_factor_page():
         if form.validate_on_submit() and access.can_disable_two_factor(user):
             if check_password(user, form.current_password.data):
                 two_factor.disable(user)
+                sessions.remember(user)  # this session goes on; every other one ends
                 log_event("two_factor_disabled")
                 flash(_("Two-step sign-in is off."), "info")
                 return redirect(url_for("accounts.two_factor"))
@@ -178,12 +186,12 @@ def two_factor_page():
         return redirect(url_for("review.home"))
     secret = session.get(ENROLMENT) or two_factor.new_secret()
     session[ENROLMENT] = secret
-    form = CodeForm()
+    form = EnrolForm()
     if form.validate_on_submit():
         codes = two_factor.enrol(user, secret, form.code.data)
         if codes is not None:
             session.pop(ENROLMENT, None)
-            sessions.remember(user)
+            sessions.remember(user)  # this session goes on; every other one ends
             log_event("two_factor_enrolled")
             return render_template("accounts/recovery_codes.html", codes=codes)
         form.code.errors.append(_("This code is not valid."))

@@ -3,8 +3,9 @@
 Each user has a session epoch; a session records the epoch it was signed in at and is only
 honoured while the user's epoch is the same. Signing out moves it on (ending the user's
 sessions everywhere, copies of the cookie included), and so does any change of what the
-user may do: a new password, deactivation, admin rights or another organisation — whatever
-code makes it, as the check runs before every flush.
+user may do or how they sign in: a new password, deactivation, admin rights, another
+organisation, an authenticator enrolled or removed — whatever code makes it, as the check
+runs before every flush.
 """
 
 from flask import session
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, attributes
 
 from ..models import User
 
-ENDS_SESSIONS = ("password_hash", "active", "is_admin", "organization_id")
+ENDS_SESSIONS = ("password_hash", "active", "is_admin", "organization_id", "totp_secret")
 KEY = "epoch"
 
 
