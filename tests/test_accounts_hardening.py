@@ -106,11 +106,11 @@ def test_changing_ones_password_keeps_this_session_and_ends_the_others(clean_app
     assert here.post("/account/password", data=form).status_code == 400  # no CSRF token
     wrong = here.post("/account/password", data={
         **form, "current_password": "guess", "csrf_token": csrf_token(here, "/account/password")})
-    assert wrong.status_code == 200 and "这不是您的当前密码" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and "这不是您的当前密码" in wrong.get_data(as_text=True)
     weak = here.post("/account/password", data={
         **form, "password": "password1234", "confirm": "password1234",
         "csrf_token": csrf_token(here, "/account/password")})
-    assert "该密码过于常见" in weak.get_data(as_text=True)
+    assert weak.status_code == 422 and "该密码过于常见" in weak.get_data(as_text=True)
     done = here.post("/account/password", data={
         **form, "csrf_token": csrf_token(here, "/account/password")})
     assert done.status_code == 302
@@ -119,6 +119,20 @@ def test_changing_ones_password_keeps_this_session_and_ends_the_others(clean_app
     fresh = clean_app.test_client()
     assert login(fresh, "ent_a", PASSWORD).status_code == 200
     assert login(fresh, "ent_a", "a much longer passphrase 2026").status_code == 302
+
+
+def test_a_borrowed_session_cannot_guess_the_password(clean_app, cast):
+    borrowed = signed_in(clean_app, "ent_a")
+    form = {"password": "a much longer passphrase 2026",
+            "confirm": "a much longer passphrase 2026"}
+    answers = [borrowed.post("/account/password", data={
+        **form, "current_password": f"guess{i}",
+        "csrf_token": csrf_token(borrowed, "/account/password")}).status_code for i in range(11)]
+    assert answers == [422] * 11
+    last = borrowed.post("/account/password", data={
+        **form, "current_password": PASSWORD,
+        "csrf_token": csrf_token(borrowed, "/account/password")})
+    assert "账号已被暂时锁定" in last.get_data(as_text=True)  # even the right one, now
 
 
 def test_tokens_expire_record_their_use_and_are_listed_and_revoked(clean_app, client, cast,

@@ -92,14 +92,6 @@ def set_password(user: User, password: str) -> None:
         user.password_hash = hash_password(password)
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    """The user's own change: the current password is required."""
-    if not _verify(user.password_hash, current or ""):
-        raise Invalid(_("Please correct the marked fields."),
-                      fields={"current_password": _("This is not your current password.")})
-    set_password(user, new)
-
-
 def find_users(prefix: str = "", limit: int = 100) -> list[User]:
     """Users whose name starts with `prefix`, by name (the administrator's list)."""
     query = select(User).where(User.username != SYSTEM).order_by(User.username).limit(limit)

@@ -23,7 +23,6 @@ from .forms import (
     LoginForm,
     PasswordForm,
 )
-from .operations import change_password, check_password
 from .security import log_event
 
 bp = Blueprint("accounts", __name__)
@@ -151,18 +150,25 @@ def _enrol_first():
 def password():
     form = PasswordForm()
     if form.validate_on_submit():
-        try:
-            change_password(current_user, form.current_password.data, form.password.data)
-        except Invalid as err:
-            for name, message in err.fields.items():
-                getattr(form, name).errors.append(message)
+        refused = signin.confirm_password(current_user, form.current_password.data)
+        if refused:
+            form.current_password.errors.append(refused)
         else:
-            sessions.remember(current_user)  # this session goes on; every other one ends
-            log_event("password_changed")
-            flash(_("Your password has been changed. Other sessions have been signed out."),
-                  "success")
-            return redirect(url_for("review.home"))
-    return render_template("accounts/password.html", form=form)
+            try:
+                accounts.set_password(current_user, form.password.data)
+            except Invalid as err:
+                form.password.errors.append(err.fields["password"])
+            else:
+                sessions.remember(current_user)  # this session goes on; every other one ends
+                log_event("password_changed")
+                flash(_("Your password has been changed. Other sessions have been signed "
+                        "out."), "success")
+                return redirect(url_for("review.home"))
+    return render_template("accounts/password.html", form=form), _status(form)
+
+
+def _status(form) -> int:
+    return 422 if form.errors else 200
 
 
 @bp.route("/account/two-factor", methods=["GET", "POST"], endpoint="two_factor")
@@ -172,16 +178,17 @@ def two_factor_page():
     if user.totp_secret:
         form = DisableTwoFactorForm()
         if form.validate_on_submit() and access.can_disable_two_factor(user):
-            if check_password(user, form.current_password.data):
+            refused = signin.confirm_password(user, form.current_password.data)
+            if not refused:
                 two_factor.disable(user)
                 sessions.remember(user)  # this session goes on; every other one ends
                 log_event("two_factor_disabled")
                 flash(_("Two-step sign-in is off."), "info")
                 return redirect(url_for("accounts.two_factor"))
-            form.current_password.errors.append(_("This is not your current password."))
+            form.current_password.errors.append(refused)
         return render_template("accounts/two_factor.html", form=form, enrolled=True,
                                may_disable=access.can_disable_two_factor(user),
-                               codes_left=two_factor.recovery_codes_left(user))
+                               codes_left=two_factor.recovery_codes_left(user)), _status(form)
     if not access.can_enrol_two_factor(user):
         return redirect(url_for("review.home"))
     secret = session.get(ENROLMENT) or two_factor.new_secret()
@@ -198,7 +205,7 @@ def two_factor_page():
     uri = two_factor.provisioning_uri(user, secret)
     return render_template("accounts/two_factor.html", form=form, enrolled=False,
                            secret=secret, qr=two_factor.qr_svg(uri),
-                           required=access.two_factor_required(user))
+                           required=access.two_factor_required(user)), _status(form)
 
 
 # -- administration -------------------------------------------------------------------------
@@ -248,4 +255,4 @@ def admin_user(user_id):
             flash(_("The new password is set; the user's sessions have ended."), "success")
             return redirect(url_for("accounts.admin_user", user_id=user_id))
     return render_template("accounts/admin_user.html", user=user, form=form,
-                           enrolled=bool(user.totp_secret)), 422 if form.errors else 200
+                           enrolled=bool(user.totp_secret)), _status(form)

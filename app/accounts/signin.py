@@ -6,6 +6,7 @@ import enum
 from sqlalchemy import select
 
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import User
 from . import throttle, two_factor
 from .operations import check_password
@@ -48,3 +49,18 @@ def with_code(user: User, code: str) -> Outcome:
         return Outcome.SIGNED_IN
     log_event("login_failed", username=user.username, detail="second factor")
     return Outcome.WRONG
+
+
+def confirm_password(user: User, password: str) -> str | None:
+    """Why the signed-in user's own password, asked again before a change to the account,
+    is refused — or None. Wrong answers count as failed sign-ins, so a borrowed session
+    cannot be used to guess the password."""
+    attempt = throttle.begin_sign_in(user.username)
+    if _refused(attempt):
+        return _("Too many failed attempts: this account is locked for a while. "
+                 "Try again later.")
+    if check_password(user, password or ""):
+        throttle.end_sign_in(attempt, succeeded=True)
+        return None
+    log_event("login_failed", user=user, detail="current password")
+    return _("This is not your current password.")
