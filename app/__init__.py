@@ -12,7 +12,7 @@ from .database import (
     release_step_connection,
     sqlite_connect_args,
 )
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager, migrate
 from .i18n import install_catalogue, select_locale
 from .inbox import notifications
 from .jobs import outbox
@@ -33,6 +33,8 @@ def create_app(config: dict | type | None = None) -> Flask:
         app.config.from_object(config)
     elif config:
         app.config.update(config)
+    if app.config["PREFERRED_URL_SCHEME"] == "https":  # served behind TLS
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"])
     _engine_options(app)
@@ -61,7 +63,6 @@ def create_app(config: dict | type | None = None) -> Flask:
         raise RuntimeError("set SECRET_KEY: the development key must not sign production sessions")
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
-    limiter.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     install_catalogue(app.jinja_env)

@@ -407,10 +407,40 @@ def has_queue(user: User) -> bool:
     return not user.is_admin and (is_agency(user) or is_bank(user) or is_enterprise(user))
 
 
+# -- the account itself ------------------------------------------------------------------
+
+
+def can_enrol_two_factor(user: User) -> bool:
+    """Agency and administrator accounts may enrol an authenticator; enterprise and bank
+    accounts may opt in as well. The system user never signs in."""
+    return bool(user.active)
+
+
+def two_factor_required(user: User) -> bool:
+    """Whether the user's organisation requires a second factor (等保: privileged users)."""
+    return bool(user.organization.require_two_factor)
+
+
+def must_enrol_two_factor(user: User) -> bool:
+    """Signed in with a password alone where a second factor is required: the user may do
+    nothing but enrol (or sign out) until they have."""
+    return two_factor_required(user) and not user.totp_secret
+
+
+def can_manage_accounts(user: User) -> bool:
+    """Administrators reset passwords, (de)activate users and set an organisation's
+    two-step requirement."""
+    return bool(user.is_admin)
+
+
+def can_disable_two_factor(user: User) -> bool:
+    return bool(user.totp_secret) and not two_factor_required(user)
+
+
 def sections(user: User) -> dict[str, bool]:
     """Which parts of the app the main navigation offers `user` (each route checks the same
     predicate before it answers)."""
     return {"queue": has_queue(user), "review": is_agency(user), "settings": is_agency(user),
             "dashboard": can_read_reports(user),
             "imports": is_agency(user), "market": is_bank(user), "loans": is_bank(user),
-            "declare": is_enterprise(user)}
+            "declare": is_enterprise(user), "accounts": can_manage_accounts(user)}

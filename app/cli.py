@@ -201,13 +201,58 @@ def users_create(username, org_name, password, display_name, admin):
     click.echo(f"created {user.username} ({user.role}, {org.name})")
 
 
+@users_cli.command("deactivate")
+@click.argument("username")
+def users_deactivate(username):
+    """Deactivate a user: no more sign-ins, and every session and token stops working."""
+    accounts.set_active(_user(username), False)
+    click.echo(f"deactivated {username}")
+
+
+@users_cli.command("two-factor")
+@click.argument("org_name")
+@click.option("--required/--optional", default=True,
+              help="Whether the organisation's users must sign in with a second factor.")
+def users_two_factor(org_name, required):
+    """Make a second factor required (or optional) for an organisation's users."""
+    org = db.session.scalar(select(Organization).where(Organization.name == org_name))
+    if org is None:
+        _fail(f"no organisation named '{org_name}'")
+    accounts.require_two_factor(org, required)
+    click.echo(f"{org.name}: second factor {'required' if required else 'optional'}")
+
+
 @tokens_cli.command("create")
 @click.argument("username")
-def tokens_create(username):
+@click.option("--days", type=int, default=None, help="Days the token is good for "
+              "(default JIGAI_API_TOKEN_DAYS, 90).")
+def tokens_create(username, days):
     """Print a new API token for USERNAME (alone on the last line)."""
-    token = accounts.issue_token(_user(username))
+    token = accounts.issue_token(_user(username), days)
     click.echo(f"API token for {username} (shown once; keep it secret):")
     click.echo(token)
+
+
+@tokens_cli.command("list")
+@click.option("--user", "username", default=None, help="Only this user's tokens.")
+def tokens_list(username):
+    """Every API token: id, user, created, expires, last used, revoked (UTC)."""
+    click.echo("id\tuser\tcreated\texpires\tlast_used\trevoked")
+    stamp = lambda t: t.strftime("%Y-%m-%d %H:%M") if t else "-"  # noqa: E731
+    for t in accounts.list_tokens(username):
+        click.echo(f"{t.id}\t{t.user.username}\t{stamp(t.created_at)}\t{stamp(t.expires_at)}"
+                   f"\t{stamp(t.last_used_at)}\t{stamp(t.revoked_at)}")
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id):
+    """Revoke the API token TOKEN_ID (see `tokens list`): it stops working at once."""
+    try:
+        token = accounts.revoke_token(token_id)
+    except DomainError as err:
+        _fail(err.message)
+    click.echo(f"revoked token {token.id} of {token.user.username}")
 
 
 @workflows_cli.command("check")

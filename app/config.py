@@ -37,16 +37,24 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Behind TLS set PREFERRED_URL_SCHEME=https: cookies are then Secure and every answer
+    # carries HSTS (create_app).
+    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     SESSION_COOKIE_SECURE = PRODUCTION or os.environ.get("JIGAI_SECURE_COOKIES") == "1"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_HTTPONLY = True
     # Idle timeout: the session lapses this long after the last request.
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=int(os.environ.get("JIGAI_IDLE_MINUTES", "30")))
     SESSION_REFRESH_EACH_REQUEST = True
-    # Login throttling: failed sign-ins per account before it is locked for the window.
-    LOGIN_FAILURE_LIMIT = os.environ.get("JIGAI_LOGIN_LIMIT", "10 per 15 minutes")
-    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
-    RATELIMIT_HEADERS_ENABLED = True
+    # Sign-in throttling (accounts/throttle.py), counted in the database so that every
+    # worker and host shares the counts: failures per account and per client address in
+    # the window; anonymous API requests (no valid token) per client and minute.
+    LOGIN_WINDOW_MINUTES = int(os.environ.get("JIGAI_LOGIN_WINDOW_MINUTES", "15"))
+    LOGIN_ACCOUNT_LIMIT = int(os.environ.get("JIGAI_LOGIN_ACCOUNT_LIMIT", "10"))
+    LOGIN_CLIENT_LIMIT = int(os.environ.get("JIGAI_LOGIN_CLIENT_LIMIT", "50"))
+    API_ANONYMOUS_LIMIT = int(os.environ.get("JIGAI_API_ANONYMOUS_LIMIT", "60"))
+    # API tokens lapse this many days after they are issued.
+    API_TOKEN_DAYS = int(os.environ.get("JIGAI_API_TOKEN_DAYS", "90"))
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # whole request; a file may use ATTACHMENT_MAX_BYTES
     ATTACHMENT_MAX_BYTES = int(os.environ.get("JIGAI_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))

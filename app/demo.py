@@ -154,7 +154,8 @@ def _org(name, **kwargs) -> Organization:
 def _user(username, org, display_name) -> User:
     existing = db.session.scalar(select(User).where(User.username == username))
     return existing or create_user(username=username, password=DEMO_PASSWORD, organization=org,
-                                   display_name=display_name, email=f"{username}@demo.jigai.local")
+                                   display_name=display_name, email=f"{username}@demo.jigai.local",
+                                   weak_password_ok=True)  # the documented demo password
 
 
 def seed(today: date | None = None) -> list[tuple[str, str, str]]:

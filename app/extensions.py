@@ -1,8 +1,6 @@
 """Extension objects, created unbound and bound to the app in create_app()."""
 
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -15,5 +13,3 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-# Counters live in RATELIMIT_STORAGE_URI (Redis when configured, so all hosts share them).
-limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -68,6 +68,14 @@ def init_web(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if _personal(response):
+            # What a signed-in user or an API caller sees stays out of every cache (shared
+            # proxies, the browser's back button after signing out).
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.pop("Expires", None)
+        if app.config["PREFERRED_URL_SCHEME"] == "https":
+            response.headers.setdefault("Strict-Transport-Security",
+                                        "max-age=31536000; includeSubDomains")
         return response
 
     @app.errorhandler(DomainError)
@@ -94,6 +102,14 @@ def _http_error_page(err):
         return error_response(err.code, (err.name or "error").lower().replace(" ", "_"),
                               err.description or err.name)
     return render_template("error.html", status=err.code, message=err.description), err.code
+
+
+def _personal(response) -> bool:
+    if request.endpoint == "static":
+        return False
+    if request.path.startswith("/api/"):
+        return True
+    return bool(current_user and current_user.is_authenticated)
 
 
 def _field_holding_nul() -> str | None:

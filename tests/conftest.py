@@ -15,7 +15,7 @@ from flask_migrate import upgrade
 from app import create_app
 from app.config import TestConfig
 from app.demo import load_jurisdictions
-from app.extensions import db, limiter
+from app.extensions import db
 from app.reporting import rollup as stats
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -95,13 +95,12 @@ def _wipe(app) -> None:
 
 @pytest.fixture
 def clean_app(app):
-    """The app with an empty database (but its reference data) and fresh rate-limit counters.
+    """The app with an empty database (but its reference data; throttling counts included).
 
     No app context is held during the test: a test-client request would reuse it (and its
     `g` and database session), which real requests never do. Helpers open their own.
     """
     _wipe(app)
-    limiter.reset()
     yield app
     # Whatever the test did, the statistics rollup must still equal a recount.
     with app.app_context():

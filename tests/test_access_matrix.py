@@ -78,6 +78,20 @@ WEB = {
     ("GET", "/login"): ("plain", lambda w: 200),
     ("POST", "/login"): ("login", lambda w: 200),
     ("POST", "/logout"): ("form", lambda w: 302),
+    # the second-factor step of signing in: nobody here owes one, so back to /login
+    ("GET", "/login/code"): ("plain", lambda w: 302),
+    ("POST", "/login/code"): ("form", lambda w: 302),
+    # one's own password and authenticator (an empty form is shown again with its errors)
+    ("GET", "/account/password"): ("plain", lambda w: web(w, 200)),
+    ("POST", "/account/password"): ("form", lambda w: web(w, 422)),
+    ("GET", "/account/two-factor"): ("plain", lambda w: web(w, 200)),
+    ("POST", "/account/two-factor"): ("form", lambda w: web(w, 422)),
+    # administrators manage accounts (an unknown user is 404 to them)
+    ("GET", "/admin/users"): ("plain", lambda w: web(w, 200, allowed=lambda x: x.kind == "admin")),
+    ("GET", "/admin/users/<user_id>"): ("plain", lambda w: web(
+        w, 404, allowed=lambda x: x.kind == "admin")),
+    ("POST", "/admin/users/<user_id>"): ("form", lambda w: web(
+        w, 404, allowed=lambda x: x.kind == "admin")),
     ("GET", "/notifications"): ("plain", lambda w: web(w, 200)),
     ("POST", "/notifications/read"): ("form", lambda w: 302),
     ("GET", "/projects"): ("plain", lambda w: web(w, 200)),

@@ -61,7 +61,7 @@ def test_tokens_create_unknown_user_fails(runner):
 def test_users_create_in_existing_org(runner):
     runner.invoke(args=["demo"])
     result = runner.invoke(args=["users", "create", "clerk2", "--org", "苏州市工业和信息化局",
-                                 "--password", "s3cret-pass"])
+                                 "--password", "s3cret-pass-of-clerk2"])
     assert result.exit_code == 0, result.output
     assert "agency:miit" in result.output
     client = runner.app.test_client()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app import create_app
 from app.accounts.operations import _HASHERS
 from app.config import TestConfig
-from app.extensions import db, limiter
+from app.extensions import db
 from app.models import SecurityEvent, china_today
 from tests.helpers import PASSWORD, Cast, project_payload
 from tests.web import csrf_token, signed_in
@@ -19,7 +19,6 @@ from tests.web import csrf_token, signed_in
 
 @pytest.fixture
 def cast(clean_app):
-    limiter.reset()
     cast = Cast(clean_app)
     cast.enterprise("ent_a")
     cast.enterprise("ent_b")

@@ -10,6 +10,7 @@ without the ORM's identity map and unit of work.
 import hashlib
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, bindparam, select
 
@@ -25,6 +26,7 @@ from ..models import (
     Project,
     User,
     bank_service_areas,
+    utcnow,
 )
 from ..models.org import PlaceFacts, place_level, place_name
 from ..workflow.state import ProjectState, agency_id_of, state_columns, state_of
@@ -73,6 +75,8 @@ class Principal:
     is_admin: bool
     organization: OrgView
     active: bool = True
+    token_id: int | None = None  # the API token it came with, and when that was last used
+    token_used_at: datetime | None = None
 
     @property
     def organization_id(self) -> int:
@@ -92,14 +96,15 @@ def token_digest(token: str) -> str:
 
 
 def caller_query(digest) -> Select:
-    """The active user holding the (unrevoked) token with this digest, with its organisation
-    and — for a bank — one row per area it serves. (Places come from the per-process cache
-    of the reference data, not from a join.)"""
+    """The active user holding the token with this digest — unrevoked, not expired at the
+    parameter `now` — with its organisation and — for a bank — one row per area it serves.
+    (Places come from the per-process cache of the reference data, not from a join.)"""
     tokens, users, orgs = ApiToken.__table__, User.__table__, Organization.__table__
     areas = bank_service_areas
     return (select(users.c.id.label("user_id"), users.c.public_id.label("user_public_id"),
                    users.c.username, users.c.display_name, users.c.email, users.c.is_admin,
-                   users.c.organization_id, orgs.c.public_id.label("org_public_id"),
+                   users.c.organization_id, tokens.c.id.label("token_id"),
+                   tokens.c.last_used_at.label("token_used_at"), orgs.c.public_id.label("org_public_id"),
                    orgs.c.kind.label("org_kind"), orgs.c.agency_kind,
                    orgs.c.name.label("org_name"), orgs.c.credit_code,
                    orgs.c.jurisdiction_code.label("org_place"),
@@ -107,7 +112,9 @@ def caller_query(digest) -> Select:
             .select_from(tokens.join(users, users.c.id == tokens.c.user_id)
                          .join(orgs, orgs.c.id == users.c.organization_id)
                          .outerjoin(areas, areas.c.bank_id == orgs.c.id))
-            .where(tokens.c.token_hash == digest, tokens.c.revoked_at.is_(None), users.c.active)
+            .where(tokens.c.token_hash == digest, tokens.c.revoked_at.is_(None),
+                   tokens.c.expires_at > bindparam("now", type_=tokens.c.expires_at.type),
+                   users.c.active)
             .order_by(areas.c.jurisdiction_code))
 
 
@@ -128,7 +135,7 @@ def principal_of(rows: list[dict]) -> Principal | None:
                   jurisdiction=place(r["org_place"]), service_areas=tuple(areas.values()))
     return Principal(id=r["user_id"], public_id=r["user_public_id"], username=r["username"],
                      display_name=r["display_name"], email=r["email"], is_admin=r["is_admin"],
-                     organization=org)
+                     organization=org, token_id=r["token_id"], token_used_at=r["token_used_at"])
 
 
 BY_TOKEN = Prepared(lambda: caller_query(bindparam("digest")))
@@ -136,7 +143,8 @@ BY_TOKEN = Prepared(lambda: caller_query(bindparam("digest")))
 
 def principal_for_token(token: str) -> Principal | None:
     """The active user holding this (unrevoked) API token, or None."""
-    return principal_of(BY_TOKEN.rows(db.session.connection(), {"digest": token_digest(token)}))
+    return principal_of(BY_TOKEN.rows(db.session.connection(),
+                                      {"digest": token_digest(token), "now": utcnow()}))
 
 
 def _caller_and_state_statement():
@@ -156,7 +164,8 @@ _CALLER_AND_STATE = Prepared(_caller_and_state_statement)
 def read_caller_and_state(token: str, public_id) -> tuple[Principal | None, ProjectState | None]:
     """The caller holding `token` and the project with `public_id`, read with one query."""
     rows = _CALLER_AND_STATE.rows(step_connection(),
-                                  {"digest": token_digest(token), "key": public_id})
+                                  {"digest": token_digest(token), "key": public_id,
+                                   "now": utcnow()})
     caller = principal_of(rows)
     if caller is None:
         return None, None

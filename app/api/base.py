@@ -2,6 +2,8 @@
 
 from flask import Blueprint, g, request
 
+from ..accounts import throttle
+from ..accounts.operations import record_token_use
 from ..accounts.principals import principal_for_token
 from ..accounts.security import log_event
 from ..database import autocommit_statements
@@ -47,9 +49,25 @@ def bearer_token() -> str | None:
 
 
 def unauthorized(token: str | None):
-    log_event("api_unauthorized", detail="no token" if not token else "bad token")
+    """401 — or 429 for a client that keeps asking without a valid token. Such failures are
+    counted per client and minute in one row (the security log keeps the first of each)."""
+    refused, first = throttle.anonymous_api_request()
+    if first:
+        log_event("api_unauthorized", detail="no token" if not token else "bad token")
+    if refused:
+        body, status = error_response(429, "too_many_requests", _(
+            "Too many requests without a valid token: try again in a minute."))
+        return body, status, {"Retry-After": "60"}
     body, status = error_response(401, "unauthorized", _("A valid bearer token is required."))
     return body, status, {"WWW-Authenticate": 'Bearer realm="jigai"'}
+
+
+@bp.after_request
+def _token_used(response):
+    caller = g.get("api_caller")
+    if caller is not None and caller.token_id is not None:
+        record_token_use(caller.token_id, caller.token_used_at)
+    return response
 
 
 def api_user() -> User:

@@ -1,7 +1,7 @@
 """All mapped classes, importable from one place (and seen by Alembic)."""
 
 from .base import CHINA, UTC_ZONE, Base, china_date, china_today, utcnow
-from .events import SecurityEvent, WorkflowEvent
+from .events import SecurityEvent, SecurityTally, WorkflowEvent
 from .finance import BankClaim, ClaimStatus, Engagement, IntendedBank, ListEntry, Loan
 from .inbox import Attachment, AttachmentKind, Comment, MailState, Notification
 from .jobs import Job, JobFile, JobStatus
@@ -44,6 +44,7 @@ __all__ = [
     "StatsBucket", "StatsCompletion", "StatsMonth", "StatsStageDays",
     "OrgLink",
     "SecurityEvent",
+    "SecurityTally",
     "CHINA",
     "Baseline", "Job", "JobFile", "JobStatus", "MailState", "PlanEntry", "PlanImport", "StageTime",
     "AgencyKind", "ApiToken", "Attachment", "AttachmentKind", "BankClaim", "Base",

@@ -63,3 +63,19 @@ class SecurityEvent(Base):
     path: Mapped[str | None] = mapped_column(String(300))
     detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class SecurityTally(Base):
+    """Repeated failures counted per kind, key (a client address, an account) and window:
+    one row with a count however many requests, shared by every worker and host. Sign-in
+    throttling reads it; the security log keeps the first of each window as its own row."""
+
+    __tablename__ = "security_tallies"
+    __table_args__ = (UniqueConstraint("kind", "key", "window_start"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    window_start: Mapped[datetime] = mapped_column(DateTime, index=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

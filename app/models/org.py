@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
     Uuid,
     select,
     text,
@@ -167,6 +169,9 @@ class Organization(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
     jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"), index=True)
+    # Its users sign in with a second factor (an authenticator app's code) as well.
+    require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                     server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     jurisdiction: Mapped[Jurisdiction] = relationship(lazy="joined")
@@ -193,6 +198,13 @@ class User(UserMixin, Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Every signed-in session carries the epoch it began in; moving it on ends them all.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # A TOTP authenticator (base32 secret) once enrolled, the last time step it accepted
+    # (a code is good once), and the SHA-256 digests of the unused recovery codes.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    recovery_codes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     organization: Mapped[Organization] = relationship(lazy="joined")
@@ -223,6 +235,8 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
 
