@@ -9,6 +9,7 @@ from .. import access
 from ..errors import Invalid
 from ..extensions import db
 from ..financing.operations import Financing, banks_serving, financing
+from ..labels import ROLE_LABELS
 from ..models import (
     STAGES,
     Attachment,
@@ -17,13 +18,18 @@ from ..models import (
     Comment,
     Engagement,
     IntendedBank,
+    Jurisdiction,
     ListEntry,
     Loan,
     Opinion,
+    Organization,
+    OrgKind,
     Project,
     Status,
     User,
     WorkflowEvent,
+    ancestor_codes,
+    china_date,
     china_today,
 )
 from ..rules.guards import (
@@ -87,6 +93,8 @@ class ProjectPage:
     finance: Financing | None = None
     banks: list = field(default_factory=list)  # for the enterprise to name intended banks
     panel: object = None  # access.Panel: the reader's actions, what they owe first
+    filing_agency: str | None = None  # 备案机关, for the print forms (print_page)
+    declared_on: object = None  # the day (China time) it was submitted, for the print forms
 
 
 def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
@@ -154,6 +162,40 @@ def project_page(user: User, project: Project) -> ProjectPage:
         finance=financing(user, project, present),
         banks=banks_serving(project.jurisdiction_code) if may["name_banks"] else [],
     )
+
+
+def print_page(user: User, project: Project) -> ProjectPage:
+    """The page with what the print forms also name: the filing agency (备案机关)."""
+    page = project_page(user, project)
+    page.filing_agency = filing_agency(page.definition, project, page.events)
+    page.declared_on = china_date(project.declared_at) if project.declared_at else None
+    return page
+
+
+def filing_agency(definition, project: Project, events: list[WorkflowEvent]) -> str | None:
+    """Who files the project: the agency that did, once filed; before, the agency the
+    document routes `file` to — the registered one nearest the project among its places
+    (at the document's levels), or else the role's name in the project's place."""
+    filed = next((e for e in events if e.trigger == "file"), None)
+    if filed is not None:
+        return filed.actor_org_name
+    spec = next(iter(definition.transitions_for("file")), None) if definition else None
+    if spec is None or not spec.role.startswith("agency:"):
+        return None
+    places = ancestor_codes(project.jurisdiction_code)
+    candidates = db.session.scalars(
+        select(Organization).join(Organization.jurisdiction)
+        .where(Organization.kind == OrgKind.AGENCY,
+               Organization.agency_kind == spec.role.removeprefix("agency:"),
+               Organization.jurisdiction_code.in_(places))).all()
+    candidates = [o for o in candidates
+                  if not spec.levels or o.jurisdiction.level in spec.levels]
+    if candidates:
+        return min(candidates, key=lambda o: (places.index(o.jurisdiction_code), o.id)).name
+    place = next((db.session.get(Jurisdiction, code) for code in places
+                  if not spec.levels
+                  or db.session.get(Jurisdiction, code).level in spec.levels), None)
+    return f"{place.full_name if place else ''}{ROLE_LABELS.get(spec.role, spec.role)}"
 
 
 def waiting(definition, project: Project) -> list[Waiting]:

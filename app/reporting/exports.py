@@ -9,6 +9,7 @@ never as a formula (rules/cells.py).
 import csv
 import io
 from collections import Counter
+from datetime import date
 from decimal import Decimal
 
 from openpyxl import Workbook
@@ -93,6 +94,8 @@ def _cell(sheet, value, bold=False):
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"
+    elif isinstance(value, date):
+        cell.number_format = "yyyy-mm-dd"
     if bold:
         cell.font = Font(bold=True)
     return cell
