@@ -178,3 +178,37 @@ def test_the_dashboard_export_as_a_clerk_sees_it(browser, live_server, clean_app
                           f"冻结 {sheet.freeze_panes} · 筛选 {sheet.auto_filter.ref}</p>"
                           f"<table style='table-layout:fixed;width:{sum(widths)}px'>{columns}{cells}</table>")
     miit.shot("26-export")
+
+
+def test_the_agency_sees_what_changed_after_a_return(browser, live_server, clean_app, cast,
+                                                     artifacts, backend):
+    walk(clean_app, cast, "qiye", "320506", [("submit", "qiye")], "退回补正改造项目")
+    miit = Desk(browser, live_server, "sz_miit", artifacts, backend[0])
+    miit.open_project("退回补正改造项目")
+    miit.act("return", comment="1、请补充联系人；2、设备清单缺少型号规格。\n3、请附营业执照")
+
+    ent = Desk(browser, live_server, "qiye", artifacts, backend[0])
+    ent.open_project("退回补正改造项目")
+    assert ent.page.locator("#return-reasons li").count() == 3
+    with ent.page.expect_navigation():
+        ent.page.click("text=修改")
+    ent.page.fill("#contact_name", "王经办")
+    ent.page.fill("#contact_phone", "0512-65123456")
+    ent.page.fill("#equipment-0-model", "DMU 65")
+    ent.page.fill("#equipment-0-unit_price", "2000")
+    with ent.page.expect_navigation():
+        ent.page.click("button[name=submit]")
+    assert ent.status() == "已申报"
+
+    miit.open_project("退回补正改造项目")
+    reasons = miit.page.locator("#return-reasons li")
+    assert reasons.all_inner_texts()[0].startswith("☑ 请补充联系人")
+    assert "已修改：联系人" in reasons.nth(0).inner_text()
+    assert "已修改：设备清单" in reasons.nth(1).inner_text()
+    assert reasons.nth(2).inner_text().startswith("☐ 请附营业执照")
+    rows = {r.get_attribute("data-field"): r.inner_text()
+            for r in miit.page.locator("#changed-fields tbody tr").all()}
+    assert set(rows) == {"contact_name", "contact_phone", "equipment"}
+    assert "—" in rows["contact_name"] and "王经办" in rows["contact_name"]
+    assert "DMU 65" in rows["equipment"] and "2,000 万元" in rows["equipment"]
+    miit.shot("27-what-changed")

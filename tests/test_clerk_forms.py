@@ -106,3 +106,27 @@ def test_print_forms_of_a_submitted_project_have_every_field_filled(clean_app, c
     # nearest the project is Suzhou's
     assert re.search(r'id="addressee">\s*sz_ndrc局：', commitment), \
         re.search(r'id="addressee">[^<]*', commitment)
+
+
+def test_a_change_filing_shows_each_field_old_and_new(clean_app, cast):
+    client = clean_app.test_client()
+    ent, miit, ndrc = (cast.api(client, u) for u in ("ent", "sz_miit", "sz_ndrc"))
+    project = ent.post("/projects", project_payload(**FULL)).json
+    version = ent.fire(project["id"], "submit", project["version"]).json["version"]
+    version = miit.fire(project["id"], "accept", version).json["version"]
+    version = ent.fire(project["id"], "sign_commitment", version,
+                       commitment_accepted=True).json["version"]
+    version = ndrc.fire(project["id"], "file", version, filing_number="苏备1号").json["version"]
+    changed = ent.patch(f"/projects/{project['id']}", {
+        "version": version, "name": "数控机床更新改造项目（二期）", "total_investment": "8000",
+        "contact_name": "王经办"})
+    assert changed.status_code == 200, changed.json
+
+    page = signed_in(clean_app, "sz_ndrc").get(f"/projects/{project['id']}")
+    html = page.get_data(as_text=True)
+    rows = dict(re.findall(r'<tr data-field="(\w+)">(.*?)</tr>', html, flags=re.S))
+    assert set(rows) == {"name", "total_investment"}  # the contact was already 王经办
+    assert "数控机床更新改造项目</del>" in rows["name"]
+    assert "数控机床更新改造项目（二期）</ins>" in rows["name"]
+    assert "5,000 万元</del>" in rows["total_investment"]
+    assert "8,000 万元</ins>" in rows["total_investment"]

@@ -18,6 +18,7 @@ from ..models import (
     Project,
     ancestor_codes,
 )
+from ..validation import jsonable
 from .money import format_wan, to_yuan
 from .project_input import ProjectFields, ProjectPatch
 
@@ -29,6 +30,40 @@ def current_values(project: Project) -> dict:
     values = {name: getattr(project, name) for name in SCALARS}
     values["jurisdiction"] = project.jurisdiction_code
     return values
+
+
+EQUIPMENT_KEYS = ("kind", "name", "model", "quantity", "unit_price", "years_in_service",
+                  "energy_grade")
+
+
+def equipment_values(project: Project) -> list[dict]:
+    return [{key: getattr(item, key) for key in EQUIPMENT_KEYS} for item in project.equipment]
+
+
+def values_before(project: Project, changes: dict) -> dict:
+    """The values (as JSON) that `changes` would replace — only of the fields it changes.
+    An edit's audit event keeps them beside the new values, so a reader of the trail sees
+    each change old → new (a resubmission after a return, a change filing)."""
+    now = jsonable({**current_values(project), "equipment": equipment_values(project)})
+    new = jsonable(changes)
+    if "equipment" in new and new["equipment"] is not None:
+        new["equipment"] = [{key: row.get(key) for key in EQUIPMENT_KEYS}
+                            for row in new["equipment"]]
+    return {name: now.get(name) for name, value in new.items()
+            if name in now and _differs(now.get(name), value)}
+
+
+def _differs(old, new) -> bool:
+    """Whether two JSON values differ as values (600 and "600.0000" do not)."""
+    try:
+        return Decimal(str(old)) != Decimal(str(new))
+    except (ArithmeticError, ValueError, TypeError):
+        pass
+    if isinstance(old, list) and isinstance(new, list):
+        return len(old) != len(new) or any(
+            any(_differs(a.get(k), b.get(k)) for k in EQUIPMENT_KEYS)
+            for a, b in zip(old, new, strict=True))
+    return (old if old != "" else None) != (new if new != "" else None)
 
 
 def new_equipment_subtotal(rows: list[dict]) -> Decimal | None:
