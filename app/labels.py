@@ -39,6 +39,8 @@ FIELD_LABELS = {
     "name": _l("Project name"),
     "jurisdiction": _l("Location (county)"),
     "address": _l("Address"),
+    "contact_name": _l("Contact person"),
+    "contact_phone": _l("Contact phone"),
     "industry": _l("Key industry"),
     "task": _l("Key task"),
     "batch_year": _l("Batch year"),

@@ -8,6 +8,15 @@ from pydantic import ValidationError
 
 from .i18n import gettext as _
 
+# What a field of a pattern should look like, in words, by pattern (registered by the
+# schemas that use it); other patterns get the general message.
+PATTERN_HINTS: dict = {}
+
+
+def _pattern_hint(pattern) -> str:
+    hint = PATTERN_HINTS.get(pattern)
+    return hint() if hint else _("Not in the expected format.")
+
 
 def _message(error: dict) -> str:
     ctx = error.get("ctx") or {}
@@ -18,7 +27,7 @@ def _message(error: dict) -> str:
         "string_too_long": lambda: _("At most %(n)s characters.", n=ctx.get("max_length")),
         "string_too_short": lambda: _("This field is required."),
         "string_type": lambda: _("Must be text."),
-        "string_pattern_mismatch": lambda: _("Not in the expected format."),
+        "string_pattern_mismatch": lambda: _pattern_hint(ctx.get("pattern")),
         "int_type": lambda: _("Must be a whole number."),
         "int_parsing": lambda: _("Must be a whole number."),
         "int_from_float": lambda: _("Must be a whole number."),

@@ -215,7 +215,8 @@ def test_exported_workbook_matches_the_filtered_list(world):
     book = load_workbook(io.BytesIO(response.data))
     sheet = book.worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
-    header, body, total = rows[0], rows[1:-1], rows[-1]
+    covers, header, body, total = rows[0], rows[1], rows[2:-1], rows[-1]
+    assert covers[0] == "黑龙江省 · 2026 年度批次 · 阶段：已竣工"
     assert header[0] == "项目代码" and "统一社会信用代码" in header and "主办行" in header
     expected = sql(app, ("SELECT project_code, total_investment_yuan FROM projects "
                          "WHERE province_code = '230000' AND batch_year = 2026 "

@@ -37,7 +37,7 @@ FORM = {
     "equipment_investment": "4000", "planned_start": "2026-03-01",
     "planned_end": "2026-12-31", "financing_need": "2000", "financing_term_months": "36",
     "equipment-0-kind": "new", "equipment-0-name": "五轴数控机床", "equipment-0-quantity": "2",
-    "equipment-0-unit_price": "300", "equipment-0-energy_grade": "2",
+    "equipment-0-unit_price": "2000", "equipment-0-energy_grade": "2",
     "equipment-1-kind": "old", "equipment-1-name": "普通车床", "equipment-1-quantity": "4",
     "equipment-1-years_in_service": "14", "equipment-1-energy_grade": "",
 }

@@ -46,6 +46,8 @@ def project_detail(project: Project, user: User) -> dict:
         "enterprise": {**_org(project.enterprise),
                        "credit_code": project.enterprise.credit_code},
         "address": project.address,
+        "contact_name": project.contact_name,
+        "contact_phone": project.contact_phone,
         "content": project.content,
         "fixed_asset_investment": project.fixed_asset_investment,
         "retired_equipment_value": project.retired_equipment_value,
@@ -69,7 +71,8 @@ def project_detail(project: Project, user: User) -> dict:
         "created_at": project.created_at,
         "workflow": None if definition is None else _document(definition),
         "equipment": [{
-            "kind": item.kind.value, "name": item.name, "quantity": item.quantity,
+            "kind": item.kind.value, "name": item.name, "model": item.model,
+            "quantity": item.quantity,
             "unit_price": item.unit_price, "years_in_service": item.years_in_service,
             "energy_grade": item.energy_grade} for item in project.equipment],
         # the agencies' steps with their time limits
@@ -219,7 +222,8 @@ def market_json(project, intended) -> dict:
         "financing_purpose": project.financing_purpose,
         "fixed_asset_investment": project.fixed_asset_investment,
         "planned_start": project.planned_start, "planned_end": project.planned_end,
-        "equipment": [{"kind": e.kind.value, "name": e.name, "quantity": e.quantity,
+        "equipment": [{"kind": e.kind.value, "name": e.name, "model": e.model,
+                       "quantity": e.quantity,
                        "unit_price": e.unit_price, "energy_grade": e.energy_grade}
                       for e in project.equipment],
         "intended_banks": [_org(bank) for bank in intended],

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from .. import access
 from ..models import Status
 from ..projects.operations import ProjectFilter, list_projects
+from ..rules.finance import loan_totals
 from .operations import intended_banks, loan_book
 
 bp = Blueprint("financing", __name__)
@@ -33,4 +34,6 @@ def market():
 
 @bp.get("/loans")
 def loans():
-    return render_template("financing/loans.html", rows=loan_book(current_user))
+    rows = loan_book(current_user)
+    return render_template("financing/loans.html", rows=rows,
+                           totals=loan_totals([f for _loan, _project, f in rows]))

@@ -71,8 +71,12 @@ def _check(run: runner.Run, actor: User, data: bytes) -> bool:
     run.progress(stage=CHECKING, done=0, total=imports.estimated_rows(data))
     checker = imports.Checker(actor)
     found, count, rows, shown = [], 0, 0, time.monotonic()
+    notes: list[dict] = []
     try:
         for batch in batched(_rows(data), BATCH):
+            for number, raw in batch:
+                if len(notes) < runner.ERRORS_KEPT:
+                    notes += imports.text_notes(number, raw)[:runner.ERRORS_KEPT - len(notes)]
             for _number, problems, _entry in checker.check(batch):
                 rows += 1
                 count += len(problems)
@@ -87,7 +91,7 @@ def _check(run: runner.Run, actor: User, data: bytes) -> bool:
         run.progress(done=rows, total=rows, error_count=count,
                      errors=[e.as_dict() for e in found[:runner.ERRORS_KEPT]])
         return False
-    run.progress(stage=WRITING, done=0, total=rows)
+    run.progress(stage=WRITING, done=0, total=rows, notes=notes or None)
     return True
 
 

@@ -61,6 +61,8 @@ class Job(Base):
     created: Mapped[int] = mapped_column(Integer, default=0)  # items written or sent
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list] = mapped_column(JSON, default=list)
+    # Things worth knowing that stopped nothing (a cell kept as text), like `errors`.
+    notes: Mapped[list | None] = mapped_column(JSON)
     message: Mapped[str | None] = mapped_column(Text)  # why the last attempt failed
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -141,6 +141,8 @@ class Project(ProjectFacts, Base):
     province_code: Mapped[str] = mapped_column(String(6))
     city_code: Mapped[str] = mapped_column(String(6))
     address: Mapped[str | None] = mapped_column(String(200))
+    contact_name: Mapped[str | None] = mapped_column(String(50))  # 联系人
+    contact_phone: Mapped[str | None] = mapped_column(String(30))  # 联系电话
 
     workflow_key: Mapped[str | None] = mapped_column(String(64))
     workflow_version: Mapped[int | None] = mapped_column(Integer)
@@ -259,6 +261,7 @@ class EquipmentItem(Base):
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[EquipmentKind] = mapped_column(_enum(EquipmentKind, "equipment_kind"))
     name: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str | None] = mapped_column(String(200))  # 型号规格
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[Decimal | None] = mapped_column("unit_price_yuan", WanYuan)
     years_in_service: Mapped[int | None] = mapped_column(Integer)

@@ -18,7 +18,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import TextInput
 
 from ..i18n import lazy_gettext as _l
@@ -29,6 +29,7 @@ from ..labels import (
     TASK_LABELS,
     key_industries,
 )
+from ..rules.project_values import equipment_total_problem, new_equipment_subtotal
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -69,6 +70,7 @@ class EquipmentRowForm(Form):
     kind = SelectField(_l("Kind"), choices=choices([("new", _l("New (to buy)")),
                                                     ("old", _l("Old (to retire)"))]))
     name = StringField(_l("Equipment name"), validators=[Optional(), Length(max=200)])
+    model = StringField(_l("Model / specification"), validators=[Optional(), Length(max=200)])
     quantity = _optional(_l("Quantity"), IntegerField)
     unit_price = _optional(_l("Unit price"), AmountField)
     years_in_service = _optional(_l("Years in service"), IntegerField)
@@ -84,6 +86,8 @@ class ProjectForm(FlaskForm):
     name = StringField(FIELD_LABELS["name"], validators=[DataRequired(), Length(max=200)])
     jurisdiction = SelectField(FIELD_LABELS["jurisdiction"], validators=[DataRequired()])
     address = _optional(FIELD_LABELS["address"])
+    contact_name = _optional(FIELD_LABELS["contact_name"])
+    contact_phone = _optional(FIELD_LABELS["contact_phone"])
     industry = SelectField(FIELD_LABELS["industry"], default="",
                            choices=choices([("", "—"), *((i, i) for i in key_industries())]))
     task = SelectField(FIELD_LABELS["task"],
@@ -109,6 +113,16 @@ class ProjectForm(FlaskForm):
     project_code = _optional(FIELD_LABELS["project_code"])
     equipment = FieldList(FormField(EquipmentRowForm), min_entries=1, max_entries=200)
 
+    def validate_equipment_investment(self, field):
+        """The rows of equipment to buy add up to the equipment investment (the form lists
+        them all; the rule and its tolerance: rules/project_values.py)."""
+        problem = equipment_total_problem(field.data, self.payload()["equipment"])
+        if problem:
+            raise ValidationError(problem)
+
+    def equipment_subtotal(self):
+        return new_equipment_subtotal(self.payload()["equipment"])
+
     def payload(self) -> dict:
         """The form's values for the service: blanks as None, empty equipment rows dropped."""
         values = {name: self[name].data for name in self._fields
@@ -116,6 +130,7 @@ class ProjectForm(FlaskForm):
         values = {k: (None if v == "" else v) for k, v in values.items()}
         values["equipment"] = [
             {"kind": row.kind.data, "name": (row.name.data or "").strip(),
+             "model": (row.model.data or "").strip() or None,
              "quantity": row.quantity.data, "unit_price": row.unit_price.data,
              "years_in_service": row.years_in_service.data,
              "energy_grade": int(row.energy_grade.data) if row.energy_grade.data else None}

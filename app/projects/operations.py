@@ -39,6 +39,7 @@ from ..rules.project_values import (
     check_values,
     current_values,
     enterprise_by_credit_code,
+    values_before,
 )
 from ..validation import jsonable
 from ..workflow import CREATE, EDIT, IMPORT, REQUEST_CHANGE, workflows
@@ -123,9 +124,11 @@ def update_project(actor: User, project: Project, patch: ProjectPatch,
     if reasons:
         _request_change(actor, project, patch.version, changes, reasons, today)
     else:
+        before = values_before(project, changes)
+
         def edit(state: ProjectState, _changes) -> dict:
             apply_values(state, changes)
-            return jsonable(changes)
+            return {"changes": jsonable(changes), "before": before}
 
         workflows().record(project, EDIT, actor, version=patch.version, change=edit, today=today)
     return project
@@ -147,7 +150,8 @@ def _request_change(actor, project, version, changes, reasons, today) -> None:
                             requested_at=utcnow())
         step_changes.add(row)
         state.staged["change_request"] = row  # the filing agency now owes a decision on it
-        return {"changes": jsonable(changes), "reasons": reasons}
+        return {"changes": jsonable(changes), "reasons": reasons,
+                "before": values_before(project, changes)}
 
     engine.record(project, REQUEST_CHANGE, actor, version=version, change=request,
                   clause=approve.clause, today=today)

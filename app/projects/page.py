@@ -1,7 +1,9 @@
 """Everything the project page shows, gathered in one place so the view and template stay
 plain: progress over the five stages, timeline, actions, files, comments, deadlines."""
 
+import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import exists, select
 
@@ -9,6 +11,8 @@ from .. import access
 from ..errors import Invalid
 from ..extensions import db
 from ..financing.operations import Financing, banks_serving, financing
+from ..i18n import gettext as _
+from ..labels import FIELD_LABELS, POLICY_CLASS_LABELS, ROLE_LABELS, TASK_LABELS, join_list
 from ..models import (
     STAGES,
     Attachment,
@@ -17,13 +21,18 @@ from ..models import (
     Comment,
     Engagement,
     IntendedBank,
+    Jurisdiction,
     ListEntry,
     Loan,
     Opinion,
+    Organization,
+    OrgKind,
     Project,
     Status,
     User,
     WorkflowEvent,
+    ancestor_codes,
+    china_date,
     china_today,
 )
 from ..rules.guards import (
@@ -34,6 +43,8 @@ from ..rules.guards import (
     procedure_needed,
     procedures_recorded,
 )
+from ..rules.money import format_wan
+from ..rules.project_values import values_before
 from ..workflow import workflows
 from ..workflow.deadlines import time_limit
 from .attachments import attachments_of
@@ -63,6 +74,34 @@ class Procedure:
 
 
 @dataclass
+class FieldChange:
+    """One field's value before and after, as the reader reads them."""
+
+    name: str
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class Reason:
+    """One point of a return's reasons, and the changed fields it names."""
+
+    text: str
+    addressed: list[str]
+
+
+@dataclass
+class Revision:
+    """A returned project's correction: the return's reasons as a checklist, and what the
+    enterprise changed since (old → new), from the edits' audit events."""
+
+    returned: WorkflowEvent
+    reasons: list[Reason]
+    changes: list[FieldChange]
+
+
+@dataclass
 class Stage:
     status: Status
     state: str  # done | current | todo | side | danger
@@ -87,6 +126,10 @@ class ProjectPage:
     finance: Financing | None = None
     banks: list = field(default_factory=list)  # for the enterprise to name intended banks
     panel: object = None  # access.Panel: the reader's actions, what they owe first
+    revision: Revision | None = None  # returned, or resubmitted after a return
+    pending_changes: list = field(default_factory=list)  # the pending change filing, old → new
+    filing_agency: str | None = None  # 备案机关, for the print forms (print_page)
+    declared_on: object = None  # the day (China time) it was submitted, for the print forms
 
 
 def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
@@ -136,6 +179,7 @@ def project_page(user: User, project: Project) -> ProjectPage:
            "comment": access.can_comment(user, project),
            "name_banks": access.can_name_banks(user, project)}
     panel = access.action_panel(user, project)
+    pending_change = pending_change_of(project) if "changes" in present else None
     return ProjectPage(
         project=project,
         definition=definition,
@@ -147,13 +191,129 @@ def project_page(user: User, project: Project) -> ProjectPage:
         attachments=attachments_of(project) if "attachments" in present else [],
         deadlines=waiting(definition, project),
         procedures=procedures_of(definition, project, "opinions" in present),
-        pending_change=pending_change_of(project) if "changes" in present else None,
+        pending_change=pending_change,
+        pending_changes=pending_changes(project, pending_change),
+        revision=revision_of(project, events),
         return_reason=return_reason,
         commitment_reasons=commitment_reasons(project, china_today()),
         may=may,
         finance=financing(user, project, present),
         banks=banks_serving(project.jurisdiction_code) if may["name_banks"] else [],
     )
+
+
+AMOUNTS = frozenset({"total_investment", "fixed_asset_investment", "equipment_investment",
+                     "retired_equipment_value", "annual_investment", "financing_need"})
+
+
+def shown_value(name: str, value) -> str:
+    """A field's value (as the audit trail keeps it) as the page shows it."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if name in AMOUNTS:
+        return f"{format_wan(Decimal(str(value)))} {_('10k yuan')}"
+    if name == "new_land":
+        return _("Yes") if value else _("No")
+    if name == "task":
+        return str(TASK_LABELS.get(value, value))
+    if name == "policy_class":
+        return str(POLICY_CLASS_LABELS.get(value, value))
+    if name == "jurisdiction":
+        place = db.session.get(Jurisdiction, value)
+        return place.full_name if place else str(value)
+    if name == "equipment":
+        return join_list(_equipment_text(row) for row in value)
+    return str(value)
+
+
+def _equipment_text(row: dict) -> str:
+    kind = _("New (to buy)") if row.get("kind") == "new" else _("Old (to retire)")
+    words = [kind, row.get("name") or "", row.get("model") or "", f"×{row.get('quantity')}"]
+    if row.get("unit_price") is not None:
+        words.append(f"{format_wan(Decimal(str(row['unit_price'])))} {_('10k yuan')}")
+    return " ".join(w for w in words if w)
+
+
+def field_changes(before: dict, after: dict) -> list[FieldChange]:
+    return [FieldChange(name, str(FIELD_LABELS.get(name, name)), shown_value(name, old),
+                        shown_value(name, after.get(name)))
+            for name, old in before.items()]
+
+
+REASON_BREAK = re.compile(r"[\n；;]+")
+NUMBERING = re.compile(r"^\s*(?:\(?\d+[)）]|\d+[、.．]|[（(][一二三四五六七八九十]+[)）]|"
+                       r"[一二三四五六七八九十]+、)\s*")
+
+
+def reason_points(comment: str | None) -> list[str]:
+    """A return's comment as its points: one per line or per ；, numbering removed."""
+    points = [NUMBERING.sub("", part).strip().rstrip("。.") for part in
+              REASON_BREAK.split(comment or "")]
+    return [p for p in points if p]
+
+
+def revision_of(project: Project, events: list[WorkflowEvent]) -> Revision | None:
+    """For a project returned, or declared again after a return: the last return's reasons
+    and every field changed since, its value at the return → its value now."""
+    if project.status not in (Status.RETURNED, Status.DECLARED):
+        return None
+    returns = [i for i, e in enumerate(events) if e.trigger == "return"]
+    if not returns:
+        return None
+    returned = events[returns[-1]]
+    before, after = {}, {}
+    for event in events[returns[-1] + 1:]:
+        if event.trigger != "edit" or "before" not in (event.data or {}):
+            continue
+        for name, old in event.data["before"].items():
+            before.setdefault(name, old)
+            after[name] = event.data["changes"].get(name)
+    changes = [c for c in field_changes(before, after) if c.old != c.new]
+    changed_labels = {c.label for c in changes}
+    reasons = [Reason(point, sorted(label for label in changed_labels if label in point))
+               for point in reason_points(returned.comment)]
+    return Revision(returned, reasons, changes)
+
+
+def pending_changes(project: Project, change) -> list[FieldChange]:
+    """A pending change filing field by field: the value in force → the value asked for."""
+    if change is None:
+        return []
+    return field_changes(values_before(project, change.changes), change.changes)
+
+
+def print_page(user: User, project: Project) -> ProjectPage:
+    """The page with what the print forms also name: the filing agency (备案机关)."""
+    page = project_page(user, project)
+    page.filing_agency = filing_agency(page.definition, project, page.events)
+    page.declared_on = china_date(project.declared_at) if project.declared_at else None
+    return page
+
+
+def filing_agency(definition, project: Project, events: list[WorkflowEvent]) -> str | None:
+    """Who files the project: the agency that did, once filed; before, the agency the
+    document routes `file` to — the registered one nearest the project among its places
+    (at the document's levels), or else the role's name in the project's place."""
+    filed = next((e for e in events if e.trigger == "file"), None)
+    if filed is not None:
+        return filed.actor_org_name
+    spec = next(iter(definition.transitions_for("file")), None) if definition else None
+    if spec is None or not spec.role.startswith("agency:"):
+        return None
+    places = ancestor_codes(project.jurisdiction_code)
+    candidates = db.session.scalars(
+        select(Organization).join(Organization.jurisdiction)
+        .where(Organization.kind == OrgKind.AGENCY,
+               Organization.agency_kind == spec.role.removeprefix("agency:"),
+               Organization.jurisdiction_code.in_(places))).all()
+    candidates = [o for o in candidates
+                  if not spec.levels or o.jurisdiction.level in spec.levels]
+    if candidates:
+        return min(candidates, key=lambda o: (places.index(o.jurisdiction_code), o.id)).name
+    place = next((db.session.get(Jurisdiction, code) for code in places
+                  if not spec.levels
+                  or db.session.get(Jurisdiction, code).level in spec.levels), None)
+    return f"{place.full_name if place else ''}{ROLE_LABELS.get(spec.role, spec.role)}"
 
 
 def waiting(definition, project: Project) -> list[Waiting]:

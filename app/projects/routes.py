@@ -30,7 +30,7 @@ from ..workflow.vocabulary import TRIGGERS
 from . import attachments as files
 from .actions import inputs_for, read_inputs
 from .comments import add_comment
-from .forms import AttachmentForm, CommentForm, ProjectForm, choices
+from .forms import AttachmentForm, CommentForm, EquipmentRowForm, ProjectForm, choices
 from .operations import (
     ProjectFilter,
     create_project,
@@ -39,7 +39,7 @@ from .operations import (
     take_step,
     update_project,
 )
-from .page import project_page
+from .page import print_page, project_page
 
 bp = Blueprint("projects", __name__)
 bp.before_request(login_required(lambda: None))
@@ -88,8 +88,10 @@ def _show_errors(form: ProjectForm, err: DomainError) -> None:
 
 def _render_form(form, project=None, status=200, page=None):
     threshold = parameter("commitment_equipment_share", china_today())
+    # the empty row that the page's script copies to add a row without a reload
+    row_template = EquipmentRowForm(prefix="equipment-__prefix__-")
     return render_template("projects/form.html", form=form, project=project, page=page,
-                           threshold=threshold), status
+                           threshold=threshold, row_template=row_template), status
 
 
 def _save(form: ProjectForm, project: Project | None) -> Project:
@@ -155,7 +157,8 @@ def edit(project_id):
     page = project_page(current_user, project)
     if request.method == "GET":
         values = current_values(project)
-        values["equipment"] = [{"kind": e.kind.value, "name": e.name, "quantity": e.quantity,
+        values["equipment"] = [{"kind": e.kind.value, "name": e.name, "model": e.model or "",
+                                "quantity": e.quantity,
                                 "unit_price": e.unit_price, "years_in_service": e.years_in_service,
                                 "energy_grade": str(e.energy_grade or "")}
                                for e in project.equipment] or [{}]
@@ -276,7 +279,7 @@ def print_document(project_id, document):
     if document not in ("declaration", "commitment"):
         abort(404)
     project = get_project(current_user, project_id, whole=True)
-    page = project_page(current_user, project)
+    page = print_page(current_user, project)
     return render_template(f"projects/print_{document}.html", page=page, p=project,
                            today=china_today())
 

@@ -1,40 +1,71 @@
 """The project list in the shape agencies submit upward: Excel (with a summary sheet) or CSV.
-Chinese headers, amounts as numbers in 万元, one row per project."""
+Chinese headers, amounts as numbers in 万元, one row per project.
+
+The sheet opens with what it covers (place, batch year, stages), so an export from the
+dashboard says it holds the dashboard's projects. Text typed by users is written as text,
+never as a formula (rules/cells.py).
+"""
 
 import csv
 import io
 from collections import Counter
+from datetime import date
 from decimal import Decimal
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
+from .. import access
+from ..extensions import db
 from ..i18n import gettext as _
 from ..labels import STATUS_LABELS, TASK_LABELS
-from ..models import Project, User
+from ..models import Jurisdiction, Project, Status, User
 from ..projects.operations import ProjectFilter, list_projects
+from ..rules.cells import csv_safe
 
 MAX_ROWS = 200_000
 
-COLUMNS = [  # header (translated), value
-    (lambda: _("Project code"), lambda p: p.project_code or ""),
-    (lambda: _("Project name"), lambda p: p.name),
-    (lambda: _("Enterprise"), lambda p: p.enterprise.name),
-    (lambda: _("Unified social credit code"), lambda p: p.enterprise.credit_code),
-    (lambda: _("Key industry"), lambda p: p.industry or ""),
-    (lambda: _("Key task"), lambda p: str(TASK_LABELS[p.task.value]) if p.task else ""),
-    (lambda: _("Location"), lambda p: p.jurisdiction.full_name),
-    (lambda: _("Total investment (10k yuan)"), lambda p: p.total_investment),
-    (lambda: _("Equipment investment (10k yuan)"), lambda p: p.equipment_investment),
-    (lambda: _("Planned investment this year (10k yuan)"), lambda p: p.annual_investment),
-    (lambda: _("Financing need (10k yuan)"), lambda p: p.financing_need),
-    (lambda: _("Stage"), lambda p: str(STATUS_LABELS[p.status.value])),
-    (lambda: _("Lead bank"), lambda p: p.lead_bank.name if p.lead_bank else ""),
-    (lambda: _("Planned start"), lambda p: p.planned_start),
-    (lambda: _("Planned completion"), lambda p: p.planned_end),
-    (lambda: _("Declared on"), lambda p: p.declared_at.date() if p.declared_at else None),
-    (lambda: _("Batch year"), lambda p: p.batch_year),
+COLUMNS = [  # header (translated), value, column width (characters)
+    (lambda: _("Project code"), lambda p: p.project_code or "", 26),
+    (lambda: _("Project name"), lambda p: p.name, 36),
+    (lambda: _("Enterprise"), lambda p: p.enterprise.name, 30),
+    (lambda: _("Unified social credit code"), lambda p: p.enterprise.credit_code, 22),
+    (lambda: _("Key industry"), lambda p: p.industry or "", 14),
+    (lambda: _("Key task"), lambda p: str(TASK_LABELS[p.task.value]) if p.task else "", 16),
+    (lambda: _("Location"), lambda p: p.jurisdiction.full_name, 24),
+    (lambda: _("Total investment (10k yuan)"), lambda p: p.total_investment, 16),
+    (lambda: _("Equipment investment (10k yuan)"), lambda p: p.equipment_investment, 16),
+    (lambda: _("Planned investment this year (10k yuan)"), lambda p: p.annual_investment, 18),
+    (lambda: _("Financing need (10k yuan)"), lambda p: p.financing_need, 16),
+    (lambda: _("Stage"), lambda p: str(STATUS_LABELS[p.status.value]), 14),
+    (lambda: _("Lead bank"), lambda p: p.lead_bank.name if p.lead_bank else "", 24),
+    (lambda: _("Planned start"), lambda p: p.planned_start, 12),
+    (lambda: _("Planned completion"), lambda p: p.planned_end, 12),
+    (lambda: _("Declared on"), lambda p: p.declared_at.date() if p.declared_at else None, 12),
+    (lambda: _("Batch year"), lambda p: p.batch_year, 10),
 ]
 MONEY_COLUMNS = (7, 8, 9, 10)
+HEADER_ROW = 2  # row 1 says what the sheet covers
+
+
+def coverage(user: User, filters: ProjectFilter) -> str:
+    """What an export holds, in words: its place (an agency's own, unless narrowed), batch
+    year and stages."""
+    place = (db.session.get(Jurisdiction, filters.jurisdiction) if filters.jurisdiction
+             else user.organization.jurisdiction if access.is_agency(user) else None)
+    where = place.full_name if place else _("Everything you may see")
+    year = (_("Batch year %(year)s", year=filters.year) if filters.year
+            else _("All batch years"))
+    stages = ("、".join(str(STATUS_LABELS[Status(s).value]) for s in filters.status)
+              if filters.status else _("All stages"))
+    parts = [where, year, _("Stages: %(stages)s", stages=stages)]
+    if filters.industry:
+        parts.append(filters.industry)
+    if filters.q:
+        parts.append(_("Search: %(q)s", q=filters.q))
+    return " · ".join(parts)
 
 
 def matching_projects(user: User, filters: ProjectFilter):
@@ -49,23 +80,45 @@ def matching_projects(user: User, filters: ProjectFilter):
 
 
 def rows(projects) -> list[list]:
-    return [[value(p) for _header, value in COLUMNS] for p in projects]
+    return [[value(p) for _header, value, _width in COLUMNS] for p in projects]
 
 
 def headers() -> list[str]:
-    return [header() for header, _value in COLUMNS]
+    return [header() for header, _value, _width in COLUMNS]
 
 
-def workbook(projects: list[Project]) -> bytes:
+def _cell(sheet, value, bold=False):
+    """A write-only cell; text is always a text cell (openpyxl would make `=…` a formula)."""
+    if isinstance(value, Decimal):
+        value = float(value)
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    elif isinstance(value, date):
+        cell.number_format = "yyyy-mm-dd"
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
+def workbook(projects: list[Project], covers: str = "") -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Projects"))
-    sheet.append(headers())
+    for i, (_header, _value, width) in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    sheet.freeze_panes = f"A{HEADER_ROW + 1}"
     body = rows(projects)
+    last = get_column_letter(len(COLUMNS))
+    sheet.auto_filter.ref = f"A{HEADER_ROW}:{last}{HEADER_ROW + max(len(body), 1)}"
+    sheet.append([_cell(sheet, covers)])
+    sheet.append([_cell(sheet, h, bold=True) for h in headers()])
     for row in body:
-        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+        sheet.append([_cell(sheet, v) for v in row])
     totals = [sum((r[i] or Decimal(0) for r in body), Decimal(0)) for i in MONEY_COLUMNS]
-    sheet.append([_("Total"), f"{len(body)}", *[""] * 5, *[float(t) for t in totals]])
+    sheet.append([_cell(sheet, _("Total"), bold=True), _cell(sheet, len(body), bold=True),
+                  *[None] * 5, *[_cell(sheet, t, bold=True) for t in totals]])
     summary = book.create_sheet(_("Summary"))
+    summary.append([_cell(summary, covers)])
     summary.append([_("Stage"), _("Projects"), _("Total investment (10k yuan)")])
     by_stage = Counter(p.status.value for p in projects)
     for status, label in STATUS_LABELS.items():
@@ -84,5 +137,5 @@ def csv_text(projects: list[Project]) -> str:
     writer = csv.writer(out)
     writer.writerow(headers())
     for row in rows(projects):
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else csv_safe(v) for v in row])
     return "\ufeff" + out.getvalue()  # the BOM lets Excel open Chinese CSV correctly

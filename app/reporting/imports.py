@@ -31,6 +31,7 @@ from ..i18n import gettext as _
 from ..labels import TASK_LABELS
 from ..models import Organization, OrgKind, Project, User
 from ..projects.operations import create_project
+from ..rules.cells import formula_like
 from ..rules.project_input import ProjectCreate
 from ..rules.project_values import check_values
 
@@ -142,7 +143,9 @@ def read_rows(data: bytes, max_rows: int, max_unpacked: int) -> Iterator[tuple[i
     if problem:
         raise FileProblem([RowError(1, "—", problem)])
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # Formulas as written (data_only=False): a name typed as `=HYPERLINK(…)` is kept as
+        # that text, never replaced by what a spreadsheet computed from it.
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         sheet = book.worksheets[0]
         lines = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
         header = [str(h).strip() if h is not None else "" for h in next(lines, [])]
@@ -235,6 +238,18 @@ def create_row(actor: User, entry: Entry, filename: str) -> None:
     """The row's draft, through the step writer, in the caller's transaction."""
     create_project(actor, entry.payload, on_behalf_of=entry.enterprise,
                    imported_from=filename, imported_row=entry.number)
+
+
+TEXT = ("name", "address", "content", "industry", "financing_purpose", "equipment_name")
+
+
+def text_notes(number: int, raw: dict) -> list[dict]:
+    """The row's text cells that a spreadsheet would take for a formula: they are stored as
+    typed (as text), and the job says so."""
+    return [{"row": number, "column": HEADER[key],
+             "note": _("Starts with %(sign)s: kept as text, not as a formula.",
+                       sign=raw[key][0])}
+            for key in TEXT if formula_like(raw.get(key))]
 
 
 def _payload(raw: dict, errors: list[RowError], number: int) -> dict:

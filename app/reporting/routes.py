@@ -61,6 +61,8 @@ def dashboard():
     return render_template("reporting/dashboard.html", report=report, funnel=funnel,
                            plan_chart=plan_chart, financing_chart=financing,
                            monthly_chart=monthly, year=year,
+                           export_args={"jurisdiction": report.scope.code, "year": year,
+                                        "status": [s.value for s in reports.IN_LIBRARY]},
                            may_set_baseline=access.can_set_baseline(current_user,
                                                                     report.scope.code))
 
@@ -84,8 +86,9 @@ def baseline():
 
 @bp.get("/projects/export.xlsx")
 def export_xlsx():
-    projects = list(exports.matching_projects(current_user, _filters()))
-    data = exports.workbook(projects)
+    filters = _filters()
+    projects = list(exports.matching_projects(current_user, filters))
+    data = exports.workbook(projects, exports.coverage(current_user, filters))
     return send_file(_bytes(data), mimetype=XLSX, as_attachment=True,
                      download_name=f"projects-{china_today().isoformat()}.xlsx")
 

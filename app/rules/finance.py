@@ -61,6 +61,27 @@ class LoanFigures:
     subsidy_months: int = 0
     subsidy: Decimal = Decimal(0)
     notes: list[str] = field(default_factory=list)
+    refinanced: bool = False  # the people's bank confirmed the refinancing
+
+    @property
+    def relending_estimated(self) -> Decimal | None:
+        """The relending principal the loan would earn, while the people's bank has not
+        confirmed it (then it is no support yet, only an estimate)."""
+        return None if self.refinanced else self.relending_principal
+
+    @property
+    def relending_confirmed(self) -> Decimal | None:
+        return self.relending_principal if self.refinanced else None
+
+
+def loan_totals(figures: list[LoanFigures]) -> dict:
+    """The loan book's 合计 row: amounts, relending estimated and confirmed apart, subsidy."""
+    def total(name):
+        return sum((getattr(f, name) or Decimal(0) for f in figures), Decimal(0))
+
+    return {"loans": len(figures), "amount": total("amount"),
+            "relending_estimated": total("relending_estimated"),
+            "relending_confirmed": total("relending_confirmed"), "subsidy": total("subsidy")}
 
 
 # The loan's columns that hold its figures (models/finance.py), by LoanFigures field.
@@ -85,7 +106,8 @@ def loan_figures(loan, *, listed: bool, jurisdiction: str) -> LoanFigures:
     """The relending and subsidy figures of one loan, each from the value in force on its
     date — worked out by the step that records or refinances the loan, which keeps them on
     it (`STORED`); everything after reads them there (`kept_figures`)."""
-    figures = LoanFigures(amount=loan.amount, notes=loan_notes(loan, listed=listed))
+    figures = LoanFigures(amount=loan.amount, notes=loan_notes(loan, listed=listed),
+                          refinanced=loan.refinanced_on is not None)
     if not listed:
         return figures
     on = loan.drawdown_date
@@ -110,4 +132,5 @@ def kept_figures(loan, *, listed: bool) -> LoanFigures:
     kept["relending_principal"] = kept["relending_principal"] or Decimal(0)
     kept["subsidy"] = kept["subsidy"] or Decimal(0)
     kept["subsidy_months"] = kept["subsidy_months"] or 0
-    return LoanFigures(amount=loan.amount, notes=loan_notes(loan, listed=listed), **kept)
+    return LoanFigures(amount=loan.amount, notes=loan_notes(loan, listed=listed),
+                       refinanced=loan.refinanced_on is not None, **kept)

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from ..i18n import gettext as _
 from ..models import EquipmentKind, PolicyClass, Task
+from ..validation import PATTERN_HINTS
 from .money import MAX_AMOUNT
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -15,6 +17,12 @@ LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40
 Amount = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, max_digits=16, decimal_places=4)]
 CountyCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 # 项目代码 of the national online investment approval platform: YYMM-RRRRRR-DD-TT-NNNNNN.
+# 联系电话: a mainland mobile number (11 digits) or a landline with its area code, optionally
+# with an extension: 13912345678, 0379-64561234, 010-12345678-801.
+PHONE_PATTERN = r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$"
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=PHONE_PATTERN)]
+PATTERN_HINTS[PHONE_PATTERN] = lambda: _("A mobile number (11 digits) or a landline with its "
+                                         "area code, e.g. 0379-64561234.")
 ProjectCode = Annotated[
     str, StringConstraints(pattern=r"^\d{2}(0[1-9]|1[0-2])-\d{6}-\d{2}-\d{2}-\d{6}$")]
 
@@ -24,6 +32,7 @@ class EquipmentInput(BaseModel):
 
     kind: EquipmentKind
     name: Name
+    model: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     quantity: int = Field(ge=1, le=1_000_000)
     unit_price: Amount | None = None
     years_in_service: int | None = Field(default=None, ge=0, le=100)
@@ -38,6 +47,8 @@ class ProjectFields(BaseModel):
     name: Name | None = None
     jurisdiction: CountyCode | None = None
     address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    contact_name: ShortText | None = None
+    contact_phone: Phone | None = None
     industry: ShortText | None = None
     task: Task | None = None
     policy_class: PolicyClass | None = None

@@ -1,5 +1,7 @@
 """Reading and writing a project's declared values (shared by editing and change filing)."""
 
+from decimal import Decimal
+
 from sqlalchemy import select
 
 from ..errors import Invalid
@@ -16,6 +18,8 @@ from ..models import (
     Project,
     ancestor_codes,
 )
+from ..validation import jsonable
+from .money import format_wan, to_yuan
 from .project_input import ProjectFields, ProjectPatch
 
 SCALARS = tuple(name for name in ProjectFields.model_fields
@@ -26,6 +30,66 @@ def current_values(project: Project) -> dict:
     values = {name: getattr(project, name) for name in SCALARS}
     values["jurisdiction"] = project.jurisdiction_code
     return values
+
+
+EQUIPMENT_KEYS = ("kind", "name", "model", "quantity", "unit_price", "years_in_service",
+                  "energy_grade")
+
+
+def equipment_values(project: Project) -> list[dict]:
+    return [{key: getattr(item, key) for key in EQUIPMENT_KEYS} for item in project.equipment]
+
+
+def values_before(project: Project, changes: dict) -> dict:
+    """The values (as JSON) that `changes` would replace — only of the fields it changes.
+    An edit's audit event keeps them beside the new values, so a reader of the trail sees
+    each change old → new (a resubmission after a return, a change filing)."""
+    now = jsonable({**current_values(project), "equipment": equipment_values(project)})
+    new = jsonable(changes)
+    if "equipment" in new and new["equipment"] is not None:
+        new["equipment"] = [{key: row.get(key) for key in EQUIPMENT_KEYS}
+                            for row in new["equipment"]]
+    return {name: now.get(name) for name, value in new.items()
+            if name in now and _differs(now.get(name), value)}
+
+
+def _differs(old, new) -> bool:
+    """Whether two JSON values differ as values (600 and "600.0000" do not)."""
+    try:
+        return Decimal(str(old)) != Decimal(str(new))
+    except (ArithmeticError, ValueError, TypeError):
+        pass
+    if isinstance(old, list) and isinstance(new, list):
+        return len(old) != len(new) or any(
+            any(_differs(a.get(k), b.get(k)) for k in EQUIPMENT_KEYS)
+            for a, b in zip(old, new, strict=True))
+    return (old if old != "" else None) != (new if new != "" else None)
+
+
+def new_equipment_subtotal(rows: list[dict]) -> Decimal | None:
+    """Quantity × unit price added up over the rows of equipment to buy; None when no such
+    row has both."""
+    priced = [Decimal(row["quantity"]) * Decimal(row["unit_price"]) for row in rows
+              if str(row.get("kind")) == EquipmentKind.NEW.value
+              and row.get("quantity") and row.get("unit_price") is not None]
+    return sum(priced, Decimal(0)) if priced else None
+
+
+def equipment_total_problem(equipment_investment, rows: list[dict]) -> str | None:
+    """Why the equipment rows do not add up to 设备投资, or None.
+
+    No document sets a tolerance between the listed equipment and the declared equipment
+    investment, so they must agree exactly to what is stored: 0.0001 万元 (one yuan, see
+    rules/money.py). Checked where both are known: a declaration with no priced row of new
+    equipment, or no equipment investment yet, is not checked (a draft half-filled)."""
+    subtotal = new_equipment_subtotal(rows)
+    if subtotal is None or equipment_investment is None:
+        return None
+    if to_yuan(subtotal) == to_yuan(Decimal(equipment_investment)):
+        return None
+    return _("The equipment to buy adds up to %(subtotal)s (10k yuan), but the equipment "
+             "investment is %(investment)s: correct one of them.",
+             subtotal=format_wan(subtotal), investment=format_wan(Decimal(equipment_investment)))
 
 
 def check_values(values: dict, *, code_follows_location: bool = True) -> None:

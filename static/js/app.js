@@ -46,6 +46,64 @@
   document.addEventListener("change", updateEligibility);
   document.addEventListener("DOMContentLoaded", updateEligibility);
 
+  // Equipment rows: added and removed in the page (the buttons submit the form without
+  // this script), with the subtotal of the equipment to buy kept current.
+  function equipmentSubtotal(table) {
+    var total = 0, priced = false;
+    table.querySelectorAll("tbody tr[data-row]").forEach(function (row) {
+      var kind = row.querySelector('select[name$="-kind"]');
+      var quantity = parseAmount((row.querySelector('input[name$="-quantity"]') || {}).value);
+      var price = parseAmount((row.querySelector('input[name$="-unit_price"]') || {}).value);
+      if (kind && kind.value === "new" && quantity && price !== null) {
+        total += quantity * price;
+        priced = true;
+      }
+    });
+    var cell = document.getElementById("equipment-subtotal");
+    if (cell) {
+      cell.textContent = priced ? (Math.round(total * 10000) / 10000).toLocaleString(
+        "en-US", { maximumFractionDigits: 4 }) : cell.dataset.empty;
+    }
+  }
+  document.addEventListener("click", function (event) {
+    var add = event.target.closest && event.target.closest("[data-add-row]");
+    var remove = event.target.closest && event.target.closest("[data-remove-row]");
+    var template = document.getElementById("equipment-row-template");
+    if (!template || !(add || remove)) { return; }
+    var table = document.getElementById("equipment-rows");
+    var body = table.querySelector("tbody");
+    event.preventDefault();
+    if (add) {
+      var next = 0;
+      body.querySelectorAll('[name$="-name"]').forEach(function (input) {
+        var index = parseInt(input.name.split("-")[1], 10);
+        if (index >= next) { next = index + 1; }
+      });
+      var holder = document.createElement("tbody");
+      holder.innerHTML = template.innerHTML.replace(/__prefix__/g, String(next));
+      var row = holder.querySelector("tr");
+      body.appendChild(row);
+      row.querySelector('[name$="-name"]').focus();
+    } else {
+      var rows = body.querySelectorAll("tr[data-row]");
+      var current = remove.closest("tr");
+      if (rows.length > 1) {
+        current.remove();
+      } else {
+        current.querySelectorAll("input").forEach(function (input) { input.value = ""; });
+      }
+    }
+    equipmentSubtotal(table);
+  });
+  document.addEventListener("input", function (event) {
+    var table = event.target.closest && event.target.closest("#equipment-rows");
+    if (table) { equipmentSubtotal(table); }
+  });
+  document.addEventListener("change", function (event) {
+    var table = event.target.closest && event.target.closest("#equipment-rows");
+    if (table) { equipmentSubtotal(table); }
+  });
+
   // Select-all checkbox for bulk decisions.
   document.addEventListener("change", function (event) {
     var name = event.target.dataset && event.target.dataset.selectAll;
