@@ -74,6 +74,17 @@ STATUS_LABELS = {
     "completed": _l("Completed"),
     "failed": _l("Failed completion verification"),
 }
+# The filing stage of a project that may not file on commitment (it adds land, or is not
+# mainly equipment): it follows the ordinary filing route, and its status says so.
+ORDINARY_FILING_LABEL = _l("Ordinary filing")
+
+
+def status_label(status, ordinary_filing: bool = False) -> str:
+    """A status's display name; the filing stage named after the route the project takes."""
+    status = getattr(status, "value", status)
+    if status == "commitment_filing" and ordinary_filing:
+        return str(ORDINARY_FILING_LABEL)
+    return str(STATUS_LABELS[status])
 
 TASK_LABELS = {
     "advanced_equipment": _l("Advanced equipment renewal"),

@@ -1,0 +1,72 @@
+"""Chinese first and finding things, as a clerk sees them in Chromium: errors beside their
+fields with the field's name, documents cited by title and clause, localized error pages
+and a favicon, dates written the Chinese way, a status that names the route the project
+takes, recent events on the workbench, and filters by name kept in the address."""
+
+import re
+
+import pytest
+
+from tests.helpers import Cast
+from tests.test_browser_journey import Desk
+from tests.test_browser_routing import walk
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def cast(clean_app):
+    cast = Cast(clean_app)
+    cast.enterprise("qiye_sz", "320506")
+    for kind in ("miit", "ndrc", "land", "env"):
+        cast.agency(f"sz_{kind}", kind, "320500")
+    cast.bank("sz_bank", serves=("320500",))
+    return cast
+
+
+def desk(browser, live_server, artifacts, backend, user, width=1366):
+    d = Desk(browser, live_server, user, artifacts, backend[0])
+    if width != 1366:
+        d.page.set_viewport_size({"width": width, "height": 800})
+    return d
+
+
+def test_error_pages_speak_chinese_and_the_favicon_is_served(browser, live_server, cast,
+                                                             artifacts, backend):
+    clerk = desk(browser, live_server, artifacts, backend, "sz_miit")
+    page = clerk.page
+    response = page.goto(live_server + "/no-such-page")
+    assert response.status == 404
+    text = page.inner_text("#error")
+    assert "页面不存在" in text
+    assert not re.search(r"[A-Za-z]{3,}", text), text  # no werkzeug description
+    clerk.shot("20-not-found")
+
+    enterprise = desk(browser, live_server, artifacts, backend, "qiye_sz")
+    response = enterprise.page.goto(live_server + "/imports")
+    assert response.status == 403
+    text = enterprise.page.inner_text("#error")
+    assert "无权" in text and not re.search(r"[A-Za-z]{3,}", text), text
+
+    icon = page.request.get(live_server + "/favicon.ico")
+    assert icon.status == 200 and icon.headers["content-type"].startswith("image/")
+    assert page.locator("link[rel=icon]").get_attribute("href") == "/favicon.ico"
+
+
+def test_a_new_land_project_is_labelled_ordinary_filing(browser, live_server, clean_app, cast,
+                                                        artifacts, backend):
+    walk(clean_app, cast, "qiye_sz", "320506", [("submit", "qiye_sz"), ("accept", "sz_miit")],
+         "新增用地扩建项目", new_land=True)
+    walk(clean_app, cast, "qiye_sz", "320506", [("submit", "qiye_sz"), ("accept", "sz_miit")],
+         "承诺备案改造项目")
+    clerk = desk(browser, live_server, artifacts, backend, "sz_ndrc")
+    clerk.open_project("新增用地扩建项目")
+    assert clerk.status() == "一般备案"
+    assert "应按一般备案程序办理" in clerk.page.inner_text("main")
+    assert "承诺备案" not in clerk.page.inner_text(".stages")
+    assert "同意入库 → 一般备案" in clerk.page.inner_text("#timeline")
+    clerk.open_project("承诺备案改造项目")
+    assert clerk.status() == "承诺备案"
+    clerk.page.goto(live_server + "/projects")
+    row = clerk.page.locator("tr", has_text="新增用地扩建项目")
+    assert row.locator(".badge").inner_text() == "一般备案"
