@@ -14,7 +14,7 @@ from .errors import DomainError, Invalid
 from .i18n import gettext as _
 from .inbox.notifications import unread_count
 from .models import CHINA, STAGES, UTC_ZONE, china_today
-from .rules.guards import commitment_reasons
+from .rules.guards import DECLARATION_FIELDS, commitment_reasons
 from .rules.money import format_wan
 from .workflow import render
 
@@ -45,7 +45,8 @@ def init_web(app: Flask) -> None:
                                  lead_bank_label=render.lead_bank_label,
                                  basis_text=lambda *a, **k: render.basis_text(
                                      *a, fdate=fdate, **k),
-                                 project_status=project_status)
+                                 project_status=project_status,
+                                 submit_required=frozenset((*DECLARATION_FIELDS, "jurisdiction")))
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -70,3 +70,45 @@ def test_a_new_land_project_is_labelled_ordinary_filing(browser, live_server, cl
     clerk.page.goto(live_server + "/projects")
     row = clerk.page.locator("tr", has_text="新增用地扩建项目")
     assert row.locator(".badge").inner_text() == "一般备案"
+
+
+def test_missing_fields_are_named_marked_and_highlighted(browser, live_server, clean_app, cast,
+                                                         artifacts, backend):
+    ent = desk(browser, live_server, artifacts, backend, "qiye_sz")
+    p = ent.page
+    p.goto(live_server + "/projects/new")
+    required = ("name", "jurisdiction", "industry", "task", "batch_year", "content",
+                "total_investment", "fixed_asset_investment", "equipment_investment",
+                "planned_start", "planned_end")
+    for name in required:  # every field the submission needs carries its *
+        assert p.locator(f".field--required:has(#{name})").count() == 1, name
+    p.fill("#name", "只填了名称的项目")
+    with p.expect_navigation():
+        p.click("button[name=submit]")
+    assert "未能提交" in p.inner_text(".flash--error")
+    for name in ("content", "total_investment", "equipment_investment", "planned_start"):
+        field = p.locator(f".field--invalid:has(#{name})")
+        assert field.count() == 1, name
+        assert "提交申报前" in field.locator(".field__error").inner_text()
+    page_text = p.inner_text("main")
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", page_text), page_text
+    ent.shot("21-submit-missing-fields")
+
+    walk(clean_app, cast, "qiye_sz", "320506", [("submit", "qiye_sz"), ("accept", "sz_miit")],
+         "待签署承诺项目")
+    ent.open_project("待签署承诺项目")
+    p.click("#action-sign_commitment summary")
+    with p.expect_navigation():
+        p.click("#action-sign_commitment form button[type=submit]")
+    action = p.inner_text("#action-sign_commitment")
+    assert "commitment_accepted" not in action and "缺少必填信息" in action
+    beside = p.locator("#action-sign_commitment .field--invalid .field__error").inner_text()
+    assert "已阅读并签署承诺书" in beside, beside
+
+    api = cast.api(clean_app.test_client(), "qiye_sz")
+    found = api.get("/projects", q="待签署承诺项目", lang="zh").json["items"][0]
+    answer = api.fire(found["id"], "sign_commitment", found["version"], lang="zh")
+    assert answer.status_code == 422
+    body = answer.json
+    assert "data.commitment_accepted" in body["fields"]  # the key stays the key …
+    assert "commitment_accepted" not in body["message"]  # … the words name the field

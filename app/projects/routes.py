@@ -22,6 +22,7 @@ from ..financing.operations import parse_ids, set_intended_banks
 from ..i18n import gettext as _
 from ..labels import step_label
 from ..models import Jurisdiction, Level, Project, china_today
+from ..rules.guards import missing_declaration_fields
 from ..rules.parameters import parameter
 from ..rules.project_input import ProjectCreate, ProjectPatch
 from ..rules.project_values import current_values
@@ -84,6 +85,14 @@ def _show_errors(form: ProjectForm, err: DomainError) -> None:
             flash(message, "error")
     for reason in err.reasons:
         flash(reason, "error")
+
+
+def _mark_missing(form: ProjectForm, project: Project) -> None:
+    for name in missing_declaration_fields(project):
+        target = form.equipment.entries[0].form["name"] if name == "equipment" \
+            else form._fields.get(name)
+        if target is not None and not isinstance(target.errors, dict):
+            target.errors = [*target.errors, _("Required before the declaration is submitted.")]
 
 
 def _render_form(form, project=None, status=200, page=None):
@@ -162,6 +171,8 @@ def edit(project_id):
         values["task"] = project.task.value if project.task else ""
         values["policy_class"] = project.policy_class.value if project.policy_class else ""
         form = _project_form(data=values)
+        if request.args.get("submit"):  # back from a refused submission: mark what it lacks
+            _mark_missing(form, project)
         return _render_form(form, project, page=page)
     form = _project_form()
     if _edit_rows(form) or not form.validate():
@@ -183,7 +194,7 @@ def _after_save(project: Project):
         take_step(current_user, project, "submit", version=project.version)
     except DomainError as err:
         flash(_("Saved, but not submitted: %(reason)s", reason=err.message), "error")
-        return redirect(url_for("projects.edit", project_id=project.public_id))
+        return redirect(url_for("projects.edit", project_id=project.public_id, submit=1))
     flash(_("Submitted. The agency has been told."), "success")
     return redirect(url_for("projects.show", project_id=project.public_id))
 

@@ -58,12 +58,17 @@ def no_financing_need(ctx: RuleContext) -> bool:
     return not ctx.project.needs_financing
 
 
+def missing_declaration_fields(project) -> list[str]:
+    """The fields a declaration still lacks before it may be submitted (empty: complete)."""
+    missing = [f for f in DECLARATION_FIELDS if getattr(project, f) in (None, "")]
+    if not project.has_equipment:
+        missing.append("equipment")
+    return missing
+
+
 @guard("declaration_complete")
 def declaration_complete(ctx: RuleContext):
-    p = ctx.project
-    missing = [str(FIELD_LABELS[f]) for f in DECLARATION_FIELDS if getattr(p, f) in (None, "")]
-    if not p.has_equipment:
-        missing.append(str(FIELD_LABELS["equipment"]))
+    missing = [str(FIELD_LABELS[f]) for f in missing_declaration_fields(ctx.project)]
     if missing:
         return _("The declaration is incomplete: %(fields)s.", fields=join_list(missing))
     return None

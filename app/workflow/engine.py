@@ -36,7 +36,7 @@ from ..database import after_commit, step_transaction
 from ..errors import Conflict, DomainError, Forbidden, GuardFailed, Invalid, NotFound
 from ..extensions import db
 from ..i18n import gettext as _
-from ..labels import STATUS_LABELS
+from ..labels import STATUS_LABELS, input_label, join_list
 from ..models import (
     DefinitionSnapshot,
     EquipmentItem,
@@ -431,10 +431,11 @@ def _refuse(attempt: Attempt, trigger: str, status: Status):
     if attempt.permitted is None:
         raise Forbidden(attempt.denials[0])
     if attempt.missing:
-        fields = {("comment" if k == "comment" else f"data.{k}"): _("Required for this step.")
+        fields = {("comment" if k == "comment" else f"data.{k}"):
+                  _("%(label)s is required for this step.", label=input_label(k))
                   for k in attempt.missing}
         raise Invalid(_("Required input is missing: %(keys)s.",
-                        keys=", ".join(attempt.missing)), fields=fields)
+                        keys=join_list(input_label(k) for k in attempt.missing)), fields=fields)
     raise GuardFailed(" ".join(attempt.reasons), reasons=attempt.reasons)
 
 
