@@ -112,3 +112,65 @@ def test_missing_fields_are_named_marked_and_highlighted(browser, live_server, c
     body = answer.json
     assert "data.commitment_accepted" in body["fields"]  # the key stays the key …
     assert "commitment_accepted" not in body["message"]  # … the words name the field
+
+
+OVERLAPS = """svg => {
+  const frame = svg.getBoundingClientRect();
+  // an arrow's number sits in its circle: the circle stands for both
+  const boxes = [...svg.querySelectorAll('text:not(.wf-mark), circle')].map(e => {
+    const r = e.getBoundingClientRect();
+    const label = e.tagName === 'circle' ? 'arrow ' + e.nextElementSibling.textContent
+                                         : e.textContent;
+    return {text: label, l: r.left, r: r.right, t: r.top, b: r.bottom};
+  });
+  const found = [];
+  for (const a of boxes) {
+    if (a.l < frame.left - 1 || a.r > frame.right + 1 || a.t < frame.top - 1
+        || a.b > frame.bottom + 1) found.push('clipped: ' + a.text);
+  }
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    if (a.l < b.r - 1 && b.l < a.r - 1 && a.t < b.b - 1 && b.t < a.b - 1)
+      found.push(a.text + ' / ' + b.text);
+  }
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("key", ["national-miit-2024-53", "heilongjiang-2024-67",
+                                 "liaocheng-2024-draft", "shanxi-2024", "luoyang-2024-73"])
+def test_the_diagram_labels_neither_overlap_nor_are_clipped(browser, live_server, cast,
+                                                            artifacts, backend, key):
+    clerk = desk(browser, live_server, artifacts, backend, "sz_miit")
+    clerk.page.goto(f"{live_server}/workflows/{key}")
+    svg = clerk.page.locator("svg.wf-diagram")
+    svg.scroll_into_view_if_needed()
+    assert svg.evaluate(OVERLAPS) == []
+    numbers = svg.locator(".wf-mark").all_inner_texts()
+    legend = clerk.page.locator(".wf-legend li")
+    assert legend.count() == len(numbers) > 0  # each numbered arrow is named below
+    assert "提交申报" in legend.first.inner_text()
+    text = clerk.page.inner_text("main")
+    assert "Mermaid" not in text and "(county)" not in text and "(city)" not in text
+    assert not re.search(r"\b\d{6}\b", text), "a region code instead of its name"
+    if key == "heilongjiang-2024-67":
+        svg.screenshot(path=f"{artifacts}/{backend[0]}-22-diagram-1366.png")
+
+
+def test_citations_link_to_their_clause_on_the_definition_page(browser, live_server, clean_app,
+                                                              cast, artifacts, backend):
+    walk(clean_app, cast, "qiye_sz", "320506", [("submit", "qiye_sz"), ("accept", "sz_miit")],
+         "引用条款项目")
+    clerk = desk(browser, live_server, artifacts, backend, "sz_ndrc")
+    clerk.open_project("引用条款项目")
+    links = clerk.page.locator(".timeline__clause a")
+    assert links.count() >= 2
+    hrefs = set(links.evaluate_all("xs => xs.map(x => x.getAttribute('href'))"))
+    for text in links.all_text_contents():
+        assert "《推动工业领域设备更新实施方案》（工信部联规〔2024〕53号）" in text
+        assert ".txt" not in text and ".toml" not in text
+    for href in hrefs:
+        path, anchor = href.split("#")
+        assert path == "/workflows/national-miit-2024-53"
+        clerk.page.goto(live_server + href)
+        assert clerk.page.locator(f"[id='{anchor}']").count() == 1, href
