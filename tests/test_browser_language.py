@@ -174,3 +174,26 @@ def test_citations_link_to_their_clause_on_the_definition_page(browser, live_ser
         assert path == "/workflows/national-miit-2024-53"
         clerk.page.goto(live_server + href)
         assert clerk.page.locator(f"[id='{anchor}']").count() == 1, href
+
+
+def test_workbench_shows_recent_steps_and_opening_a_notice_reads_it(
+        browser, live_server, clean_app, cast, artifacts, backend):
+    walk(clean_app, cast, "qiye_sz", "320506", [("submit", "qiye_sz")], "最近更新项目")
+    clerk = desk(browser, live_server, artifacts, backend, "sz_miit")
+    recent = clerk.page.inner_text("#recent-events")
+    assert "最近更新项目" in recent and "提交申报" in recent and "qiye_sz有限公司" in recent
+
+    assert clerk.page.inner_text(".bell__count") == "1"
+    clerk.page.click("#bell")
+    with clerk.page.expect_navigation():
+        clerk.page.click(".notice--unread a")
+    assert "最近更新项目" in clerk.page.inner_text("h1")
+    assert clerk.page.locator(".bell__count").count() == 0  # read by being opened
+    clerk.page.goto(live_server + "/notifications")
+    assert clerk.page.locator(".notice--unread").count() == 0
+
+    clerk.open_project("最近更新项目")
+    clerk.act("accept")
+    clerk.page.goto(live_server + "/")
+    first = clerk.page.locator("#recent-events li").first.inner_text()
+    assert "最近更新项目" in first and "同意入库 → 承诺备案" in first

@@ -139,3 +139,12 @@ def mark_read(user: User, notification_id: int | None = None) -> None:
             condition &= Notification.id == notification_id
         db.session.execute(update(Notification).where(condition).values(read_at=utcnow()))
 
+
+
+def open_notification(user: User, notification_id: int) -> Notification | None:
+    """The user's own notification, marked read as they open it (None: not theirs)."""
+    found = db.session.scalar(select(Notification).where(
+        Notification.id == notification_id, Notification.user_id == user.id))
+    if found is not None and found.read_at is None:
+        mark_read(user, notification_id)
+    return found
