@@ -197,3 +197,63 @@ def test_workbench_shows_recent_steps_and_opening_a_notice_reads_it(
     clerk.page.goto(live_server + "/")
     first = clerk.page.locator("#recent-events li").first.inner_text()
     assert "最近更新项目" in first and "同意入库 → 承诺备案" in first
+
+
+def test_find_by_region_name_industry_and_codes_with_counts_in_the_address(
+        browser, live_server, clean_app, cast, artifacts, backend):
+    cast.enterprise("qiye_ks", "320583")  # 昆山市
+    walk(clean_app, cast, "qiye_sz", "320506", [("submit", "qiye_sz")], "吴中数控改造项目")
+    walk(clean_app, cast, "qiye_ks", "320583", [("submit", "qiye_ks")], "昆山电子改造项目",
+         industry="电子信息")
+    clerk = desk(browser, live_server, artifacts, backend, "sz_miit")
+    page = clerk.page
+    page.goto(live_server + "/queue")
+    assert page.inner_text("#result-count") == "共 2 个结果"
+    assert "剩余工作日" in page.inner_text("table thead")
+    assert re.fullmatch(r"\d+", page.locator("td.days-left").first.inner_text())
+    options = page.locator("#q-region option").all_inner_texts()
+    assert "苏州市" in options[1] and any(o.strip() == "吴中区" for o in options)
+    page.select_option("#q-region", label="　吴中区")
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")
+    assert "region=320506" in page.url  # the view is bookmarkable
+    assert page.inner_text("#result-count") == "共 1 个结果"
+    assert "吴中数控改造项目" in page.inner_text("table")
+    assert "昆山电子改造项目" not in page.inner_text("table")
+    clerk.shot("23-queue-1366")
+    page.set_viewport_size({"width": 390, "height": 800})
+    clerk.shot("24-queue-390")
+    page.set_viewport_size({"width": 1366, "height": 768})
+
+    response = page.goto(live_server + "/queue?region=吴中区")  # typed by name, not a 422
+    assert response.status == 200 and page.inner_text("#result-count") == "共 1 个结果"
+    response = page.goto(live_server + "/queue?region=无此区")
+    assert response.status == 422
+    assert "请从列表中选择" in page.inner_text(".field--invalid:has(#q-region)")
+
+    page.goto(live_server + "/projects")
+    page.select_option("#f-industry", "电子信息")
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")
+    assert "industry=" in page.url and page.inner_text("#result-count") == "共 1 个结果"
+    assert "昆山电子改造项目" in page.inner_text("table")
+
+    code = page.locator("table small.muted").first.inner_text()
+    page.goto(live_server + "/projects")
+    page.fill("#f-q", code)
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")
+    assert page.inner_text("#result-count") == "共 1 个结果"
+    assert "昆山电子改造项目" in page.inner_text("table")
+    with clean_app.app_context():
+        credit = cast.user("qiye_sz").organization.credit_code
+    page.fill("#f-q", credit)
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")
+    assert "吴中数控改造项目" in page.inner_text("table")
+    assert "昆山电子改造项目" not in page.inner_text("table")
+
+    clerk.open_project("吴中数控改造项目")
+    clerk.shot("25-project-1366")
+    page.set_viewport_size({"width": 390, "height": 800})
+    clerk.shot("26-project-390")

@@ -34,6 +34,7 @@ from .comments import add_comment
 from .forms import AttachmentForm, CommentForm, ProjectForm, choices
 from .operations import (
     ProjectFilter,
+    count_projects,
     create_project,
     get_project,
     list_projects,
@@ -41,6 +42,7 @@ from .operations import (
     update_project,
 )
 from .page import project_page
+from .regions import regions
 
 bp = Blueprint("projects", __name__)
 bp.before_request(login_required(lambda: None))
@@ -125,12 +127,19 @@ def index():
                             jurisdiction=request.args.get("jurisdiction") or None,
                             year=request.args.get("year", type=int),
                             q=(request.args.get("q") or "").strip() or None)
-    items, next_cursor = list_projects(current_user, filters, limit=25,
-                                       cursor=request.args.get("cursor") or None)
+    try:
+        items, next_cursor = list_projects(current_user, filters, limit=25,
+                                           cursor=request.args.get("cursor") or None)
+        total = count_projects(current_user, filters)
+    except Invalid as err:  # a filter that names nothing: said beside it, on the page
+        return render_template("projects/index.html", items=[], next_url=None, total=None,
+                               filters=filters, errors=err.fields,
+                               regions=regions(current_user)), 422
     next_url = url_for("projects.index", **{**request.args, "cursor": next_cursor}) \
         if next_cursor else None
     return render_template("projects/index.html", items=items, next_url=next_url,
-                           filters=filters)
+                           filters=filters, total=total, errors={},
+                           regions=regions(current_user))
 
 
 @bp.route("/projects/new", methods=["GET", "POST"])
