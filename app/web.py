@@ -5,12 +5,13 @@ from datetime import date, datetime
 
 from flask import Flask, render_template, request, send_from_directory
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 
 from . import access, labels
 from .accounts.security import log_event
 from .errors import DomainError, Invalid
+from .i18n import format_day
 from .i18n import gettext as _
 from .inbox.notifications import unread_count
 from .models import CHINA, STAGES, UTC_ZONE, china_today
@@ -154,14 +155,15 @@ def _holds_nul(value) -> bool:
 
 
 def fdate(value: date | None) -> str:
-    return format_date(value, "medium") if value else "—"
+    return format_day(value)
 
 
 def _fdatetime(value: datetime | None) -> str:
     if value is None:
         return "—"
-    # The same digits in every locale, so no locale's pattern to apply: China time.
-    return value.replace(tzinfo=UTC_ZONE).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    # China time, its day written as every date is (2026年12月2日 15:42).
+    moment = value.replace(tzinfo=UTC_ZONE).astimezone(CHINA)
+    return f"{format_day(moment.date())} {moment:%H:%M}"
 
 
 def _target_value(value, unit: str) -> str:

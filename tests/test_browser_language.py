@@ -257,3 +257,32 @@ def test_find_by_region_name_industry_and_codes_with_counts_in_the_address(
     clerk.shot("25-project-1366")
     page.set_viewport_size({"width": 390, "height": 800})
     clerk.shot("26-project-390")
+
+
+ISO_DAY = re.compile(r"(?<![\d-])\d{4}-\d{2}-\d{2}(?![\d-])")
+CHINESE_DAY = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
+
+
+def test_dates_in_sentences_are_written_the_chinese_way(browser, live_server, clean_app, cast,
+                                                        artifacts, backend):
+    walk(clean_app, cast, "qiye_sz", "320506", [("submit", "qiye_sz")], "日期格式项目")
+    clerk = desk(browser, live_server, artifacts, backend, "sz_miit")
+    clerk.page.goto(live_server + "/notifications")
+    notice = clerk.page.inner_text(".notice-list")
+    assert "日期格式项目" in notice and CHINESE_DAY.search(notice), notice
+    clerk.open_project("日期格式项目")
+    text = clerk.page.inner_text("main")
+    assert CHINESE_DAY.search(text) and not ISO_DAY.search(text), ISO_DAY.findall(text)
+
+    ent = desk(browser, live_server, artifacts, backend, "qiye_sz")
+    walk(clean_app, cast, "qiye_sz", "320506", [("submit", "qiye_sz"), ("accept", "sz_miit"),
+                                                ("sign_commitment", "qiye_sz")], "已签承诺项目")
+    ent.open_project("已签承诺项目")
+    assert not ISO_DAY.search(ent.page.inner_text("main"))
+    api = cast.api(clean_app.test_client(), "qiye_sz")
+    found = api.get("/projects", q="已签承诺项目", lang="zh").json["items"][0]
+    answer = api.fire(found["id"], "sign_commitment", found["version"], lang="zh",
+                      commitment_accepted=True)
+    assert answer.status_code in (409, 422)
+    message = answer.json["message"]
+    assert CHINESE_DAY.search(message) and not ISO_DAY.search(message), message
