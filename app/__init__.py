@@ -110,7 +110,9 @@ def _json_errors_for_api(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
         if not request.path.startswith("/api/"):
-            return err
+            from .web import http_error_page
+
+            return http_error_page(err)
         code = (err.name or "error").lower().replace(" ", "_")
         return error_response(err.code or 500, code, err.description or err.name)
 
@@ -121,7 +123,9 @@ def _json_errors_for_api(app: Flask) -> None:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if request.path.startswith("/api/"):
             return error_response(500, "internal_error", "Internal error; it has been logged.")
-        return InternalServerError()
+        from .web import http_error_page
+
+        return http_error_page(InternalServerError())
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,7 +1,10 @@
 """Choosing the user's language. The web UI is Chinese unless the user picks English with
 ?lang=en (remembered in the session); API clients may ask with Accept-Language."""
 
+from datetime import date
+
 from babel import Locale
+from babel.dates import format_date
 from flask import g, has_request_context, request, session
 from flask_babel import get_translations
 from flask_babel.speaklater import LazyString
@@ -70,3 +73,14 @@ def install_catalogue(env) -> None:
         pgettext=lambda c, s: catalogue().upgettext(c, s),
         npgettext=lambda c, s, p, n: catalogue().unpgettext(c, s, p, n),
         newstyle=True)
+
+
+def format_day(value: date | str | None) -> str:
+    """A day as the reader writes it in a sentence: 2026年12月2日, or Dec 2, 2026 — the one
+    way every page, message and mail writes a date in running text. Accepts a stored ISO
+    string (notification parameters keep their dates so)."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return format_date(value, "medium", locale=select_locale())

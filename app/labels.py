@@ -76,6 +76,17 @@ STATUS_LABELS = {
     "completed": _l("Completed"),
     "failed": _l("Failed completion verification"),
 }
+# The filing stage of a project that may not file on commitment (it adds land, or is not
+# mainly equipment): it follows the ordinary filing route, and its status says so.
+ORDINARY_FILING_LABEL = _l("Ordinary filing")
+
+
+def status_label(status, ordinary_filing: bool = False) -> str:
+    """A status's display name; the filing stage named after the route the project takes."""
+    status = getattr(status, "value", status)
+    if status == "commitment_filing" and ordinary_filing:
+        return str(ORDINARY_FILING_LABEL)
+    return str(STATUS_LABELS[status])
 
 TASK_LABELS = {
     "advanced_equipment": _l("Advanced equipment renewal"),
@@ -189,3 +200,38 @@ CLAIM_LABELS = {"open": _l("claim awaiting decision"), "declined": _l("claim dec
 
 IMPORT_LABELS = {"queued": _l("Waiting"), "running": _l("In progress"), "failed": _l("Refused"),
                  "done": _l("Imported")}
+
+# Each input a step asks for, named as its form field is (errors cite it by this name).
+INPUT_LABELS = {
+    "comment": _l("Comment"),
+    "commitment_accepted": _l("I have read the commitment letter and accept it"),
+    "filing_number": _l("Filing number"),
+    "project_code": _l("Project code (if the project has none yet)"),
+    "list": _l("List"),
+    "batch": _l("Batch"),
+    "amount": _l("Amount (10k yuan)"),
+    "approved_on": _l("Credit approved on"),
+    "signed_on": _l("Contract signed on"),
+    "contract_number": _l("Contract number"),
+    "term_months": _l("Term (months)"),
+    "other_subsidy": _l("Another programme already subsidises this loan's interest"),
+    "loan": _l("Loan"),
+    "refinanced_on": _l("Refinanced on"),
+    "drawdown_date": _l("Drawdown date"),
+    "supplier_paid_date": _l("Date paid to the equipment supplier"),
+    "actual_total_investment": _l("Actual total investment (10k yuan)"),
+    "actual_equipment_investment": _l("Actual equipment investment (10k yuan)"),
+    "completed_on": _l("Completed on"),
+    "checked_total_investment": _l("Total investment as checked (10k yuan)"),
+    "checked_equipment_investment": _l("Equipment investment as checked (10k yuan)"),
+    "equipment_delivered": _l("All declared new equipment delivered and installed"),
+    "retired_disposed": _l("The equipment to be retired has been disposed of"),
+    "energy_grades": _l("Energy-efficiency grade of each new machine, as checked"),
+    "opinion": _l("Outcome"),
+    "reference": _l("Document number (文号)"),
+    "decided_on": _l("Decided on"),
+}
+
+
+def input_label(key: str) -> str:
+    return str(INPUT_LABELS[key]) if key in INPUT_LABELS else key

@@ -3,17 +3,19 @@ the unread-notification count, error pages, and security headers."""
 
 from datetime import date, datetime
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template, request, send_from_directory
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 
 from . import access, labels
 from .accounts.security import log_event
 from .errors import DomainError, Invalid
+from .i18n import format_day
 from .i18n import gettext as _
 from .inbox.notifications import unread_count
 from .models import CHINA, STAGES, UTC_ZONE, china_today
+from .rules.guards import DECLARATION_FIELDS, commitment_reasons
 from .rules.money import format_wan
 from .workflow import render
 
@@ -43,7 +45,9 @@ def init_web(app: Flask) -> None:
                                  clause_label=render.clause_label,
                                  lead_bank_label=render.lead_bank_label,
                                  basis_text=lambda *a, **k: render.basis_text(
-                                     *a, fdate=fdate, **k))
+                                     *a, fdate=fdate, **k),
+                                 project_status=project_status,
+                                 submit_required=frozenset((*DECLARATION_FIELDS, "jurisdiction")))
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -86,22 +90,49 @@ def init_web(app: Flask) -> None:
             from .api.base import error_response
 
             return error_response(err.status, err.code, err.message, err.fields, err.reasons)
-        return render_template("error.html", status=err.status, message=err.message,
-                               reasons=err.reasons), err.status
+        title = _error_texts().get(err.status, (_("Cannot be done"), ""))[0]
+        return render_template("error.html", status=err.status, title=title,
+                               message=err.message, reasons=err.reasons), err.status
 
-    for code in (403, 404, 405, 413):
-        app.register_error_handler(code, _http_error_page)
+    for code in (403, 404, 405, 413, 500):
+        app.register_error_handler(code, http_error_page)
+
+    @app.route("/favicon.ico")
+    def favicon():
+        return send_from_directory(app.static_folder, "favicon.ico",
+                                   mimetype="image/vnd.microsoft.icon", max_age=86400)
 
 
-def _http_error_page(err):
-    if err.code == 403:
+def _error_texts() -> dict[int, tuple[str, str]]:
+    """Each HTTP error as the reader is told it: a title and a sentence in their language,
+    never the server's English description."""
+    return {
+        400: (_("Bad request"), _("The request could not be understood; reload the page and "
+                                  "try again.")),
+        403: (_("No access"), _("You may not open this page: it is outside your role or "
+                                "jurisdiction.")),
+        404: (_("Page not found"), _("The page or project does not exist, or you may not see "
+                                     "it. Check the address or go back to the workbench.")),
+        405: (_("Not allowed"), _("This page cannot be used this way.")),
+        413: (_("File too large"), _("The upload is larger than allowed.")),
+        500: (_("Something went wrong"), _("The server could not finish this request. Nothing "
+                                           "was saved; please try again later.")),
+    }
+
+
+def http_error_page(err):
+    code = getattr(err, "code", None) or 500
+    if code < 400:
+        return err
+    if code == 403:
         log_event("access_denied", detail=err.description)
     if request.path.startswith("/api/"):
         from .api.base import error_response
 
-        return error_response(err.code, (err.name or "error").lower().replace(" ", "_"),
+        return error_response(code, (err.name or "error").lower().replace(" ", "_"),
                               err.description or err.name)
-    return render_template("error.html", status=err.code, message=err.description), err.code
+    title, message = _error_texts().get(code, _error_texts()[500])
+    return render_template("error.html", status=code, title=title, message=message), code
 
 
 def _personal(response) -> bool:
@@ -140,14 +171,15 @@ def _holds_nul(value) -> bool:
 
 
 def fdate(value: date | None) -> str:
-    return format_date(value, "medium") if value else "—"
+    return format_day(value)
 
 
 def _fdatetime(value: datetime | None) -> str:
     if value is None:
         return "—"
-    # The same digits in every locale, so no locale's pattern to apply: China time.
-    return value.replace(tzinfo=UTC_ZONE).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    # China time, its day written as every date is (2026年12月2日 15:42).
+    moment = value.replace(tzinfo=UTC_ZONE).astimezone(CHINA)
+    return f"{format_day(moment.date())} {moment:%H:%M}"
 
 
 def _target_value(value, unit: str) -> str:
@@ -161,3 +193,12 @@ def _target_value(value, unit: str) -> str:
 
 def _percent(value) -> str:
     return "—" if value is None else f"{(value * 100).normalize():f}%"
+
+
+def project_status(project, status=None) -> str:
+    """The name of `status` (default: the project's own) as this project lives it: its filing
+    stage is 一般备案 where the project may not file on commitment."""
+    status = getattr(status or project.status, "value", status or project.status)
+    ordinary = (status == "commitment_filing"
+                and bool(commitment_reasons(project, china_today())))
+    return labels.status_label(status, ordinary)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 
 from ..database import unit_of_work
 from ..extensions import db
+from ..i18n import format_day
 from ..i18n import gettext as _
 from ..labels import step_label
 from ..models import Notification, User, ancestor_codes, utcnow
@@ -105,16 +106,16 @@ def notification_text(kind: str, trigger: str, params: dict) -> str:
     if kind == "reminder":
         return _("Reminder: %(step)s on “%(project)s” is due %(due)s.",
                  step=TRIGGERS[params["waiting"]].label, project=params["project"],
-                 due=params["due_on"])
+                 due=format_day(params["due_on"]))
     if kind == "escalation":
         return _("Overdue below you: %(step)s on “%(project)s” was due %(due)s.",
                  step=TRIGGERS[params["waiting"]].label, project=params["project"],
-                 due=params["due_on"])
+                 due=format_day(params["due_on"]))
     if kind == "your_turn":
         waiting = TRIGGERS[params.get("waiting", trigger)].label
         if params.get("due_on"):
             return _("Waiting for you: %(step)s on “%(project)s”, due %(due)s.",
-                     step=waiting, project=params["project"], due=params["due_on"])
+                     step=waiting, project=params["project"], due=format_day(params["due_on"]))
         return _("Waiting for you: %(step)s on “%(project)s” (%(by)s: %(done)s).",
                  step=waiting, project=params["project"], by=params.get("by", ""),
                  done=step_label(trigger))
@@ -139,3 +140,12 @@ def mark_read(user: User, notification_id: int | None = None) -> None:
             condition &= Notification.id == notification_id
         db.session.execute(update(Notification).where(condition).values(read_at=utcnow()))
 
+
+
+def open_notification(user: User, notification_id: int) -> Notification | None:
+    """The user's own notification, marked read as they open it (None: not theirs)."""
+    found = db.session.scalar(select(Notification).where(
+        Notification.id == notification_id, Notification.user_id == user.id))
+    if found is not None and found.read_at is None:
+        mark_read(user, notification_id)
+    return found

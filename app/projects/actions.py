@@ -2,44 +2,38 @@
 
 from decimal import Decimal, InvalidOperation
 
-from ..i18n import lazy_gettext as _l
-from ..labels import LIST_LABELS, VERDICT_LABELS
+from ..labels import INPUT_LABELS, LIST_LABELS, VERDICT_LABELS
 from ..workflow.vocabulary import TRIGGERS
 
 # input key -> (widget, label, choices)
 INPUTS = {
-    "comment": ("textarea", _l("Comment"), None),
-    "commitment_accepted": ("checkbox", _l("I have read the commitment letter and accept it"), None),
-    "filing_number": ("text", _l("Filing number"), None),
-    "project_code": ("text", _l("Project code (if the project has none yet)"), None),
-    "list": ("select", _l("List"), LIST_LABELS),
-    "batch": ("text", _l("Batch"), None),
-    "amount": ("amount", _l("Amount (10k yuan)"), None),
-    "approved_on": ("date", _l("Credit approved on"), None),
-    "signed_on": ("date", _l("Contract signed on"), None),
-    "contract_number": ("text", _l("Contract number"), None),
-    "term_months": ("text", _l("Term (months)"), None),
-    "other_subsidy": ("checkbox", _l("Another programme already subsidises this loan's interest"),
-                      None),
-    "loan": ("loan", _l("Loan"), None),
-    "refinanced_on": ("date", _l("Refinanced on"), None),
-    "drawdown_date": ("date", _l("Drawdown date"), None),
-    "supplier_paid_date": ("date", _l("Date paid to the equipment supplier"), None),
-    "actual_total_investment": ("amount", _l("Actual total investment (10k yuan)"), None),
-    "actual_equipment_investment": ("amount", _l("Actual equipment investment (10k yuan)"),
-                                    None),
-    "completed_on": ("date", _l("Completed on"), None),
-    "checked_total_investment": ("amount", _l("Total investment as checked (10k yuan)"), None),
-    "checked_equipment_investment": ("amount", _l("Equipment investment as checked (10k yuan)"),
-                                     None),
-    "equipment_delivered": ("checkbox", _l("All declared new equipment delivered and installed"),
-                            None),
-    "retired_disposed": ("checkbox", _l("The equipment to be retired has been disposed of"), None),
-    "energy_grades": ("grades", _l("Energy-efficiency grade of each new machine, as checked"),
-                      None),
-    "opinion": ("select", _l("Outcome"), VERDICT_LABELS),
-    "reference": ("text", _l("Document number (文号)"), None),
-    "decided_on": ("date", _l("Decided on"), None),
+    "comment": ("textarea", INPUT_LABELS["comment"], None),
+    "commitment_accepted": ("checkbox", INPUT_LABELS["commitment_accepted"], None),
+    "filing_number": ("text", INPUT_LABELS["filing_number"], None),
+    "project_code": ("text", INPUT_LABELS["project_code"], None),
+    "list": ("select", INPUT_LABELS["list"], LIST_LABELS),
+    "batch": ("text", INPUT_LABELS["batch"], None),
+    "amount": ("amount", INPUT_LABELS["amount"], None),
+    "approved_on": ("date", INPUT_LABELS["approved_on"], None),
+    "signed_on": ("date", INPUT_LABELS["signed_on"], None),
+    "contract_number": ("text", INPUT_LABELS["contract_number"], None),
+    "term_months": ("text", INPUT_LABELS["term_months"], None),
+    "other_subsidy": ("checkbox", INPUT_LABELS["other_subsidy"], None),
+    "loan": ("loan", INPUT_LABELS["loan"], None),
+    "refinanced_on": ("date", INPUT_LABELS["refinanced_on"], None),
+    "drawdown_date": ("date", INPUT_LABELS["drawdown_date"], None),
+    "supplier_paid_date": ("date", INPUT_LABELS["supplier_paid_date"], None),
+    "actual_total_investment": ("amount", INPUT_LABELS["actual_total_investment"], None),
+    "actual_equipment_investment": ("amount", INPUT_LABELS["actual_equipment_investment"], None),
+    "completed_on": ("date", INPUT_LABELS["completed_on"], None),
+    "checked_total_investment": ("amount", INPUT_LABELS["checked_total_investment"], None),
+    "checked_equipment_investment": ("amount", INPUT_LABELS["checked_equipment_investment"], None),
+    "equipment_delivered": ("checkbox", INPUT_LABELS["equipment_delivered"], None),
+    "retired_disposed": ("checkbox", INPUT_LABELS["retired_disposed"], None),
+    "energy_grades": ("grades", INPUT_LABELS["energy_grades"], None),
+    "opinion": ("select", INPUT_LABELS["opinion"], VERDICT_LABELS),
+    "reference": ("text", INPUT_LABELS["reference"], None),
+    "decided_on": ("date", INPUT_LABELS["decided_on"], None),
 }
 
 

@@ -7,11 +7,12 @@ one step writer; who may do what is asked of `app.access` first.
 
 import base64
 import binascii
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, column, exists, select, table
+from sqlalchemy import Select, column, exists, func, select, table
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access
@@ -22,7 +23,6 @@ from ..i18n import gettext as _
 from ..models import (
     ChangeRequest,
     ChangeStatus,
-    Jurisdiction,
     ListEntry,
     Organization,
     Project,
@@ -44,6 +44,7 @@ from ..rules.project_values import (
 from ..validation import jsonable
 from ..workflow import CREATE, EDIT, IMPORT, REQUEST_CHANGE, workflows
 from ..workflow.state import ProjectState
+from .regions import find_place
 
 
 def get_project(user: User, public_id: str | uuid.UUID, *, whole=False) -> Project:
@@ -189,26 +190,7 @@ def list_projects(user: User, filters: ProjectFilter, *, limit: int = 50,
     """A page of the projects `user` may see, newest first, with the cursor of the next page.
 
     `listed_only`: only projects on a whitelist (the bank marketplace)."""
-    query = (select(Project.id).where(access.visible_condition(user))
-             .order_by(Project.id.desc()).limit(limit + 1))
-    if listed_only:
-        query = query.where(exists().where(ListEntry.project_id == Project.id))
-    if filters.status:
-        unknown = [s for s in filters.status if s not in Status.__members__.values()]
-        if unknown:
-            raise Invalid(_("Unknown status."), fields={"status": ", ".join(unknown)})
-        query = query.where(Project.status.in_([Status(s) for s in filters.status]))
-    if filters.industry:
-        query = query.where(Project.industry == filters.industry)
-    if filters.year:
-        query = query.where(Project.batch_year == filters.year)
-    if filters.jurisdiction:
-        place = db.session.get(Jurisdiction, filters.jurisdiction)
-        if place is None:
-            raise Invalid(_("Unknown jurisdiction."), fields={"jurisdiction": filters.jurisdiction})
-        query = query.where(access.within(place))
-    if filters.q:
-        query = named_like(query, filters.q)
+    query = _matching(user, filters, listed_only).limit(limit + 1)
     if cursor:
         query = query.where(Project.id < decode_cursor(cursor))
     # The page's ids first, then their rows with what a row shows: joining first would join
@@ -221,7 +203,57 @@ def list_projects(user: User, filters: ProjectFilter, *, limit: int = 50,
     return rows[:limit], next_cursor
 
 
+COUNT_CAP = 10_000
+
+
+def count_projects(user: User, filters: ProjectFilter, *, listed_only: bool = False) -> int:
+    """How many projects the filters match, counted up to COUNT_CAP (a page says "10,000+"
+    beyond: counting a province's every project on each page view buys nothing)."""
+    capped = _matching(user, filters, listed_only).order_by(None).limit(COUNT_CAP + 1)
+    return db.session.scalar(select(func.count()).select_from(capped.subquery()))
+
+
+def _matching(user: User, filters: ProjectFilter, listed_only: bool) -> Select:
+    """The ids of the projects `user` may see that the filters match, newest first."""
+    query = (select(Project.id).where(access.visible_condition(user))
+             .order_by(Project.id.desc()))
+    if listed_only:
+        query = query.where(exists().where(ListEntry.project_id == Project.id))
+    if filters.status:
+        unknown = [s for s in filters.status if s not in Status.__members__.values()]
+        if unknown:
+            raise Invalid(_("Unknown status."), fields={"status": ", ".join(unknown)})
+        query = query.where(Project.status.in_([Status(s) for s in filters.status]))
+    if filters.industry:
+        query = query.where(Project.industry == filters.industry)
+    if filters.year:
+        query = query.where(Project.batch_year == filters.year)
+    if filters.jurisdiction:
+        place = find_place(user, filters.jurisdiction)
+        if place is None:
+            raise Invalid(_("Unknown jurisdiction."), fields={"jurisdiction": _(
+                "No region of that name or code; choose one from the list.")})
+        query = query.where(access.within(place))
+    if filters.q:
+        query = searched(query, filters.q)
+    return query
+
+
 NAME_SEARCH = table(NAME_SEARCH_TABLE, column("rowid"), column("name"))
+PROJECT_CODE = re.compile(r"^\d{4}-[\d-]*$")
+CREDIT_CODE = re.compile(r"^[0-9A-Z]{18}$")
+
+
+def searched(query: Select, needle: str) -> Select:
+    """`query` narrowed to what `needle` names: a 项目代码 (or its beginning), an enterprise's
+    统一社会信用代码, or else words of the project's name. Each by its own index."""
+    needle = needle.strip()
+    if PROJECT_CODE.match(needle):
+        return query.where(Project.project_code.like(f"{needle}%"))
+    if CREDIT_CODE.match(needle.upper()):
+        return query.where(Project.enterprise_id.in_(
+            select(Organization.id).where(Organization.credit_code == needle.upper())))
+    return named_like(query, needle)
 
 
 def named_like(query: Select, needle: str) -> Select:

@@ -22,6 +22,7 @@ from ..financing.operations import parse_ids, set_intended_banks
 from ..i18n import gettext as _
 from ..labels import step_label
 from ..models import Jurisdiction, Level, Project, china_today
+from ..rules.guards import missing_declaration_fields
 from ..rules.parameters import parameter
 from ..rules.project_input import ProjectCreate, ProjectPatch
 from ..rules.project_values import current_values
@@ -33,6 +34,7 @@ from .comments import add_comment
 from .forms import AttachmentForm, CommentForm, EquipmentRowForm, ProjectForm, choices
 from .operations import (
     ProjectFilter,
+    count_projects,
     create_project,
     get_project,
     list_projects,
@@ -40,6 +42,7 @@ from .operations import (
     update_project,
 )
 from .page import print_page, project_page
+from .regions import regions
 
 bp = Blueprint("projects", __name__)
 bp.before_request(login_required(lambda: None))
@@ -86,6 +89,14 @@ def _show_errors(form: ProjectForm, err: DomainError) -> None:
         flash(reason, "error")
 
 
+def _mark_missing(form: ProjectForm, project: Project) -> None:
+    for name in missing_declaration_fields(project):
+        target = form.equipment.entries[0].form["name"] if name == "equipment" \
+            else form._fields.get(name)
+        if target is not None and not isinstance(target.errors, dict):
+            target.errors = [*target.errors, _("Required before the declaration is submitted.")]
+
+
 def _render_form(form, project=None, status=200, page=None):
     threshold = parameter("commitment_equipment_share", china_today())
     # the empty row that the page's script copies to add a row without a reload
@@ -118,12 +129,19 @@ def index():
                             jurisdiction=request.args.get("jurisdiction") or None,
                             year=request.args.get("year", type=int),
                             q=(request.args.get("q") or "").strip() or None)
-    items, next_cursor = list_projects(current_user, filters, limit=25,
-                                       cursor=request.args.get("cursor") or None)
+    try:
+        items, next_cursor = list_projects(current_user, filters, limit=25,
+                                           cursor=request.args.get("cursor") or None)
+        total = count_projects(current_user, filters)
+    except Invalid as err:  # a filter that names nothing: said beside it, on the page
+        return render_template("projects/index.html", items=[], next_url=None, total=None,
+                               filters=filters, errors=err.fields,
+                               regions=regions(current_user)), 422
     next_url = url_for("projects.index", **{**request.args, "cursor": next_cursor}) \
         if next_cursor else None
     return render_template("projects/index.html", items=items, next_url=next_url,
-                           filters=filters)
+                           filters=filters, total=total, errors={},
+                           regions=regions(current_user))
 
 
 @bp.route("/projects/new", methods=["GET", "POST"])
@@ -165,6 +183,8 @@ def edit(project_id):
         values["task"] = project.task.value if project.task else ""
         values["policy_class"] = project.policy_class.value if project.policy_class else ""
         form = _project_form(data=values)
+        if request.args.get("submit"):  # back from a refused submission: mark what it lacks
+            _mark_missing(form, project)
         return _render_form(form, project, page=page)
     form = _project_form()
     if _edit_rows(form) or not form.validate():
@@ -186,7 +206,7 @@ def _after_save(project: Project):
         take_step(current_user, project, "submit", version=project.version)
     except DomainError as err:
         flash(_("Saved, but not submitted: %(reason)s", reason=err.message), "error")
-        return redirect(url_for("projects.edit", project_id=project.public_id))
+        return redirect(url_for("projects.edit", project_id=project.public_id, submit=1))
     flash(_("Submitted. The agency has been told."), "success")
     return redirect(url_for("projects.show", project_id=project.public_id))
 

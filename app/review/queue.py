@@ -20,7 +20,8 @@ from ..access import owed_condition, within
 from ..errors import Invalid
 from ..extensions import db
 from ..i18n import gettext as _
-from ..models import Deadline, Jurisdiction, OrgKind, Project, User
+from ..models import Deadline, OrgKind, Project, User
+from ..projects.regions import find_place
 
 SORTS = {
     # name: (columns, descending)
@@ -76,9 +77,10 @@ def _base(user: User, filters: QueueFilter, today: date, *, with_step: bool = Tr
     if filters.overdue:
         query = query.where(Deadline.due_on < today)
     if filters.region:
-        place = db.session.get(Jurisdiction, filters.region)
+        place = find_place(user, filters.region)
         if place is None:
-            raise Invalid(_("Unknown jurisdiction."), fields={"region": _("Unknown jurisdiction.")})
+            raise Invalid(_("Unknown region."), fields={"region": _(
+                "No region of that name or code; choose one from the list.")})
         query = query.where(within(place))
     return query
 

@@ -11,6 +11,8 @@ from ..errors import DomainError, Invalid
 from ..i18n import gettext as _
 from ..labels import step_label
 from ..models import china_today
+from ..projects.regions import regions
+from ..rules.calendar import working_days_left
 from ..workflow.vocabulary import TRIGGERS
 from . import bulk as bulk_ops
 from . import queue as owed
@@ -39,12 +41,26 @@ def queue():
     if not access.has_queue(current_user):
         abort(403)
     filters, today = QueueFilter.from_args(request.args), china_today()
-    rows, next_cursor = owed.queue(current_user, filters, today, limit=25,
-                                   cursor=request.args.get("cursor") or None)
+    page = {"filters": filters, "today": today, "regions": regions(current_user),
+            "days_left": working_days_left, "tab_url": _tab_url}
+    try:
+        rows, next_cursor = owed.queue(current_user, filters, today, limit=25,
+                                       cursor=request.args.get("cursor") or None)
+        counts = owed.step_counts(current_user, filters, today)
+    except Invalid as err:  # a filter that names nothing: said beside it, on the page
+        return render_template("review/queue.html", rows=[], next_url=None, counts=[],
+                               total=None, errors=err.fields, **page), 422
     next_url = url_for("review.queue", **{**request.args, "cursor": next_cursor}) \
         if next_cursor else None
-    return render_template("review/queue.html", rows=rows, next_url=next_url, filters=filters,
-                           counts=owed.step_counts(current_user, filters, today), today=today)
+    total = sum(owed_ for step, owed_, _late in counts if filters.step in (None, step))
+    return render_template("review/queue.html", rows=rows, next_url=next_url, counts=counts,
+                           total=total, errors={}, **page)
+
+
+def _tab_url(step: str | None) -> str:
+    """A step's tab, keeping the other filters (a view stays bookmarkable)."""
+    kept = {k: v for k, v in request.args.items() if k not in ("step", "cursor")}
+    return url_for("review.queue", **kept, **({"step": step} if step else {}))
 
 
 @bp.post("/queue/bulk")

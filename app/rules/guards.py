@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import exists, func, select, true
 
 from ..extensions import db
+from ..i18n import format_day
 from ..i18n import gettext as _
 from ..labels import FIELD_LABELS, LIST_LABELS, ROLE_LABELS, join_list
 from ..models import (
@@ -58,12 +59,17 @@ def no_financing_need(ctx: RuleContext) -> bool:
     return not ctx.project.needs_financing
 
 
+def missing_declaration_fields(project) -> list[str]:
+    """The fields a declaration still lacks before it may be submitted (empty: complete)."""
+    missing = [f for f in DECLARATION_FIELDS if getattr(project, f) in (None, "")]
+    if not project.has_equipment:
+        missing.append("equipment")
+    return missing
+
+
 @guard("declaration_complete")
 def declaration_complete(ctx: RuleContext):
-    p = ctx.project
-    missing = [str(FIELD_LABELS[f]) for f in DECLARATION_FIELDS if getattr(p, f) in (None, "")]
-    if not p.has_equipment:
-        missing.append(str(FIELD_LABELS["equipment"]))
+    missing = [str(FIELD_LABELS[f]) for f in missing_declaration_fields(ctx.project)]
     if missing:
         return _("The declaration is incomplete: %(fields)s.", fields=join_list(missing))
     return None
@@ -80,7 +86,7 @@ def commitment_not_signed(ctx: RuleContext):
     if ctx.project.commitment_signed_at is None:
         return None
     return _("The enterprise signed the filing commitment on %(date)s.",
-             date=china_date(ctx.project.commitment_signed_at))
+             date=format_day(china_date(ctx.project.commitment_signed_at)))
 
 
 @guard("commitment_signed_if_eligible")
@@ -175,7 +181,7 @@ def completion_date_valid(ctx: RuleContext):
     """(Kept for definitions in the first format.)"""
     completed_on = ctx.data.get("completed_on")
     if completed_on and completed_on > ctx.today:
-        return _("The completion date %(date)s lies in the future.", date=completed_on)
+        return _("The completion date %(date)s lies in the future.", date=format_day(completed_on))
     return None
 
 
@@ -186,15 +192,15 @@ def completion_dates_valid(ctx: RuleContext):
     if not completed_on:
         return None
     if completed_on > ctx.today:
-        return _("The completion date %(date)s lies in the future.", date=completed_on)
+        return _("The completion date %(date)s lies in the future.", date=format_day(completed_on))
     filed_at = ctx.project.filed_at
     if filed_at is not None and completed_on < china_date(filed_at):
         return _("The completion date %(date)s precedes the filing (%(filed)s).",
-                 date=completed_on, filed=china_date(filed_at))
+                 date=format_day(completed_on), filed=format_day(china_date(filed_at)))
     start = ctx.project.planned_start
     if start is not None and completed_on < start:
         return _("The completion date %(date)s precedes the planned start (%(start)s).",
-                 date=completed_on, start=start)
+                 date=format_day(completed_on), start=format_day(start))
     return None
 
 
@@ -238,7 +244,7 @@ def completion_failures(ctx: RuleContext) -> list[str]:
 def loan_dates_valid(ctx: RuleContext):
     drawdown, paid = ctx.data.get("drawdown_date"), ctx.data.get("supplier_paid_date")
     if drawdown and drawdown > ctx.today:
-        return _("The drawdown date %(date)s lies in the future.", date=drawdown)
+        return _("The drawdown date %(date)s lies in the future.", date=format_day(drawdown))
     if drawdown and paid and paid < drawdown:
         return _("The supplier cannot be paid (%(paid)s) before the loan is drawn (%(drawn)s).",
                  paid=paid, drawn=drawdown)
@@ -254,7 +260,7 @@ def batch_open(ctx: RuleContext):
     cutoff = batch_cutoff(year, ctx.project.jurisdiction_code, ctx.today)
     if cutoff is not None and ctx.today > date.fromisoformat(cutoff.value):
         return _("The %(year)s batch closed on %(date)s (set by %(by)s); declare the project "
-                 "for an open batch.", year=year, date=date.fromisoformat(cutoff.value),
+                 "for an open batch.", year=year, date=format_day(cutoff.value),
                  by=cutoff.set_by)
     return None
 
@@ -465,7 +471,7 @@ def credit_not_approved(ctx: RuleContext):
     if engagement is None or engagement.credit_amount is None:
         return None
     return _("Your bank approved credit of %(amount)s (10k yuan) on %(date)s.",
-             amount=format_wan(engagement.credit_amount), date=engagement.credit_approved_on)
+             amount=format_wan(engagement.credit_amount), date=format_day(engagement.credit_approved_on))
 
 
 @guard("contract_not_signed")
@@ -475,7 +481,7 @@ def contract_not_signed(ctx: RuleContext):
     if engagement is None or engagement.contract_amount is None:
         return None
     return _("Your bank signed loan contract %(number)s on %(date)s.",
-             number=engagement.contract_number, date=engagement.contract_signed_on)
+             number=engagement.contract_number, date=format_day(engagement.contract_signed_on))
 
 
 @guard("credit_approved")
@@ -508,7 +514,7 @@ def contract_signed(ctx: RuleContext):
     drawdown = ctx.data.get("drawdown_date")
     if drawdown and engagement.contract_signed_on and drawdown < engagement.contract_signed_on:
         return _("A drawdown cannot precede the contract (signed %(date)s).",
-                 date=engagement.contract_signed_on)
+                 date=format_day(engagement.contract_signed_on))
     return None
 
 
@@ -522,11 +528,11 @@ def loan_refinanceable(ctx: RuleContext):
     if loan is None:
         return _("No such loan on this project.")
     if loan.refinanced_on is not None:
-        return _("This loan was already refinanced on %(date)s.", date=loan.refinanced_on)
+        return _("This loan was already refinanced on %(date)s.", date=format_day(loan.refinanced_on))
     if not on_list(ctx.project, "relending"):
         return _("The project is not on the relending list.")
     if ctx.data.get("refinanced_on") and ctx.data["refinanced_on"] < loan.drawdown_date:
-        return _("Refinancing cannot precede the drawdown (%(date)s).", date=loan.drawdown_date)
+        return _("Refinancing cannot precede the drawdown (%(date)s).", date=format_day(loan.drawdown_date))
     return None
 
 

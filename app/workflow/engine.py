@@ -35,8 +35,9 @@ from transitions import Machine, MachineError
 from ..database import after_commit, step_transaction
 from ..errors import Conflict, DomainError, Forbidden, GuardFailed, Invalid, NotFound
 from ..extensions import db
+from ..i18n import format_day
 from ..i18n import gettext as _
-from ..labels import STATUS_LABELS
+from ..labels import STATUS_LABELS, input_label, join_list
 from ..models import (
     DefinitionSnapshot,
     EquipmentItem,
@@ -234,10 +235,10 @@ class Workflows:
             if newest.expires and on > newest.expires:
                 raise Invalid(_("%(document)s (%(title)s) expired on %(date)s; no declarations "
                                 "are accepted under it.", document=newest.document,
-                                title=newest.title, date=newest.expires.isoformat()),
+                                title=newest.title, date=format_day(newest.expires)),
                               fields={"jurisdiction": _("No policy document in force here.")})
         raise Invalid(_("No policy document is in force for this location on %(date)s.",
-                        date=on.isoformat()), fields={"jurisdiction": _("No policy document.")})
+                        date=format_day(on)), fields={"jurisdiction": _("No policy document.")})
 
     def for_project(self, project, today: date | None = None) -> Definition:
         if project.workflow_key is None:  # a draft: the definition is chosen when declared
@@ -431,10 +432,11 @@ def _refuse(attempt: Attempt, trigger: str, status: Status):
     if attempt.permitted is None:
         raise Forbidden(attempt.denials[0])
     if attempt.missing:
-        fields = {("comment" if k == "comment" else f"data.{k}"): _("Required for this step.")
+        fields = {("comment" if k == "comment" else f"data.{k}"):
+                  _("%(label)s is required for this step.", label=input_label(k))
                   for k in attempt.missing}
         raise Invalid(_("Required input is missing: %(keys)s.",
-                        keys=", ".join(attempt.missing)), fields=fields)
+                        keys=join_list(input_label(k) for k in attempt.missing)), fields=fields)
     raise GuardFailed(" ".join(attempt.reasons), reasons=attempt.reasons)
 
 

@@ -2,7 +2,7 @@
 model/specification (型号规格), and an import job's notes (cells kept as text)
 
 Revision ID: 0060
-Revises: 0030
+Revises: 0040
 Create Date: 2026-12-02 08:00:00.000000
 
 """
