@@ -15,7 +15,7 @@ from .i18n import format_day
 from .i18n import gettext as _
 from .inbox.notifications import unread_count
 from .models import CHINA, STAGES, UTC_ZONE, china_today
-from .rules.guards import DECLARATION_FIELDS, commitment_reasons
+from .rules.guards import DECLARATION_FIELDS, status_name
 from .rules.money import format_wan
 from .workflow import render
 
@@ -46,7 +46,7 @@ def init_web(app: Flask) -> None:
                                  lead_bank_label=render.lead_bank_label,
                                  basis_text=lambda *a, **k: render.basis_text(
                                      *a, fdate=fdate, **k),
-                                 project_status=project_status,
+                                 project_status=status_name,
                                  submit_required=frozenset((*DECLARATION_FIELDS, "jurisdiction")))
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -193,12 +193,3 @@ def _target_value(value, unit: str) -> str:
 
 def _percent(value) -> str:
     return "—" if value is None else f"{(value * 100).normalize():f}%"
-
-
-def project_status(project, status=None) -> str:
-    """The name of `status` (default: the project's own) as this project lives it: its filing
-    stage is 一般备案 where the project may not file on commitment."""
-    status = getattr(status or project.status, "value", status or project.status)
-    ordinary = (status == "commitment_filing"
-                and bool(commitment_reasons(project, china_today())))
-    return labels.status_label(status, ordinary)

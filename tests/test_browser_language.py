@@ -70,6 +70,9 @@ def test_a_new_land_project_is_labelled_ordinary_filing(browser, live_server, cl
     clerk.page.goto(live_server + "/projects")
     row = clerk.page.locator("tr", has_text="新增用地扩建项目")
     assert row.locator(".badge").inner_text() == "一般备案"
+    api = cast.api(clean_app.test_client(), "sz_ndrc")
+    found = api.get("/projects", q="新增用地扩建项目", lang="zh").json["items"][0]
+    assert found["status"] == "commitment_filing" and found["status_label"] == "一般备案"
 
 
 def test_missing_fields_are_named_marked_and_highlighted(browser, live_server, clean_app, cast,

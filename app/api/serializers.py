@@ -1,10 +1,15 @@
 """How API responses present projects, events and definitions."""
 
 from .. import access
-from ..labels import ROLE_LABELS, STATUS_LABELS
+from ..labels import ROLE_LABELS
 from ..models import Deadline, Project, User, WorkflowEvent, china_today
 from ..rules.calendar import working_days_left
-from ..rules.guards import PROCEDURE_OF_ROLE, pending_change_of, procedures_recorded
+from ..rules.guards import (
+    PROCEDURE_OF_ROLE,
+    pending_change_of,
+    procedures_recorded,
+    status_name,
+)
 from ..workflow import Definition, workflows
 from ..workflow.audit import hashed_body
 from ..workflow.render import basis_text, cite, cite_event
@@ -17,7 +22,7 @@ def _org(org):
 
 def project_state(project: Project) -> dict:
     return {"id": project.public_id, "status": project.status.value,
-            "status_label": str(STATUS_LABELS[project.status]), "version": project.version}
+            "status_label": status_name(project), "version": project.version}
 
 
 def project_summary(project: Project) -> dict:

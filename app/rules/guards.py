@@ -9,7 +9,7 @@ from sqlalchemy import exists, func, select, true
 from ..extensions import db
 from ..i18n import format_day
 from ..i18n import gettext as _
-from ..labels import FIELD_LABELS, LIST_LABELS, ROLE_LABELS, join_list
+from ..labels import FIELD_LABELS, LIST_LABELS, ROLE_LABELS, join_list, status_label
 from ..models import (
     BankClaim,
     ChangeRequest,
@@ -24,6 +24,7 @@ from ..models import (
     Opinion,
     Verdict,
     china_date,
+    china_today,
 )
 from .context import RuleContext, branch, guard
 from .eligibility import commitment_filing_reasons
@@ -43,6 +44,15 @@ def commitment_reasons(project, today) -> list[str]:
     threshold = parameter("commitment_equipment_share", today, project.jurisdiction_code)
     return commitment_filing_reasons(new_land=project.new_land, total=project.total_investment,
                                      equipment=project.equipment_investment, threshold=threshold)
+
+
+def status_name(project, status=None) -> str:
+    """The name of `status` (default: the project's own) as this project lives it: its filing
+    stage is 一般备案 (ordinary filing) where the project may not file on commitment."""
+    status = getattr(status or project.status, "value", status or project.status)
+    ordinary = (status == "commitment_filing"
+                and bool(commitment_reasons(project, china_today())))
+    return status_label(status, ordinary)
 
 
 def _commitment_reasons(ctx: RuleContext) -> list[str]:
