@@ -1,6 +1,7 @@
 """What every page shares: filters for money and dates in the reader's locale, labels,
 the unread-notification count, error pages, and security headers."""
 
+import json
 from datetime import date, datetime
 
 from flask import Flask, render_template, request
@@ -15,6 +16,7 @@ from .i18n import gettext as _
 from .inbox.notifications import unread_count
 from .models import CHINA, STAGES, UTC_ZONE, china_today
 from .rules.money import format_wan
+from .validation import json_walk, too_deep
 from .workflow import render
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -109,18 +111,15 @@ def _field_holding_nul() -> str | None:
     for name, value in fields:
         if "\x00" in value:
             return name
-    spelt = request.is_json and b"\\u0000" in request.get_data()
-    return "body" if spelt and _holds_nul(request.get_json(silent=True)) else None
-
-
-def _holds_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
-    return False
+    if not (request.is_json and b"\\u0000" in request.get_data()):
+        return None
+    try:
+        body = json.loads(request.get_data())
+    except RecursionError:
+        raise too_deep() from None
+    except ValueError:
+        return None  # not JSON at all: the view says so
+    return "body" if any(isinstance(v, str) and "\x00" in v for v in json_walk(body)) else None
 
 
 def fdate(value: date | None) -> str:

@@ -30,7 +30,7 @@ from ..review import overdue as deadlines
 from ..review import queue as owed
 from ..review.queue import QueueFilter
 from ..rules.project_input import ProjectCreate, ProjectPatch
-from ..validation import validation_fields
+from ..validation import too_deep, validation_fields
 from ..workflow import workflows
 from .base import api_user, bearer_token, bp, unauthorized
 from .openapi import openapi_document
@@ -57,6 +57,8 @@ def parse_body(model: type[M]) -> M:
     try:
         return model.model_validate_json(request.get_data() or b"{}")
     except ValidationError as err:
+        if any("recursion limit" in e["msg"] for e in err.errors()):
+            raise too_deep() from err
         if any(e["type"] in ("json_invalid", "json_type") for e in err.errors()):
             raise BadRequest(_("The request body is not valid JSON."),
                              fields={"body": _("The request body is not valid JSON.")}) from err

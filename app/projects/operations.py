@@ -237,6 +237,9 @@ def named_like(query: Select, needle: str) -> Select:
     return query.where(Project.name.ilike(f"%{escaped}%", escape="\\"))
 
 
+MAX_ID = 2**63 - 1  # the largest a BIGINT key holds, on either database
+
+
 def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(f"p{last_id}".encode()).decode().rstrip("=")
 
@@ -244,8 +247,11 @@ def encode_cursor(last_id: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not raw.startswith("p"):
+        if not raw.startswith("p") or not raw[1:].isdigit():
             raise ValueError
-        return int(raw[1:])
+        last_id = int(raw[1:])
+        if not 0 < last_id <= MAX_ID:
+            raise ValueError
+        return last_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Invalid(_("Invalid cursor."), fields={"cursor": _("Invalid cursor.")}) from None
