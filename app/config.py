@@ -84,6 +84,10 @@ class Config:
     IMPORT_MAX_ROWS = int(os.environ.get("JIGAI_IMPORT_MAX_ROWS", "20000"))
     IMPORT_CHUNK_SECONDS = float(os.environ.get("JIGAI_IMPORT_CHUNK_SECONDS", "0.1"))
 
+    # How often a step that PostgreSQL aborted as a deadlock's victim or for a serialization
+    # failure is written again before the caller is told to try again (409).
+    STEP_RETRIES = int(os.environ.get("JIGAI_STEP_RETRIES", "3"))
+
     # Seconds a writer waits for SQLite's lock before giving up.
     SQLITE_BUSY_TIMEOUT = float(os.environ.get("JIGAI_SQLITE_BUSY_TIMEOUT", "60"))
 
