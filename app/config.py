@@ -51,6 +51,10 @@ class Config:
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # whole request; a file may use ATTACHMENT_MAX_BYTES
     ATTACHMENT_MAX_BYTES = int(os.environ.get("JIGAI_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
     UPLOAD_DIR = os.environ.get("JIGAI_UPLOAD_DIR")  # default: instance/uploads
+    # What one project may hold in all: files, and their bytes together.
+    ATTACHMENT_MAX_COUNT = int(os.environ.get("JIGAI_ATTACHMENT_MAX_COUNT", "30"))
+    ATTACHMENT_MAX_PROJECT_BYTES = int(os.environ.get("JIGAI_ATTACHMENT_MAX_PROJECT_BYTES",
+                                                      100 * 1024 * 1024))
 
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "log")  # log | smtp
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")

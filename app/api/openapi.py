@@ -115,6 +115,20 @@ def openapi_document() -> dict:
             "get": {"operationId": "listEvents",
                     "responses": {"200": _json("Events"), **_errors(401, 404)}},
         },
+        "/projects/{project_id}/attachments": {
+            "parameters": [PROJECT_ID],
+            "get": {"operationId": "listAttachments",
+                    "responses": {"200": _json("Items"), **_errors(401, 404)}},
+        },
+        "/projects/{project_id}/attachments/{attachment_id}": {
+            "parameters": [PROJECT_ID, {"name": "attachment_id", "in": "path", "required": True,
+                                        "schema": {"type": "string", "format": "uuid"}}],
+            "delete": {"operationId": "deleteAttachment",
+                       "description": "Its uploader deletes a file while the project is a "
+                                      "draft or returned (409 otherwise).",
+                       "responses": {"204": {"description": "Deleted"},
+                                     **_errors(401, 403, 404, 409)}},
+        },
         "/projects/{project_id}/intended-banks": {
             "parameters": [PROJECT_ID],
             "put": {"operationId": "setIntendedBanks", "requestBody": _body("IntendedBanksRequest"),

@@ -16,6 +16,7 @@ from ..financing import operations as financing
 from ..i18n import gettext as _
 from ..labels import ROLE_LABELS, step_label
 from ..models import Jurisdiction, Status, WorkflowEvent, china_today
+from ..projects import attachments
 from ..projects.operations import (
     ProjectFilter,
     create_project,
@@ -36,6 +37,7 @@ from .base import api_user, bearer_token, bp, unauthorized
 from .openapi import openapi_document
 from .requests import IntendedBanksRequest, OrganizationCreate, TransitionRequest
 from .serializers import (
+    attachment_json,
     deadline_json,
     definition_json,
     event_json,
@@ -147,6 +149,20 @@ def projects_events(project_id):
     events = db.session.scalars(select(WorkflowEvent).where(WorkflowEvent.project_id == project.id)
                                 .order_by(WorkflowEvent.seq))
     return {"items": [event_json(e, project) for e in events if access.event_visible(api_user(), e)]}
+
+
+@bp.get("/projects/<project_id>/attachments")
+def projects_attachments(project_id):
+    project = get_project(api_user(), project_id)
+    return {"items": [attachment_json(a, access.can_delete_attachment(api_user(), project, a))
+                      for a in attachments.attachments_of(project)]}
+
+
+@bp.delete("/projects/<project_id>/attachments/<attachment_id>")
+def projects_attachment_delete(project_id, attachment_id):
+    project = get_project(api_user(), project_id)
+    attachments.delete(api_user(), project, attachment_id)
+    return "", 204
 
 
 @bp.put("/projects/<project_id>/intended-banks")
