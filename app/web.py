@@ -90,12 +90,17 @@ def init_web(app: Flask) -> None:
 def _http_error_page(err):
     if err.code == 403:
         log_event("access_denied", detail=err.description)
+    # a method the resource does not answer: say which it does (RFC 9110 §15.5.6)
+    allowed = getattr(err, "valid_methods", None)
+    headers = {"Allow": ", ".join(sorted(set(allowed) | {"OPTIONS"}))} if allowed else {}
     if request.path.startswith("/api/"):
         from .api.base import error_response
 
-        return error_response(err.code, (err.name or "error").lower().replace(" ", "_"),
-                              err.description or err.name)
-    return render_template("error.html", status=err.code, message=err.description), err.code
+        body, status = error_response(err.code, (err.name or "error").lower().replace(" ", "_"),
+                                      err.description or err.name)
+        return body, status, headers
+    return render_template("error.html", status=err.code, message=err.description), err.code, \
+        headers
 
 
 def _field_holding_nul() -> str | None:

@@ -169,7 +169,9 @@ def app_routes(app) -> set[tuple[str, str]]:
 
 
 def api_routes(app) -> set[tuple[str, str]]:
-    documented = {(m.upper(), path) for path, ops in openapi_document()["paths"].items()
+    with app.app_context():
+        paths = openapi_document()["paths"]
+    documented = {(m.upper(), path) for path, ops in paths.items()
                   for m in ops if m != "parameters"}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1"):
