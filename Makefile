@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test bench setup browser loadgen catalogs lint clean
+.PHONY: run test api-check bench setup browser loadgen catalogs lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ browser:
 test: setup browser
 	$(BIN)/ruff check app tests bench
 	$(BIN)/python -m pytest
+	$(MAKE) api-check
+
+# The API document tells the truth: Schemathesis's CLI, every phase and check, as each demo
+# role, against a server with the demo data (SQLite in a temporary directory); no failures.
+api-check: setup
+	BIN=$(BIN) tests/api_check.sh
 
 # The load generator for transitions: Debian's wrk (a C client, so the client does not
 # share the app's Python cost); without it bench falls back to Python threads.

@@ -305,6 +305,22 @@ def can_upload(user: User, project) -> bool:
     return upload_refusal(user, project) is None
 
 
+def delete_attachment_refusal(user: User, project, attachment) -> DomainError | None:
+    """Its uploader may take a file away while the project is still theirs to change (a
+    draft, or returned); once declared it is part of what the agencies review."""
+    if not can_see(user, project):
+        return NotFound(_("No such file."))
+    if attachment.uploaded_by_id != user.id:
+        return Forbidden(_("Only the person who uploaded a file may delete it."))
+    if project.status not in EDITABLE:
+        return Conflict(_("Files can be deleted only while the project is a draft or returned."))
+    return None
+
+
+def can_delete_attachment(user: User, project, attachment) -> bool:
+    return delete_attachment_refusal(user, project, attachment) is None
+
+
 def can_comment(user: User, project) -> bool:
     """Everyone who may see a project may join its comment thread."""
     return can_see(user, project)

@@ -59,6 +59,10 @@ class Config:
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # whole request; a file may use ATTACHMENT_MAX_BYTES
     ATTACHMENT_MAX_BYTES = int(os.environ.get("JIGAI_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
     UPLOAD_DIR = os.environ.get("JIGAI_UPLOAD_DIR")  # default: instance/uploads
+    # What one project may hold in all: files, and their bytes together.
+    ATTACHMENT_MAX_COUNT = int(os.environ.get("JIGAI_ATTACHMENT_MAX_COUNT", "30"))
+    ATTACHMENT_MAX_PROJECT_BYTES = int(os.environ.get("JIGAI_ATTACHMENT_MAX_PROJECT_BYTES",
+                                                      100 * 1024 * 1024))
 
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "log")  # log | smtp
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
@@ -91,6 +95,10 @@ class Config:
     IMPORT_MAX_UNPACKED = int(os.environ.get("JIGAI_IMPORT_MAX_UNPACKED", 100 * 1024 * 1024))
     IMPORT_MAX_ROWS = int(os.environ.get("JIGAI_IMPORT_MAX_ROWS", "20000"))
     IMPORT_CHUNK_SECONDS = float(os.environ.get("JIGAI_IMPORT_CHUNK_SECONDS", "0.1"))
+
+    # How often a step that PostgreSQL aborted as a deadlock's victim or for a serialization
+    # failure is written again before the caller is told to try again (409).
+    STEP_RETRIES = int(os.environ.get("JIGAI_STEP_RETRIES", "3"))
 
     # Seconds a writer waits for SQLite's lock before giving up.
     SQLITE_BUSY_TIMEOUT = float(os.environ.get("JIGAI_SQLITE_BUSY_TIMEOUT", "60"))

@@ -191,6 +191,7 @@ EVENT_LABELS = {
     "set_intended_banks": _l("Named intended banks"),
     "import": _l("Entered from an offline declaration"),
     "attach": _l("Added a file"),
+    "detach": _l("Deleted a file"),
     "remind": _l("Reminded: the time limit is near"),
     "escalate": _l("Escalated: the time limit has passed"),
 }

@@ -6,6 +6,7 @@ from enum import Enum
 
 from pydantic import ValidationError
 
+from .errors import Invalid
 from .i18n import gettext as _
 
 # What a field of a pattern should look like, in words, by pattern (registered by the
@@ -80,3 +81,29 @@ def jsonable(value):
     if isinstance(value, date | datetime):
         return value.isoformat()
     return value
+
+
+MAX_JSON_DEPTH = 32  # no body the API accepts nests deeper than a few levels
+
+
+def too_deep() -> Invalid:
+    """The refusal of a JSON body nested deeper than any request needs (parsing such a body
+    recursively would exhaust the stack)."""
+    return Invalid(_("The request is not valid."),
+                   fields={"body": _("The JSON is nested more than %(n)s levels deep.",
+                                     n=MAX_JSON_DEPTH)})
+
+
+def json_walk(value):
+    """Every value inside a parsed JSON value, without recursion; `too_deep()` is raised for
+    one nested beyond MAX_JSON_DEPTH."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise too_deep()
+        yield item
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for pair in item.items() for v in pair)
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)

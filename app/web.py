@@ -1,6 +1,7 @@
 """What every page shares: filters for money and dates in the reader's locale, labels,
 the unread-notification count, error pages, and security headers."""
 
+import json
 from datetime import date, datetime
 
 from flask import Flask, render_template, request, send_from_directory
@@ -17,6 +18,7 @@ from .inbox.notifications import unread_count
 from .models import CHINA, STAGES, UTC_ZONE, china_today
 from .rules.guards import DECLARATION_FIELDS, status_name
 from .rules.money import format_wan
+from .validation import json_walk, too_deep
 from .workflow import render
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -126,13 +128,18 @@ def http_error_page(err):
         return err
     if code == 403:
         log_event("access_denied", detail=err.description)
+    # a method the resource does not answer: say which it does (RFC 9110 §15.5.6)
+    allowed = getattr(err, "valid_methods", None)
+    headers = {"Allow": ", ".join(sorted(set(allowed) | {"OPTIONS"}))} if allowed else {}
     if request.path.startswith("/api/"):
         from .api.base import error_response
 
-        return error_response(code, (err.name or "error").lower().replace(" ", "_"),
-                              err.description or err.name)
+        body, status = error_response(code, (err.name or "error").lower().replace(" ", "_"),
+                                      err.description or err.name)
+        return body, status, headers
     title, message = _error_texts().get(code, _error_texts()[500])
-    return render_template("error.html", status=code, title=title, message=message), code
+    return render_template("error.html", status=code, title=title, message=message), code, \
+        headers
 
 
 def _personal(response) -> bool:
@@ -156,18 +163,15 @@ def _field_holding_nul() -> str | None:
     for name, value in fields:
         if "\x00" in value:
             return name
-    spelt = request.is_json and b"\\u0000" in request.get_data()
-    return "body" if spelt and _holds_nul(request.get_json(silent=True)) else None
-
-
-def _holds_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
-    return False
+    if not (request.is_json and b"\\u0000" in request.get_data()):
+        return None
+    try:
+        body = json.loads(request.get_data())
+    except RecursionError:
+        raise too_deep() from None
+    except ValueError:
+        return None  # not JSON at all: the view says so
+    return "body" if any(isinstance(v, str) and "\x00" in v for v in json_walk(body)) else None
 
 
 def fdate(value: date | None) -> str:

@@ -109,6 +109,9 @@ WEB = {
         "upload", lambda w: web(w, 302, "declared", lambda x: is_owner(x) or is_agency(x))),
     ("GET", "/projects/<project_id>/attachments/<attachment_id>"): (
         "download", lambda w: web(w, 200, "declared")),
+    # only its uploader deletes a file, and not once the project is declared
+    ("POST", "/projects/<project_id>/attachments/<attachment_id>/delete"): (
+        "detach", lambda w: web(w, 409, "declared", is_owner)),
     ("GET", "/projects/<project_id>/print/<document>"): ("print", lambda w: web(w, 200, "declared")),
     ("POST", "/projects/<project_id>/intended-banks"): (
         "intended", lambda w: web(w, 302, "market", is_owner)),
@@ -153,6 +156,10 @@ API = {
     ("PUT", "/projects/{project_id}/intended-banks"): (
         "intended", lambda w: api(w, 200, "market", is_owner)),
     ("GET", "/projects/{project_id}/financing"): ("market", lambda w: api(w, 200, "market")),
+    ("GET", "/projects/{project_id}/attachments"): ("files",
+                                                    lambda w: api(w, 200, "declared")),
+    ("DELETE", "/projects/{project_id}/attachments/{attachment_id}"): (
+        "detach", lambda w: api(w, 409, "declared", is_owner)),
     ("GET", "/workflows"): ("plain", lambda w: api(w, 200)),
     ("GET", "/workflows/{key}"): ("workflow", lambda w: api(w, 200)),
     ("POST", "/organizations"): ("org", lambda w: api(w, 201, allowed=lambda x: x.kind == "admin")),
@@ -176,7 +183,9 @@ def app_routes(app) -> set[tuple[str, str]]:
 
 
 def api_routes(app) -> set[tuple[str, str]]:
-    documented = {(m.upper(), path) for path, ops in openapi_document()["paths"].items()
+    with app.app_context():
+        paths = openapi_document()["paths"]
+    documented = {(m.upper(), path) for path, ops in paths.items()
                   for m in ops if m != "parameters"}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1"):
@@ -270,6 +279,7 @@ def web_request(client, key, world, who):
                                             "amount": "1000"}),
         "settings": ("/settings", {"key": "time_limit:acceptance", "value": "12"}),
         "import": ("/imports", {"file": (io.BytesIO(b"x"), "x.xlsx")}),
+        "detach": (f"/projects/{d['id']}/attachments/{world['attachment']}/delete", {}),
         "upload": (f"/projects/{d['id']}/attachments", {"kind": "other",
                                                        "file": (io.BytesIO(PDF), "a.pdf")}),
     }
@@ -304,11 +314,13 @@ def test_web_routes_by_principal(clean_app, world, who):
 
 
 def api_request(key, world):
-    d, m = world["declared"], world["market"]
+    d, m, a = world["declared"], world["market"], world["attachment"]
     return {
         "plain": None,
         "declared": ("GET", f"/projects/{d['id']}", None),
         "market": ("GET", f"/projects/{m['id']}/financing", None),
+        "files": ("GET", f"/projects/{d['id']}/attachments", None),
+        "detach": ("DELETE", f"/projects/{d['id']}/attachments/{a}", None),
         "workflow": ("GET", "/workflows/national-miit-2024-53", None),
         "new": ("POST", "/projects", project_payload(name="新项目")),
         "patch": ("PATCH", f"/projects/{d['id']}", {"version": d["version"], "address": "x"}),

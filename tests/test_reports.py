@@ -167,7 +167,7 @@ def test_every_target_with_its_trajectory_from_actuals(world, backend):
     for name in ("smart_factories", "green_factories", "robot_substitution"):
         assert not named[name]["measured"] and named[name]["years"] == []
     assert cast.api(app.test_client(), "hlj_miit").get(
-        "/stats/summary", jurisdiction="410300").status_code == 422  # not its jurisdiction
+        "/stats/summary", jurisdiction="410300").status_code == 403  # not its jurisdiction
 
 
 def test_targets_on_the_dashboard_say_where_data_is_missing(world):

@@ -1,11 +1,33 @@
-"""The OpenAPI 3.1 document of API v1, with request schemas taken from the pydantic models."""
+"""The OpenAPI 3.1 document of API v1. What it says a request may be is taken from what
+checks it: the request bodies' pydantic models, the query parameters' types
+(`requests.QueryParam`), and the values the server looks up — jurisdiction codes and key
+industries from the reference data, trigger names from the shared vocabulary, workflow keys
+from the loaded definitions. A refusal the schema cannot express (a rule across fields, a
+policy guard, the project's state) is a documented 409 or 422."""
 
 from functools import cache
 
 from pydantic import BaseModel
+from sqlalchemy import select
 
+from ..extensions import db
+from ..labels import key_industries
+from ..models import Jurisdiction, Level
 from ..rules.project_input import ProjectCreate, ProjectPatch
-from .requests import IntendedBanksRequest, OrganizationCreate, TransitionRequest
+from ..workflow import TRIGGERS, workflows
+from .requests import (
+    JURISDICTION,
+    MARKET_QUERY,
+    PROJECT_QUERY,
+    QUEUE_QUERY,
+    STATS_QUERY,
+    VERSION,
+    IntendedBanksRequest,
+    OrganizationCreate,
+    TransitionRequest,
+)
+
+NO_NUL = "^[^\\x00]*$"  # no text may hold a NUL character (web.py refuses it everywhere)
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -19,12 +41,13 @@ def _schemas(*models: type[BaseModel]) -> dict:
     return schemas
 
 
-def _errors(*codes: int) -> dict:
+def _errors(*codes: int, **described_here: str) -> dict:
     described = {400: "Malformed request", 401: "Missing or invalid bearer token",
                  403: "Role or jurisdiction does not allow this",
                  404: "Unknown, or not visible to the caller",
                  409: "Stale version, or someone acted first",
-                 422: "Validation or guard failure, with reasons"}
+                 422: "Validation failure, naming each field",
+                 **{int(code.removeprefix("s")): text for code, text in described_here.items()}}
     return {str(c): {"description": described[c],
                      "content": {"application/json": {"schema": ERROR}}} for c in codes}
 
@@ -43,10 +66,55 @@ PROJECT_ID = {"name": "project_id", "in": "path", "required": True,
               "schema": {"type": "string", "format": "uuid"}}
 
 
+STATE = "Stale version, or someone acted first"
+ACROSS_FIELDS = ("Validation failure, naming each field: also a rule across fields (a part "
+                 "above the total, completion before the start, a project code of another "
+                 "region) or a code that names no registered record")
+GUARDS = ("Validation failure, naming each field; or the step's required data is missing, or a "
+          "policy guard refuses it (`reasons` says which rule)")
+
+
+def _no_nul(schema):
+    """Every free text of the document (no enum, pattern or format) refuses NUL."""
+    if isinstance(schema, dict):
+        kinds = schema.get("type")
+        if (kinds == "string" or (isinstance(kinds, list) and "string" in kinds)) and not (
+                {"enum", "pattern", "format", "const"} & schema.keys()):
+            schema["pattern"] = NO_NUL
+        for value in schema.values():
+            _no_nul(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _no_nul(value)
+
+
+def _set(schema: dict, enum: list) -> None:
+    """Give the (possibly nullable) string property `schema` its allowed values."""
+    for option in schema.get("anyOf", [schema]):
+        if option.get("type") == "string":
+            option["enum"] = enum
+            option.pop("pattern", None)
+
+
+def _query(params, **enums) -> list[dict]:
+    return [param.parameter(enums.get(param.name)) for param in params]
+
+
 @cache
 def openapi_document() -> dict:
+    """The document (built once per process, in an app context: it reads reference data)."""
+    codes = list(db.session.scalars(select(Jurisdiction.code).order_by(Jurisdiction.code)))
+    counties = list(db.session.scalars(select(Jurisdiction.code).where(
+        Jurisdiction.level == Level.COUNTY).order_by(Jurisdiction.code)))
+    industries = list(key_industries())
     schemas = _schemas(ProjectCreate, ProjectPatch, TransitionRequest, OrganizationCreate,
                        IntendedBanksRequest)
+    for model in ("ProjectCreate", "ProjectPatch"):
+        _set(schemas[model]["properties"]["jurisdiction"], counties)
+        _set(schemas[model]["properties"]["industry"], industries)
+    _set(schemas["TransitionRequest"]["properties"]["trigger"], sorted(TRIGGERS))
+    _set(schemas["OrganizationCreate"]["properties"]["jurisdiction"], codes)
+    _set(schemas["OrganizationCreate"]["properties"]["serves"]["items"], codes)
     schemas.update({
         "Error": {"type": "object", "required": ["error", "message", "fields"], "properties": {
             "error": {"type": "string"}, "message": {"type": "string"},
@@ -71,34 +139,26 @@ def openapi_document() -> dict:
                                                      "engagements", "loans"]},
         "Summary": {"type": "object", "required": ["jurisdiction", "by_stage", "totals"]},
         "Overdue": {"type": "object", "required": ["by_agency", "items"]},
+        "Queue": {"type": "object", "required": ["items", "next_cursor", "counts"]},
     })
-    query = [
-        {"name": "status", "in": "query", "schema": {"type": "string"},
-         "description": "Comma-separated statuses"},
-        {"name": "industry", "in": "query", "schema": {"type": "string"}},
-        {"name": "jurisdiction", "in": "query", "schema": {"type": "string", "pattern": r"^\d{6}$"}},
-        {"name": "year", "in": "query", "schema": {"type": "integer", "minimum": 2000,
-                                                    "maximum": 2100}},
-        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
-        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
-                                                     "maximum": 200}},
-        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-    ]
     paths = {
         "/projects": {
-            "get": {"operationId": "listProjects", "parameters": query,
+            "get": {"operationId": "listProjects",
+                    "parameters": _query(PROJECT_QUERY, jurisdiction=codes),
                     "responses": {"200": _json("ProjectPage"), **_errors(401, 422)}},
             "post": {"operationId": "createProject", "requestBody": _body("ProjectCreate"),
                      "responses": {"201": _json("Project", "Created"),
-                                   **_errors(400, 401, 403, 422)}},
+                                   **_errors(400, 401, 403, 422, s422=ACROSS_FIELDS)}},
         },
         "/projects/{project_id}": {
             "parameters": [PROJECT_ID],
             "get": {"operationId": "getProject",
                     "responses": {"200": _json("Project"), **_errors(401, 404)}},
             "patch": {"operationId": "updateProject", "requestBody": _body("ProjectPatch"),
-                      "responses": {"200": _json("Project"),
-                                    **_errors(400, 401, 403, 404, 409, 422)}},
+                      "responses": {"200": _json("Project"), **_errors(
+                          400, 401, 403, 404, 409, 422, s409=STATE, s422=ACROSS_FIELDS
+                          + "; or a field that cannot change in the project's state "
+                            "(after filing only through a change filing)")}},
         },
         "/projects/{project_id}/transitions": {
             "parameters": [PROJECT_ID],
@@ -107,19 +167,36 @@ def openapi_document() -> dict:
                          "name": "Prefer", "in": "header", "schema": {"type": "string"},
                          "description": "`return=minimal`: answer with id, status and "
                                         "version only (RFC 7240)"}],
-                     "responses": {"200": _json("Project"),
-                                   **_errors(400, 401, 403, 404, 409, 422)}},
+                     "responses": {"200": _json("Project"), **_errors(
+                         400, 401, 403, 404, 409, 422, s409=STATE + "; or the step is not "
+                         "possible in the project's state", s422=GUARDS)}},
         },
         "/projects/{project_id}/events": {
             "parameters": [PROJECT_ID],
             "get": {"operationId": "listEvents",
                     "responses": {"200": _json("Events"), **_errors(401, 404)}},
         },
+        "/projects/{project_id}/attachments": {
+            "parameters": [PROJECT_ID],
+            "get": {"operationId": "listAttachments",
+                    "responses": {"200": _json("Items"), **_errors(401, 404)}},
+        },
+        "/projects/{project_id}/attachments/{attachment_id}": {
+            "parameters": [PROJECT_ID, {"name": "attachment_id", "in": "path", "required": True,
+                                        "schema": {"type": "string", "format": "uuid"}}],
+            "delete": {"operationId": "deleteAttachment",
+                       "description": "Its uploader deletes a file while the project is a "
+                                      "draft or returned (409 otherwise).",
+                       "responses": {"204": {"description": "Deleted"},
+                                     **_errors(401, 403, 404, 409)}},
+        },
         "/projects/{project_id}/intended-banks": {
             "parameters": [PROJECT_ID],
             "put": {"operationId": "setIntendedBanks", "requestBody": _body("IntendedBanksRequest"),
-                    "responses": {"200": _json("Project"),
-                                  **_errors(400, 401, 403, 404, 409, 422)}},
+                    "responses": {"200": _json("Project"), **_errors(
+                        400, 401, 403, 404, 409, 422, s409=STATE,
+                        s422="A bank id that names no bank serving the project's place, "
+                             "or a bank named twice")}},
         },
         "/projects/{project_id}/financing": {
             "parameters": [PROJECT_ID],
@@ -128,36 +205,42 @@ def openapi_document() -> dict:
         },
         "/market": {"get": {
             "operationId": "listMarket",
-            "parameters": [q for q in query if q["name"] in ("industry", "limit", "cursor")],
+            "parameters": _query(MARKET_QUERY),
             "responses": {"200": _json("ProjectPage"), **_errors(401, 403, 422)}}},
         "/loans": {"get": {"operationId": "listLoans",
                            "responses": {"200": _json("Items"), **_errors(401)}}},
         "/banks": {"get": {
             "operationId": "listBanks",
-            "parameters": [{"name": "jurisdiction", "in": "query",
-                            "schema": {"type": "string", "pattern": r"^\d{6}$"}}],
+            "parameters": _query([JURISDICTION], jurisdiction=codes),
             "responses": {"200": _json("Items"), **_errors(401, 422)}}},
+        "/queue": {"get": {
+            "operationId": "listQueue",
+            "parameters": _query(QUEUE_QUERY, region=codes),
+            "responses": {"200": _json("Queue"), **_errors(
+                401, 422, s422="Validation failure; or a cursor of another sort")}}},
         "/overdue": {"get": {"operationId": "listOverdue",
                              "responses": {"200": _json("Overdue"), **_errors(401)}}},
         "/stats/summary": {"get": {
             "operationId": "statsSummary",
-            "parameters": [q for q in query if q["name"] in ("jurisdiction", "year")],
+            "parameters": _query(STATS_QUERY, jurisdiction=codes),
             "responses": {"200": _json("Summary"), **_errors(401, 403, 422)}}},
         "/workflows": {"get": {"operationId": "listWorkflows",
                                "responses": {"200": _json("Workflows"), **_errors(401)}}},
         "/workflows/{key}": {"get": {
             "operationId": "getWorkflow",
             "parameters": [{"name": "key", "in": "path", "required": True,
-                            "schema": {"type": "string"}},
-                           {"name": "version", "in": "query",
-                            "schema": {"type": "integer", "minimum": 1}}],
+                            "schema": {"type": "string",
+                                       "enum": sorted({d.key for d in
+                                                       workflows().definitions.values()})}},
+                           *_query([VERSION])],
             "responses": {"200": _json("Workflow"), **_errors(401, 404, 422)}}},
         "/organizations": {"post": {
             "operationId": "createOrganization", "requestBody": _body("OrganizationCreate"),
-            "responses": {"201": _json("Organization", "Created"),
-                          **_errors(400, 401, 403, 422)}}},
+            "responses": {"201": _json("Organization", "Created"), **_errors(
+                400, 401, 403, 422, s422="Validation failure; or what the kind needs is "
+                "missing (an agency's kind, the places a bank serves) or taken (a credit code)")}}},
     }
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {"title": "Jigai 技改项目库 API", "version": "1"},
         "servers": [{"url": "/api/v1"}],
@@ -166,3 +249,5 @@ def openapi_document() -> dict:
         "components": {"schemas": schemas, "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"}}},
     }
+    _no_nul(document)
+    return document

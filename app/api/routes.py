@@ -16,6 +16,7 @@ from ..financing import operations as financing
 from ..i18n import gettext as _
 from ..labels import ROLE_LABELS, step_label
 from ..models import Jurisdiction, Status, WorkflowEvent, china_today
+from ..projects import attachments
 from ..projects.operations import (
     ProjectFilter,
     create_project,
@@ -30,12 +31,23 @@ from ..review import overdue as deadlines
 from ..review import queue as owed
 from ..review.queue import QueueFilter
 from ..rules.project_input import ProjectCreate, ProjectPatch
-from ..validation import validation_fields
+from ..validation import too_deep, validation_fields
 from ..workflow import workflows
 from .base import api_user, bearer_token, bp, unauthorized
 from .openapi import openapi_document
-from .requests import IntendedBanksRequest, OrganizationCreate, TransitionRequest
+from .requests import (
+    JURISDICTION,
+    MARKET_QUERY,
+    PROJECT_QUERY,
+    QUEUE_QUERY,
+    STATS_QUERY,
+    VERSION,
+    IntendedBanksRequest,
+    OrganizationCreate,
+    TransitionRequest,
+)
 from .serializers import (
+    attachment_json,
     deadline_json,
     definition_json,
     event_json,
@@ -57,35 +69,26 @@ def parse_body(model: type[M]) -> M:
     try:
         return model.model_validate_json(request.get_data() or b"{}")
     except ValidationError as err:
+        if any("recursion limit" in e["msg"] for e in err.errors()):
+            raise too_deep() from err
         if any(e["type"] in ("json_invalid", "json_type") for e in err.errors()):
             raise BadRequest(_("The request body is not valid JSON."),
                              fields={"body": _("The request body is not valid JSON.")}) from err
         raise Invalid(_("The request is not valid."), fields=validation_fields(err)) from err
 
 
-def _int_arg(name: str, low: int, high: int, default: int | None = None) -> int | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        raise Invalid(_("The request is not valid."),
-                      fields={name: _("Must be a whole number from %(low)s to %(high)s.",
-                                      low=low, high=high)})
-    return value
+def query(*params) -> dict:
+    """The query parameters, each checked against its documented type (422 naming it)."""
+    return {param.name: param.parse(request.args) for param in params}
 
 
 @bp.get("/projects")
 def projects_index():
-    statuses = [s for value in request.args.getlist("status") for s in value.split(",") if s]
-    filters = ProjectFilter(status=statuses or None, industry=request.args.get("industry") or None,
-                            jurisdiction=request.args.get("jurisdiction") or None,
-                            year=_int_arg("year", 2000, 2100), q=request.args.get("q") or None)
-    items, next_cursor = list_projects(api_user(), filters, limit=_int_arg("limit", 1, 200, 50),
-                                       cursor=request.args.get("cursor") or None)
+    args = query(*PROJECT_QUERY)
+    filters = ProjectFilter(status=args["status"], industry=args["industry"],
+                            jurisdiction=args["jurisdiction"], year=args["year"], q=args["q"])
+    items, next_cursor = list_projects(api_user(), filters, limit=args["limit"] or 50,
+                                       cursor=args["cursor"])
     return {"items": [project_summary(p) for p in items], "next_cursor": next_cursor}
 
 
@@ -147,6 +150,20 @@ def projects_events(project_id):
     return {"items": [event_json(e, project) for e in events if access.event_visible(api_user(), e)]}
 
 
+@bp.get("/projects/<project_id>/attachments")
+def projects_attachments(project_id):
+    project = get_project(api_user(), project_id)
+    return {"items": [attachment_json(a, access.can_delete_attachment(api_user(), project, a))
+                      for a in attachments.attachments_of(project)]}
+
+
+@bp.delete("/projects/<project_id>/attachments/<attachment_id>")
+def projects_attachment_delete(project_id, attachment_id):
+    project = get_project(api_user(), project_id)
+    attachments.delete(api_user(), project, attachment_id)
+    return "", 204
+
+
 @bp.put("/projects/<project_id>/intended-banks")
 def projects_intended_banks(project_id):
     project = get_project(api_user(), project_id)
@@ -165,7 +182,7 @@ def projects_financing(project_id):
 @bp.get("/banks")
 def banks_index():
     """Banks serving a place (for naming intended banks)."""
-    code = request.args.get("jurisdiction") or api_user().organization.jurisdiction_code
+    code = JURISDICTION.parse(request.args) or api_user().organization.jurisdiction_code
     if db.session.get(Jurisdiction, code) is None:
         raise Invalid(_("Unknown jurisdiction."), fields={"jurisdiction": _("Unknown jurisdiction.")})
     return {"items": [{"id": b.public_id, "name": b.name} for b in financing.banks_serving(code)]}
@@ -176,11 +193,11 @@ def market_index():
     """Whitelisted projects in the regions the calling bank serves."""
     if not access.is_bank(api_user()):
         raise Forbidden(_("The marketplace is for banks."))
+    args = query(*MARKET_QUERY)
     items, next_cursor = list_projects(
         api_user(), ProjectFilter(status=[Status.FINANCING_MATCHMAKING.value],
-                                  industry=request.args.get("industry") or None),
-        limit=_int_arg("limit", 1, 200, 50), cursor=request.args.get("cursor") or None,
-        listed_only=True)
+                                  industry=args["industry"]),
+        limit=args["limit"] or 50, cursor=args["cursor"], listed_only=True)
     return {"items": [market_json(p, financing.intended_banks(p)) for p in items],
             "next_cursor": next_cursor}
 
@@ -195,17 +212,20 @@ def loans_index():
 @bp.get("/stats/summary")
 def stats_summary():
     """Counts by stage and industry, investment sums, financing, plan vs actual."""
-    report = reports.summary(api_user(), request.args.get("jurisdiction") or None,
-                             _int_arg("year", 2000, 2100))
+    args = query(*STATS_QUERY)
+    report = reports.summary(api_user(), args["jurisdiction"], args["year"])
     return summary_json(report)
 
 
 @bp.get("/queue")
 def queue_index():
     """The caller's owed steps (the queue page's, with its filters), each with its project."""
-    filters, today = QueueFilter.from_args(request.args), china_today()
-    rows, next_cursor = owed.queue(api_user(), filters, today, limit=_int_arg("limit", 1, 200, 50),
-                                   cursor=request.args.get("cursor") or None)
+    args, today = query(*QUEUE_QUERY), china_today()
+    filters = QueueFilter(step=args["step"], industry=args["industry"], region=args["region"],
+                          year=args["year"], overdue=bool(args["overdue"]),
+                          sort=args["sort"] or "due")
+    rows, next_cursor = owed.queue(api_user(), filters, today, limit=args["limit"] or 50,
+                                   cursor=args["cursor"])
     return {"items": [queue_item_json(row, today) for row in rows], "next_cursor": next_cursor,
             "counts": [{"trigger": trigger, "step": str(step_label(trigger)), "owed": n,
                         "overdue": late} for trigger, n, late in owed.step_counts(
@@ -231,7 +251,7 @@ def workflows_index():
 
 @bp.get("/workflows/<key>")
 def workflows_show(key):
-    version = _int_arg("version", 1, 10_000)
+    version = VERSION.parse(request.args)
     try:
         definition = (workflows().get(key, version) if version else workflows().latest(key))
     except (KeyError, ValueError):

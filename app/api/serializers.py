@@ -16,6 +16,14 @@ from ..workflow.render import basis_text, cite, cite_event
 from ..workflow.vocabulary import TRIGGERS
 
 
+def attachment_json(attachment, may_delete: bool) -> dict:
+    return {"id": str(attachment.public_id), "filename": attachment.filename,
+            "kind": attachment.kind.value, "content_type": attachment.content_type,
+            "size": attachment.size, "sha256": attachment.sha256,
+            "uploaded_by": attachment.uploaded_by.display_name,
+            "uploaded_at": attachment.uploaded_at, "may_delete": may_delete}
+
+
 def _org(org):
     return None if org is None else {"id": org.public_id, "name": org.name}
 

@@ -1,5 +1,6 @@
-"""Attachments: type checked by content, size limited, stored outside the web root, given
-out only to those who may see the project, and always as a download."""
+"""Attachments: type checked by content and named by it, size limited per file and per
+project, stored outside the web root, given out only to those who may see the project, and
+always as a download; deleted by their uploader while the project is a draft or returned."""
 
 import hashlib
 import unicodedata
@@ -7,14 +8,14 @@ import uuid
 
 import puremagic
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import access
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..i18n import gettext as _
 from ..models import Attachment, AttachmentKind, Project, User, utcnow
-from ..workflow import ATTACH, workflows
+from ..workflow import ATTACH, DETACH, workflows
 from .files import file_store
 
 ALLOWED = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
@@ -26,6 +27,17 @@ def clean_filename(name: str) -> str:
     base = "".join(ch for ch in unicodedata.normalize("NFC", base)
                    if unicodedata.category(ch)[0] not in ("C", "Z") or ch == " ").strip(" .")
     return base[:150] or "file"
+
+
+def stored_name(filename: str, content_type: str) -> str:
+    """The name a file is kept and given out under: the name it came with, its extension
+    replaced by the one of the type its content has (a PNG sent as `evil.html` is
+    `evil.png`), so no program ever opens it as something else."""
+    extension = ALLOWED[content_type]
+    stem = clean_filename(filename)
+    if "." in stem:
+        stem = stem.rsplit(".", 1)[0].rstrip(" .") or "file"
+    return stem[:150 - len(extension)] + extension
 
 
 def detect_type(data: bytes) -> str | None:
@@ -52,9 +64,11 @@ def upload(actor: User, project: Project, kind: AttachmentKind, filename: str,
     if content_type is None:
         message = _("Only PDF, PNG and JPEG files are accepted (checked by their content).")
         raise Invalid(message, fields={"file": message})
+    _within_quota(project, len(data))
     key = uuid.uuid4().hex
     attachment = Attachment(public_id=uuid.uuid4(), project_id=project.id, kind=kind,
-                            filename=clean_filename(filename), content_type=content_type,
+                            filename=stored_name(filename, content_type),
+                            content_type=content_type,
                             size=len(data), sha256=hashlib.sha256(data).hexdigest(),
                             storage_key=key, uploaded_by_id=actor.id, uploaded_at=utcnow())
 
@@ -69,6 +83,43 @@ def upload(actor: User, project: Project, kind: AttachmentKind, filename: str,
         file_store().delete(key)  # no orphan bytes when the record could not be written
         raise
     return db.session.scalar(select(Attachment).where(Attachment.public_id == attachment.public_id))
+
+
+def _within_quota(project: Project, size: int) -> None:
+    count, total = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(Attachment.size), 0))
+        .where(Attachment.project_id == project.id)).one()
+    most = current_app.config["ATTACHMENT_MAX_COUNT"]
+    if count + 1 > most:
+        message = _("A project holds at most %(n)s files; delete one first.", n=most)
+        raise Invalid(message, fields={"file": message})
+    budget = current_app.config["ATTACHMENT_MAX_PROJECT_BYTES"]
+    if total + size > budget:
+        message = _("The files of a project may take at most %(mb)s MB together; "
+                    "%(left)s MB are left.", mb=_megabytes(budget),
+                    left=_megabytes(max(budget - total, 0)))
+        raise Invalid(message, fields={"file": message})
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
+
+
+def delete(actor: User, project: Project, public_id: str) -> None:
+    """Take a file away: an audit-only step ('detach') keeping the file's name and digest in
+    the trail; the bytes go once the step is written."""
+    attachment = find(actor, project, public_id)
+    if refusal := access.delete_attachment_refusal(actor, project, attachment):
+        raise refusal
+    key = attachment.storage_key
+
+    def detach(_state, changes) -> dict:
+        changes.remove(attachment)
+        return {"file": attachment.filename, "kind": str(attachment.kind),
+                "sha256": attachment.sha256}
+
+    workflows().record(project, DETACH, actor, version=None, change=detach)
+    file_store().delete(key)
 
 
 def attachments_of(project: Project) -> list[Attachment]:

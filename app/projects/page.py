@@ -175,7 +175,10 @@ def project_page(user: User, project: Project) -> ProjectPage:
         definition = engine.for_project(project)
     except Invalid:  # a draft whose place has no document in force; shown without one
         definition = None
+    attachments = attachments_of(project) if "attachments" in present else []
     may = {"edit": access.can_edit(user, project), "upload": access.can_upload(user, project),
+           "delete_files": {a.id for a in attachments
+                            if access.can_delete_attachment(user, project, a)},
            "comment": access.can_comment(user, project),
            "name_banks": access.can_name_banks(user, project)}
     panel = access.action_panel(user, project)
@@ -188,7 +191,7 @@ def project_page(user: User, project: Project) -> ProjectPage:
         panel=panel,
         events=[e for e in reversed(events) if access.event_visible(user, e)],
         comments=comments_of(project) if "comments" in present else [],
-        attachments=attachments_of(project) if "attachments" in present else [],
+        attachments=attachments,
         deadlines=waiting(definition, project),
         procedures=procedures_of(definition, project, "opinions" in present),
         pending_change=pending_change,

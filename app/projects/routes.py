@@ -283,6 +283,14 @@ def upload(project_id):
     return redirect(url_for("projects.show", project_id=project.public_id) + "#files")
 
 
+@bp.post("/projects/<project_id>/attachments/<attachment_id>/delete")
+def delete_attachment(project_id, attachment_id):
+    project = get_project(current_user, project_id)
+    files.delete(current_user, project, attachment_id)
+    flash(_("File deleted."), "success")
+    return redirect(url_for("projects.show", project_id=project.public_id) + "#files")
+
+
 @bp.get("/projects/<project_id>/attachments/<attachment_id>")
 def download(project_id, attachment_id):
     project = get_project(current_user, project_id)

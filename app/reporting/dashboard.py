@@ -82,8 +82,10 @@ def scope_for(user: User, code: str | None) -> Jurisdiction:
     if not code:
         return own
     place = db.session.get(Jurisdiction, code)
-    if place is None or not own.contains(place.code):
+    if place is None:
         raise Invalid(_("Unknown jurisdiction."), fields={"jurisdiction": _("Unknown jurisdiction.")})
+    if not own.contains(place.code):  # a real place, not this user's (403, as elsewhere)
+        raise Forbidden(_("Reports cover your own jurisdiction and the places within it."))
     return place
 
 

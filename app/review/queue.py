@@ -12,6 +12,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import contains_eager, joinedload
@@ -21,6 +22,7 @@ from ..errors import Invalid
 from ..extensions import db
 from ..i18n import gettext as _
 from ..models import Deadline, OrgKind, Project, User
+from ..projects.operations import MAX_ID
 from ..projects.regions import find_place
 
 SORTS = {
@@ -90,8 +92,8 @@ def queue(user: User, filters: QueueFilter, today: date, *, limit: int = 50,
     columns, descending = _sort(user, filters.sort)
     query = _base(user, filters, today)
     if cursor:
-        after = tuple_(*columns) < tuple(decode(cursor)) if descending else \
-            tuple_(*columns) > tuple(decode(cursor))
+        values = tuple(decode(cursor, columns[0]))
+        after = tuple_(*columns) < values if descending else tuple_(*columns) > values
         query = query.where(after)
     order = [c.desc() for c in columns] if descending else list(columns)
     query = (query.options(contains_eager(Deadline.project).joinedload(Project.enterprise),
@@ -122,14 +124,36 @@ def encode(values) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
 
 
-def decode(cursor: str) -> list:
+def decode(cursor: str, first_column=None) -> list:
+    """The cursor's two values (the sort column's and the owed row's id), each of the kind
+    its column holds; any other cursor is refused, naming it."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(values, list) or len(values) != 2:
             raise ValueError
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        first, second = values
+        if not _an_id(second):
+            raise ValueError
+        if isinstance(first, str) and len(first) == 10 and first[4] == "-":
+            first = date.fromisoformat(first)
+        if first_column is not None and not _fits(first_column, first):
+            raise ValueError
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise Invalid(_("Invalid cursor."), fields={"cursor": _("Invalid cursor.")}) from None
-    first, second = values
-    if isinstance(first, str) and len(first) == 10 and first[4] == "-":
-        first = date.fromisoformat(first)
     return [first, second]
+
+
+def _an_id(value) -> bool:
+    return type(value) is int and 0 < value <= MAX_ID
+
+
+def _fits(column, value) -> bool:
+    if column is Project.id:
+        return _an_id(value)
+    if column is Project.total_investment:
+        try:
+            amount = Decimal(value) if isinstance(value, str) else None
+        except InvalidOperation:
+            return False
+        return amount is not None and amount.is_finite() and abs(amount) < 10**12
+    return isinstance(value, date)

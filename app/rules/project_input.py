@@ -78,6 +78,6 @@ class ProjectCreate(ProjectFields):
 
 
 class ProjectPatch(ProjectFields):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1)
     # A new legal entity for a filed project (always through a change filing).
     enterprise_credit_code: Annotated[str, StringConstraints(max_length=40)] | None = None

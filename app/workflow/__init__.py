@@ -16,6 +16,7 @@ from .vocabulary import (
     ATTACH,
     AUDIT_ONLY,
     CREATE,
+    DETACH,
     EDIT,
     IMPORT,
     REQUEST_CHANGE,
@@ -26,7 +27,7 @@ from .vocabulary import (
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "ATTACH", "AUDIT_ONLY", "CREATE", "EDIT", "HOOKS", "IMPORT", "REQUEST_CHANGE",
+    "ATTACH", "AUDIT_ONLY", "CREATE", "DETACH", "EDIT", "HOOKS", "IMPORT", "REQUEST_CHANGE",
     "SET_INTENDED_BANKS", "TRIGGERS", "Available", "Definition", "DefinitionError", "Step",
     "TransitionSpec", "Workflows", "init_app", "load_definitions", "register_hook", "workflows",
 ]

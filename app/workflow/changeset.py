@@ -157,6 +157,10 @@ class ChangeSet:
         """Update a row read through the ORM, by its primary key; the object is left as read."""
         self.writes.append(Update(obj.__table__, primary_key(obj), column_values(type(obj), values)))
 
+    def remove(self, obj) -> None:
+        """Delete a row read through the ORM, by its primary key."""
+        self.writes.append(Delete(obj.__table__, primary_key(obj)))
+
     def extend(self, writes: Iterable[Write]) -> None:
         self.writes.extend(writes)
 

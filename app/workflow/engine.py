@@ -27,9 +27,11 @@ from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
+import psycopg
+from flask import current_app
 from pydantic import ValidationError
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from transitions import Machine, MachineError
 
 from ..database import after_commit, step_transaction
@@ -441,13 +443,36 @@ def _refuse(attempt: Attempt, trigger: str, status: Status):
 
 
 def _commit(project, state: ProjectState, changes: ChangeSet, step: Step) -> ProjectState:
-    """Write the change set in its one transaction, then let the hooks act on it."""
-    with step_transaction() as connection:
-        _write(connection, changes, step)
+    """Write the change set in its one transaction, then let the hooks act on it.
+
+    A transaction PostgreSQL aborts as a deadlock's victim or for a serialization failure
+    wrote nothing, so the same change set is written again (its write is still conditional
+    on the version read), up to STEP_RETRIES times; then the caller is told to try again."""
+    retries = current_app.config.get("STEP_RETRIES", 3)
+    for attempt in range(retries + 1):
+        try:
+            with step_transaction() as connection:
+                _write(connection, changes, step)
+            break
+        except (DBAPIError, psycopg.Error) as err:
+            if _sqlstate(err) not in RETRYABLE:
+                raise
+            if attempt == retries:
+                raise Conflict(_("Another change to the same records was being written at "
+                                 "the same moment; nothing was changed, please try again.")
+                               ) from err
     state.applied(version=changes.expected_version + 1, updated_at=changes.project["updated_at"])
     if isinstance(project, Project):
         db.session.expire(project)
     return state
+
+
+# deadlock_detected, serialization_failure: the transaction was aborted and wrote nothing
+RETRYABLE = {"40P01", "40001"}
+
+
+def _sqlstate(err: Exception) -> str | None:
+    return getattr(getattr(err, "orig", None) or err, "sqlstate", None)
 
 
 def _write(connection, changes: ChangeSet, step: Step) -> None:

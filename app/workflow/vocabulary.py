@@ -156,6 +156,7 @@ CREATE, EDIT, REQUEST_CHANGE = "create", "edit", "request_change"
 SET_INTENDED_BANKS = "set_intended_banks"
 IMPORT = "import"  # a draft entered by an agency from an offline declaration
 ATTACH = "attach"  # a file added to the project
+DETACH = "detach"  # a file its uploader took away again (draft or returned)
 REMIND, ESCALATE = "remind", "escalate"  # a time limit near its end, or past it (the system)
 AUDIT_ONLY = frozenset({CREATE, EDIT, REQUEST_CHANGE, SET_INTENDED_BANKS, IMPORT, ATTACH,
-                        REMIND, ESCALATE})
+                        DETACH, REMIND, ESCALATE})
