@@ -70,6 +70,15 @@ def test_equipment_rows_are_added_in_the_page_and_checked_against_equipment_inve
     p.fill("#equipment-1-unit_price", "900")
     assert p.inner_text("#equipment-subtotal") == "3,900"
     ent.shot("20-equipment-rows")
+    p.click("button[name=add_row]")
+    p.fill("#equipment-2-name", "多余的一行")
+    p.fill("#equipment-2-quantity", "3")
+    p.fill("#equipment-2-unit_price", "10")
+    assert p.inner_text("#equipment-subtotal") == "3,930"
+    p.locator("#equipment-rows tbody tr").nth(2).locator("[data-remove-row]").click()
+    assert p.evaluate("window.sameDocument") is True
+    assert p.locator("#equipment-rows tbody tr").count() == 2
+    assert p.inner_text("#equipment-subtotal") == "3,900"
 
     with p.expect_navigation():
         p.click("button[name=save]")

@@ -9,7 +9,8 @@ from sqlalchemy import String, Text, select
 from app.demo import DEMO_PASSWORD, seed
 from app.extensions import db
 from app.labels import key_industries
-from app.models import Jurisdiction, Project, Status
+from app.models import Jurisdiction, Project, Status, WorkflowEvent
+from app.projects.page import reason_points
 from app.rules.parameters import all_entries
 from app.workflow import workflows
 from tests.web import csrf_token, text_of
@@ -46,6 +47,11 @@ def data_strings(app) -> list[str]:
             found.update(quote for _clause, quote in d.dated.values())
         for entries in all_entries().values():  # the parameters' labels and sources
             found.update(text for e in entries for text in (e.label, e.basis.source or ""))
+    # a return's comment is also shown point by point (its reasons as a checklist)
+    with app.app_context():
+        for comment in db.session.scalars(select(WorkflowEvent.comment)
+                                          .where(WorkflowEvent.trigger == "return")):
+            found.update(reason_points(comment))
     found.update(key_industries())  # reference data: the documents' own industry names
     found.add("中文")  # the language switch names each language in itself
     return sorted((s for s in found if CHINESE.search(s)), key=len, reverse=True)

@@ -138,3 +138,16 @@ def test_luoyangs_export_has_the_rows_its_dashboard_counts(clean_app):
                 .worksheets[0].iter_rows(values_only=True))
     assert len(rows) - 3 == shown  # less what it covers, the header and the totals
     assert {r[11] for r in rows[2:-1]}.isdisjoint({"退回补正", "不予入库", "已撤回", "草稿"})
+
+
+def test_an_imported_amount_written_as_a_formula_is_refused_with_a_reason(clean_app, cast):
+    with clean_app.app_context():
+        code = cast.user("ent").organization.credit_code
+        job = import_jobs.start_import(cast.user("sz_miit"), import_workbook(
+            [import_row(code, 1, total_investment="=4000+1000")]), "公式金额.xlsx")
+        job_id = job.public_id
+        db.session.expunge_all()
+        job = db.session.scalar(select(Job).where(Job.public_id == job_id))
+    assert job.status == "failed"
+    assert [(e["column"], e["reason"]) for e in job.errors] == [
+        ("总投资", "公式不予读取：请直接填写金额。")]

@@ -252,10 +252,22 @@ def text_notes(number: int, raw: dict) -> list[dict]:
             for key in TEXT if formula_like(raw.get(key))]
 
 
+def _number(text: str) -> bool:
+    try:
+        Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        return False
+    return True
+
+
 def _payload(raw: dict, errors: list[RowError], number: int) -> dict:
     payload = {}
     for key, value in raw.items():
         if value is None or key in ("credit_code",) or key.startswith("equipment_"):
+            continue
+        if key in AMOUNTS and formula_like(value) and not _number(value):
+            errors.append(RowError(number, HEADER[key], _(
+                "A formula is not read: write the amount itself.")))
             continue
         if key in AMOUNTS:
             try:
