@@ -73,6 +73,7 @@ STATUS_LABELS = {
     "lead_bank_designated": _l("Lead bank designated"),
     "completed": _l("Completed"),
     "failed": _l("Failed completion verification"),
+    "exited": _l("Exited from the library"),
 }
 
 TASK_LABELS = {
@@ -163,6 +164,10 @@ STEP_LABELS = {
     "verify_completion": _l("Verify completion"),
     "return_completion": _l("Return the completion report"),
     "fail_completion": _l("Fail completion verification"),
+    "report_progress": _l("Report monthly progress"),
+    "answer_problem": _l("Answer the reported problem"),
+    "exit_library": _l("Exit from the library"),
+    "defer_batch": _l("Defer to a later batch"),
 }
 
 
@@ -180,6 +185,7 @@ EVENT_LABELS = {
     "attach": _l("Added a file"),
     "remind": _l("Reminded: the time limit is near"),
     "escalate": _l("Escalated: the time limit has passed"),
+    "warn_stalled": _l("Warned: progress reports missed or no start"),
 }
 
 CLAIM_LABELS = {"open": _l("claim awaiting decision"), "declined": _l("claim declined"),

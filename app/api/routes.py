@@ -16,6 +16,7 @@ from ..financing import operations as financing
 from ..i18n import gettext as _
 from ..labels import ROLE_LABELS, step_label
 from ..models import Jurisdiction, Status, WorkflowEvent, china_today
+from ..projects import progress
 from ..projects.operations import (
     ProjectFilter,
     create_project,
@@ -190,6 +191,29 @@ def loans_index():
     """The caller's loan book: a bank's own loans, or the loans in an agency's region."""
     return {"items": [loan_json(loan, figures, project)
                       for loan, project, figures in financing.loan_book(api_user())]}
+
+
+@bp.get("/progress")
+def progress_index():
+    """Monthly progress reports (月调度) of the projects the caller may see, newest first;
+    `project=` narrows to one (then with the month owed, its due day and whether it is late),
+    `problems=open` to problems awaiting an answer."""
+    user, project = api_user(), None
+    if request.args.get("project"):
+        project = get_project(user, parse_public_id(request.args["project"]))
+    items, next_cursor = progress.visible_reports(
+        user, project_id=project.id if project else None,
+        open_problems=request.args.get("problems") == "open",
+        limit=_int_arg("limit", 1, 200, 50), cursor=_int_arg("cursor", 1, 2**62))
+    body = {"items": [progress.report_json(r, p) for r, p in items],
+            "next_cursor": str(next_cursor) if next_cursor else None}
+    if project is not None:
+        found = progress.progress_of(project, workflows().for_project(project))
+        body["owed"] = {"month": found.owed_month, "due_on": found.due_on.isoformat()
+                        if found.due_on else None, "late": found.late,
+                        "report_day": found.report_day.value if found.report_day else None,
+                        "report_day_basis": "local"}
+    return body
 
 
 @bp.get("/stats/summary")

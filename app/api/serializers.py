@@ -233,5 +233,5 @@ def summary_json(report) -> dict:
         "by_region": report.by_region, "totals": report.totals, "financing": report.financing,
         "stage_days": report.stage_days, "overdue": report.overdue, "plan": report.plan,
         "plan_discrepancies": report.plan_discrepancies, "monthly": report.monthly,
-        "targets": report.targets,
+        "targets": report.targets, "progress": report.progress,
     }

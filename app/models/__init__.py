@@ -17,6 +17,7 @@ from .org import (
     ancestor_codes,
     bank_service_areas,
 )
+from .progress import ProgressReport
 from .project import (
     STAGES,
     EquipmentItem,
@@ -42,7 +43,7 @@ from .workflow import Deadline, DefinitionSnapshot, LocalSetting
 
 __all__ = [
     "StatsBucket", "StatsCompletion", "StatsMonth", "StatsStageDays",
-    "OrgLink",
+    "OrgLink", "ProgressReport",
     "SecurityEvent",
     "CHINA",
     "Baseline", "Job", "JobFile", "JobStatus", "MailState", "PlanEntry", "PlanImport", "StageTime",

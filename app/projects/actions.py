@@ -40,6 +40,13 @@ INPUTS = {
     "opinion": ("select", _l("Outcome"), VERDICT_LABELS),
     "reference": ("text", _l("Document number (文号)"), None),
     "decided_on": ("date", _l("Decided on"), None),
+    "month": ("month", _l("Month reported"), None),
+    "actual_start_on": ("date", _l("Actual start of construction"), None),
+    "investment_completed": ("amount", _l("Investment completed to date (10k yuan)"), None),
+    "percent_complete": ("text", _l("Percent complete"), None),
+    "equipment_installed": ("installed", _l("Declared new equipment installed (date)"), None),
+    "problems": ("textarea", _l("Problems needing coordination (需协调解决的问题)"), None),
+    "batch_year": ("text", _l("Later batch (year)"), None),
 }
 
 
@@ -53,6 +60,13 @@ def read_inputs(trigger: str, form) -> tuple[str | None, dict]:
     data = {}
     for key, widget, _label, _choices in inputs_for(trigger):
         if key == "comment":
+            continue
+        if widget == "installed":  # one date per new equipment row: installed-<position>
+            installed = {name.removeprefix("installed-"): value.strip()
+                         for name, value in form.items()
+                         if name.startswith("installed-") and value.strip()}
+            if installed:
+                data[key] = installed
             continue
         if widget == "grades":  # one select per equipment row: grade-<position>
             grades = {name.removeprefix("grade-"): int(value) for name, value in form.items()

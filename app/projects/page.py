@@ -38,9 +38,10 @@ from ..workflow import workflows
 from ..workflow.deadlines import time_limit
 from .attachments import attachments_of
 from .comments import comments_of
+from .progress import Progress, progress_of
 
 SIDE = {Status.RETURNED: "side", Status.WITHDRAWN: "side", Status.REJECTED: "danger",
-        Status.FAILED: "danger"}
+        Status.FAILED: "danger", Status.EXITED: "danger"}
 
 
 @dataclass
@@ -87,6 +88,7 @@ class ProjectPage:
     finance: Financing | None = None
     banks: list = field(default_factory=list)  # for the enterprise to name intended banks
     panel: object = None  # access.Panel: the reader's actions, what they owe first
+    progress: Progress | None = None  # monthly construction progress (月调度)
 
 
 def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
@@ -153,6 +155,7 @@ def project_page(user: User, project: Project) -> ProjectPage:
         may=may,
         finance=financing(user, project, present),
         banks=banks_serving(project.jurisdiction_code) if may["name_banks"] else [],
+        progress=progress_of(project, definition),
     )
 
 

@@ -70,6 +70,7 @@ class Summary:
     plan_discrepancies: list = field(default_factory=list)
     monthly: list[dict] = field(default_factory=list)
     targets: dict | None = None  # the governing document's figures, with their trajectories
+    progress: dict = field(default_factory=dict)  # construction progress (月调度)
 
 
 def scope_for(user: User, code: str | None) -> Jurisdiction:
@@ -143,7 +144,32 @@ def _figures(reader: Session, report: Summary, today: date) -> Summary:
     report.plan, report.plan_discrepancies = _plan(reader, scope, year, by_plan, completed)
     report.monthly = _monthly(reader, scope, year)
     report.targets = _targets(reader, scope)
+    report.progress = _progress(reader, scope, year, today, report.by_stage)
     return report
+
+
+def _progress(reader: Session, scope: Jurisdiction, year: int | None, today: date,
+              by_stage: dict) -> dict:
+    """Construction progress of the filed projects under construction: started, investment
+    completed (万元), late with their monthly report (amber), warned (stalled or lapsed) and
+    awaiting a decision; exited (退库) projects counted on their own."""
+    building = (Status.COMMITMENT_FILING, Status.FINANCING_MATCHMAKING,
+                Status.LEAD_BANK_DESIGNATED)
+    filed, started, invested, warned = reader.execute(
+        select(func.count(), func.count(Project.actual_start_on),
+               func.sum(Project.investment_completed),
+               func.count(Project.stall_warned_at))
+        .where(*in_scope(Project, scope, year), Project.status.in_(building),
+               Project.filed_at.is_not(None))).one()
+    late = reader.scalar(select(func.count()).select_from(Deadline).where(
+        *in_scope(Deadline, scope, year), Deadline.trigger == "report_progress",
+        Deadline.met_at.is_(None), Deadline.due_on < today))
+    problems = reader.scalar(select(func.count()).select_from(Deadline).where(
+        *in_scope(Deadline, scope, year), Deadline.trigger == "answer_problem",
+        Deadline.met_at.is_(None)))
+    return {"filed": filed, "started": started, "investment_completed": invested or Decimal(0),
+            "late_reports": late, "open_problems": problems, "warned": warned,
+            "exited": by_stage.get(Status.EXITED.value, 0)}
 
 
 def _industries(by_industry: dict) -> list[dict]:

@@ -1,7 +1,7 @@
 """A definition drawn as an SVG state diagram, rendered on the server (no script needed).
 
 The five stages and the draft run left to right; the side states (withdrawn, returned,
-rejected) sit below. Steps that stay within a stage are listed under its box.
+rejected, failed, exited) sit below. Steps that stay within a stage are listed under its box.
 """
 
 from markupsafe import Markup, escape
@@ -13,7 +13,7 @@ from .vocabulary import TRIGGERS
 
 MAIN = ["draft", "declared", "commitment_filing", "financing_matchmaking",
         "lead_bank_designated", "completed"]
-SIDE = {"withdrawn": 0, "returned": 1, "rejected": 2, "failed": 3}
+SIDE = {"withdrawn": 0, "returned": 1, "rejected": 2, "failed": 3, "exited": 4}
 BOX_W, BOX_H, GAP_X, TOP, SIDE_Y = 150, 44, 40, 30, 300
 
 

@@ -1,0 +1,106 @@
+"""construction progress: monthly reports (月调度), the stall warning, status `exited` (退库)
+
+- progress_reports: one row per project and month, with the problem raised and its answer;
+- projects: `actual_start_on`, `investment_completed_yuan`, `percent_complete`, `progress_month` (as the
+  latest report left them), `stall_warned_at`/`stall_reason` (the warning to the accepting agency),
+  `progress_reset_on` (a deferral to a later batch), and status `exited`.
+
+Rebuilding `projects` on SQLite drops its triggers: the name-search ones are made again.
+
+Revision ID: 0090
+Revises: 0030
+Create Date: 2026-12-02 08:30:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0090'
+down_revision = '0030'
+branch_labels = None
+depends_on = None
+
+STATUSES = ('draft', 'declared', 'returned', 'rejected', 'withdrawn', 'commitment_filing',
+            'financing_matchmaking', 'lead_bank_designated', 'completed', 'failed')
+PROJECT_COLUMNS = ('actual_start_on', 'investment_completed_yuan', 'percent_complete',
+                   'progress_month', 'stall_warned_at', 'stall_reason', 'progress_reset_on')
+
+
+def _status_check(batch_op, values) -> None:
+    batch_op.drop_constraint(op.f('ck_projects_project_status'), type_='check')
+    batch_op.create_check_constraint(
+        'project_status', sa.text(f"status IN ({', '.join(repr(v) for v in values)})"))
+
+
+def _search_triggers() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    for trigger in ("insert", "delete", "update"):
+        op.execute(f"DROP TRIGGER IF EXISTS projects_fts_{trigger}")
+    op.execute("CREATE TRIGGER projects_fts_insert AFTER INSERT ON projects BEGIN "
+               "INSERT INTO projects_fts (rowid, name) VALUES (new.id, new.name); END")
+    op.execute("CREATE TRIGGER projects_fts_delete AFTER DELETE ON projects BEGIN "
+               "INSERT INTO projects_fts (projects_fts, rowid, name) "
+               "VALUES ('delete', old.id, old.name); END")
+    op.execute("CREATE TRIGGER projects_fts_update AFTER UPDATE OF name ON projects BEGIN "
+               "INSERT INTO projects_fts (projects_fts, rowid, name) "
+               "VALUES ('delete', old.id, old.name); "
+               "INSERT INTO projects_fts (rowid, name) VALUES (new.id, new.name); END")
+
+
+def upgrade():
+    with op.batch_alter_table('projects', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('actual_start_on', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('investment_completed_yuan', sa.BigInteger(),
+                                      nullable=True))
+        batch_op.add_column(sa.Column('percent_complete', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('progress_month', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('stall_warned_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('stall_reason', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('progress_reset_on', sa.Date(), nullable=True))
+        _status_check(batch_op, (*STATUSES, 'exited'))
+    _search_triggers()
+    op.create_table(
+        'progress_reports',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('project_id', sa.Integer(), nullable=False),
+        sa.Column('month', sa.Date(), nullable=False),
+        sa.Column('actual_start_on', sa.Date(), nullable=True),
+        sa.Column('investment_completed_yuan', sa.BigInteger(), nullable=False),
+        sa.Column('percent_complete', sa.Integer(), nullable=False),
+        sa.Column('equipment_installed', sa.JSON(), nullable=False),
+        sa.Column('problems', sa.Text(), nullable=True),
+        sa.Column('late', sa.Boolean(), nullable=False),
+        sa.Column('reported_by_id', sa.Integer(), nullable=False),
+        sa.Column('reported_at', sa.DateTime(), nullable=False),
+        sa.Column('answer', sa.Text(), nullable=True),
+        sa.Column('answered_by_id', sa.Integer(), nullable=True),
+        sa.Column('answered_by_name', sa.Text(), nullable=True),
+        sa.Column('answered_at', sa.DateTime(), nullable=True),
+        sa.CheckConstraint('percent_complete BETWEEN 0 AND 100',
+                           name=op.f('ck_progress_reports_percent')),
+        sa.CheckConstraint('investment_completed_yuan >= 0',
+                           name=op.f('ck_progress_reports_investment')),
+        sa.ForeignKeyConstraint(['project_id'], ['projects.id'],
+                                name=op.f('fk_progress_reports_project_id_projects')),
+        sa.ForeignKeyConstraint(['reported_by_id'], ['users.id'],
+                                name=op.f('fk_progress_reports_reported_by_id_users')),
+        sa.ForeignKeyConstraint(['answered_by_id'], ['users.id'],
+                                name=op.f('fk_progress_reports_answered_by_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_progress_reports')),
+        sa.UniqueConstraint('project_id', 'month', name='uq_progress_reports_month'),
+    )
+    with op.batch_alter_table('progress_reports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_progress_reports_project_id'), ['project_id'],
+                              unique=False)
+
+
+def downgrade():
+    op.drop_table('progress_reports')
+    op.execute("UPDATE projects SET status = 'commitment_filing' WHERE status = 'exited'")
+    with op.batch_alter_table('projects', schema=None) as batch_op:
+        _status_check(batch_op, STATUSES)
+        for column in PROJECT_COLUMNS:
+            batch_op.drop_column(column)
+    _search_triggers()
