@@ -316,6 +316,19 @@ def declare_refusal(user: User) -> DomainError | None:
     return None
 
 
+def redeclare_refusal(user: User, project) -> DomainError | None:
+    """An exited project (退库) may be declared again, as a new draft, by its enterprise."""
+    if user.organization_id != project.enterprise_id:
+        return Forbidden(_("Only the declaring enterprise declares its project again."))
+    if project.status != Status.EXITED:
+        return Conflict(_("Only a project that exited the library is declared again."))
+    return None
+
+
+def can_redeclare(user: User, project) -> bool:
+    return redeclare_refusal(user, project) is None
+
+
 @dataclass(frozen=True)
 class _Declarant:
     """An enterprise as the role rule sees a project of it: its place and its links."""

@@ -78,7 +78,8 @@ def warnings(project_id: int) -> list[dict]:
         WorkflowEvent.project_id == project_id, WorkflowEvent.trigger == "warn_stalled"))]
 
 
-def test_reports_on_time_then_three_misses_warn_and_the_agency_exits(clean_app, cast, runner):
+def test_reports_on_time_then_three_misses_warn_and_the_agency_exits(clean_app, cast, runner,
+                                                                      client):
     with clean_app.app_context():
         pid = filed_project(cast, "按月调度项目", "2612-320506-07-02-000101")
         # owed from the filing month, by the 5th working day of the next
@@ -130,6 +131,24 @@ def test_reports_on_time_then_three_misses_warn_and_the_agency_exits(clean_app, 
         assert owed(pid) == {}
         with pytest.raises(Conflict):  # nothing more is reported on an exited project
             report(pid, cast, 13, month(14))
+        public_id = str(project.public_id)
+        db.session.remove()
+
+    # exited projects are counted on their own; the enterprise may declare it again, as new
+    stats = cast.api(client, "miit").get("/stats/summary").json
+    assert "exited" not in stats["by_stage"]  # out of the library's counts, on its own
+    assert (stats["progress"]["exited"], stats["progress"]["filed"]) == (1, 0)
+    assert cast.api(client, "miit").post(f"/projects/{public_id}/redeclare").status_code == 403
+    again = cast.api(client, "ent").post(f"/projects/{public_id}/redeclare")
+    assert again.status_code == 201, again.json
+    draft = again.json
+    assert (draft["status"], draft["name"], draft["project_code"], draft["batch_year"]) == (
+        "draft", "按月调度项目", None, china_today().year)
+    assert [e["name"] for e in draft["equipment"]] == ["五轴数控机床", "普通车床"]
+    events = cast.api(client, "ent").get(f"/projects/{draft['id']}/events").json["items"]
+    assert events[0]["data"]["redeclared_from"] == public_id
+    assert cast.api(client, "ent").post(
+        f"/projects/{draft['id']}/redeclare").status_code == 409  # only an exited one
 
 
 def test_a_project_never_started_lapses_at_two_years_and_may_be_deferred(clean_app, cast,

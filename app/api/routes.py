@@ -23,6 +23,7 @@ from ..projects.operations import (
     get_project,
     list_projects,
     parse_public_id,
+    redeclare,
     take_step,
     update_project,
 )
@@ -191,6 +192,14 @@ def loans_index():
     """The caller's loan book: a bank's own loans, or the loans in an agency's region."""
     return {"items": [loan_json(loan, figures, project)
                       for loan, project, figures in financing.loan_book(api_user())]}
+
+
+@bp.post("/projects/<project_id>/redeclare")
+def projects_redeclare(project_id):
+    """An exited project (退库) declared again by its enterprise: 201, the new draft."""
+    user = api_user()
+    draft = redeclare(user, get_project(user, project_id))
+    return project_detail(draft, user), 201
 
 
 @bp.get("/progress")

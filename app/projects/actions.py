@@ -45,7 +45,7 @@ INPUTS = {
     "investment_completed": ("amount", _l("Investment completed to date (10k yuan)"), None),
     "percent_complete": ("text", _l("Percent complete"), None),
     "equipment_installed": ("installed", _l("Declared new equipment installed (date)"), None),
-    "problems": ("textarea", _l("Problems needing coordination (需协调解决的问题)"), None),
+    "problems": ("textarea", _l("Problems needing coordination"), None),
     "batch_year": ("text", _l("Later batch (year)"), None),
 }
 

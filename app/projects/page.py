@@ -136,7 +136,8 @@ def project_page(user: User, project: Project) -> ProjectPage:
         definition = None
     may = {"edit": access.can_edit(user, project), "upload": access.can_upload(user, project),
            "comment": access.can_comment(user, project),
-           "name_banks": access.can_name_banks(user, project)}
+           "name_banks": access.can_name_banks(user, project),
+           "redeclare": access.can_redeclare(user, project)}
     panel = access.action_panel(user, project)
     return ProjectPage(
         project=project,

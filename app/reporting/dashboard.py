@@ -144,12 +144,11 @@ def _figures(reader: Session, report: Summary, today: date) -> Summary:
     report.plan, report.plan_discrepancies = _plan(reader, scope, year, by_plan, completed)
     report.monthly = _monthly(reader, scope, year)
     report.targets = _targets(reader, scope)
-    report.progress = _progress(reader, scope, year, today, report.by_stage)
+    report.progress = _progress(reader, scope, year, today)
     return report
 
 
-def _progress(reader: Session, scope: Jurisdiction, year: int | None, today: date,
-              by_stage: dict) -> dict:
+def _progress(reader: Session, scope: Jurisdiction, year: int | None, today: date) -> dict:
     """Construction progress of the filed projects under construction: started, investment
     completed (万元), late with their monthly report (amber), warned (stalled or lapsed) and
     awaiting a decision; exited (退库) projects counted on their own."""
@@ -167,9 +166,11 @@ def _progress(reader: Session, scope: Jurisdiction, year: int | None, today: dat
     problems = reader.scalar(select(func.count()).select_from(Deadline).where(
         *in_scope(Deadline, scope, year), Deadline.trigger == "answer_problem",
         Deadline.met_at.is_(None)))
+    exited = reader.scalar(select(func.coalesce(func.sum(StatsBucket.projects), 0)).where(
+        *in_scope(StatsBucket, scope, year), StatsBucket.status == Status.EXITED.value))
     return {"filed": filed, "started": started, "investment_completed": invested or Decimal(0),
             "late_reports": late, "open_problems": problems, "warned": warned,
-            "exited": by_stage.get(Status.EXITED.value, 0)}
+            "exited": exited}
 
 
 def _industries(by_industry: dict) -> list[dict]:
