@@ -188,6 +188,9 @@ EVENT_LABELS = {
     "warn_stalled": _l("Warned: progress reports missed or no start"),
 }
 
+STALL_LABELS = {"stalled": _l("three monthly reports missed"),
+                "lapsed": _l("not started within two years of filing")}
+
 CLAIM_LABELS = {"open": _l("claim awaiting decision"), "declined": _l("claim declined"),
                 "designated": _l("designated lead bank")}
 

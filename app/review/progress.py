@@ -45,12 +45,13 @@ def check(today: date) -> Run:
         definition = workflows().for_project(project, today)
         reason = stall_reason(project, reported,
                               report_day(definition, project.jurisdiction_code, today), today)
-        if reason is not None and _warn(project, reason, actor, today):
+        if reason is not None and warn(project, reason, actor, today):
             done.warned.append((project_id, reason))
     return done
 
 
-def _warn(project: Project, reason: str, actor, today: date) -> bool:
+def warn(project: Project, reason: str, actor, today: date) -> bool:
+    """Raise the warning on one project (False if it already stands)."""
     now = utcnow()
 
     def change(state, changes):
