@@ -188,6 +188,13 @@ EVENT_LABELS = {
     "warn_stalled": _l("Warned: progress reports missed or no start"),
 }
 
+DESIGNATION_LABELS = {
+    "key_list": _l("Provincial key project"), "smart_factory": _l("Smart factory"),
+    "digital_workshop": _l("Digital workshop"), "green_factory": _l("Green factory"),
+    "robot_substitution": _l("Robot substitution"),
+    "typical_case": _l("Typical case"),
+}
+
 STALL_LABELS = {"stalled": _l("three monthly reports missed"),
                 "lapsed": _l("not started within two years of filing")}
 

@@ -34,3 +34,10 @@ class IntendedBanksRequest(BaseModel):
 
     version: int = Field(ge=1)
     banks: list[Annotated[str, StringConstraints(max_length=36)]] = Field(max_length=10)
+
+
+class DesignationsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tags: list[Annotated[str, StringConstraints(max_length=32)]] = Field(max_length=10)
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None

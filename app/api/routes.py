@@ -16,7 +16,7 @@ from ..financing import operations as financing
 from ..i18n import gettext as _
 from ..labels import ROLE_LABELS, step_label
 from ..models import Jurisdiction, Status, WorkflowEvent, china_today
-from ..projects import progress
+from ..projects import designations, progress
 from ..projects.operations import (
     ProjectFilter,
     create_project,
@@ -36,7 +36,7 @@ from ..validation import validation_fields
 from ..workflow import workflows
 from .base import api_user, bearer_token, bp, unauthorized
 from .openapi import openapi_document
-from .requests import IntendedBanksRequest, OrganizationCreate, TransitionRequest
+from .requests import DesignationsRequest, IntendedBanksRequest, OrganizationCreate, TransitionRequest
 from .serializers import (
     deadline_json,
     definition_json,
@@ -192,6 +192,16 @@ def loans_index():
     """The caller's loan book: a bank's own loans, or the loans in an agency's region."""
     return {"items": [loan_json(loan, figures, project)
                       for loan, project, figures in financing.loan_book(api_user())]}
+
+
+@bp.put("/projects/<project_id>/designations")
+def projects_designations(project_id):
+    """The accepting agency's key-list and demonstration tags: `{"tags": [...], "comment"}`."""
+    user = api_user()
+    body = parse_body(DesignationsRequest)
+    tags = designations.designate(user, get_project(user, project_id), set(body.tags),
+                                  body.comment)
+    return {"tags": tags}
 
 
 @bp.post("/projects/<project_id>/redeclare")

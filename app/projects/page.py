@@ -38,6 +38,7 @@ from ..workflow import workflows
 from ..workflow.deadlines import time_limit
 from .attachments import attachments_of
 from .comments import comments_of
+from .designations import tags_of
 from .progress import Progress, progress_of
 
 SIDE = {Status.RETURNED: "side", Status.WITHDRAWN: "side", Status.REJECTED: "danger",
@@ -89,6 +90,7 @@ class ProjectPage:
     banks: list = field(default_factory=list)  # for the enterprise to name intended banks
     panel: object = None  # access.Panel: the reader's actions, what they owe first
     progress: Progress | None = None  # monthly construction progress (月调度)
+    designations: list[str] = field(default_factory=list)  # key and demonstration tags
 
 
 def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
@@ -137,7 +139,8 @@ def project_page(user: User, project: Project) -> ProjectPage:
     may = {"edit": access.can_edit(user, project), "upload": access.can_upload(user, project),
            "comment": access.can_comment(user, project),
            "name_banks": access.can_name_banks(user, project),
-           "redeclare": access.can_redeclare(user, project)}
+           "redeclare": access.can_redeclare(user, project),
+           "designate": access.can_designate(user, project)}
     panel = access.action_panel(user, project)
     return ProjectPage(
         project=project,
@@ -157,6 +160,7 @@ def project_page(user: User, project: Project) -> ProjectPage:
         finance=financing(user, project, present),
         banks=banks_serving(project.jurisdiction_code) if may["name_banks"] else [],
         progress=progress_of(project, definition),
+        designations=tags_of(project),
     )
 
 

@@ -30,6 +30,7 @@ from ..workflow.vocabulary import TRIGGERS
 from . import attachments as files
 from .actions import inputs_for, read_inputs
 from .comments import add_comment
+from .designations import designate
 from .forms import AttachmentForm, CommentForm, ProjectForm, choices
 from .operations import (
     ProjectFilter,
@@ -200,6 +201,20 @@ def _render_show(project, *, action_error=None, status=200):
     return render_template("projects/show.html", page=page, p=project, inputs_for=inputs_for,
                            action_error=action_error, comment_form=CommentForm(),
                            attachment_form=AttachmentForm()), status
+
+
+@bp.post("/projects/<project_id>/designations")
+def designations(project_id):
+    project = get_project(current_user, project_id)
+    try:
+        designate(current_user, project, set(request.form.getlist("tags")),
+                  (request.form.get("comment") or "").strip() or None)
+    except DomainError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        flash(_("Designations saved."), "success")
+    return redirect(url_for("projects.show", project_id=project.public_id) + "#designations")
 
 
 @bp.post("/projects/<project_id>/redeclare")

@@ -22,6 +22,7 @@ from ..i18n import gettext as _
 from ..models import (
     Baseline,
     Deadline,
+    Designation,
     Jurisdiction,
     Level,
     OrgKind,
@@ -71,6 +72,7 @@ class Summary:
     monthly: list[dict] = field(default_factory=list)
     targets: dict | None = None  # the governing document's figures, with their trajectories
     progress: dict = field(default_factory=dict)  # construction progress (月调度)
+    designations: dict = field(default_factory=dict)  # key and demonstration projects by tag
 
 
 def scope_for(user: User, code: str | None) -> Jurisdiction:
@@ -145,6 +147,9 @@ def _figures(reader: Session, report: Summary, today: date) -> Summary:
     report.monthly = _monthly(reader, scope, year)
     report.targets = _targets(reader, scope)
     report.progress = _progress(reader, scope, year, today)
+    report.designations = dict(reader.execute(
+        select(Designation.tag, func.count()).where(*in_scope(Designation, scope, None))
+        .group_by(Designation.tag)).all())
     return report
 
 
@@ -317,6 +322,10 @@ def _targets(reader: Session, scope: Jurisdiction) -> dict | None:
                "baseline": None, "baseline_source": None}
         if target.measure == "equipment_investment_growth":
             row.update(_growth_trajectory(reader, scope, target, completions))
+        elif target.measure and target.measure.startswith("designated:"):
+            tag = target.measure.split(":", 1)[1]
+            row["actual"] = reader.scalar(select(func.count()).select_from(Designation).where(
+                *in_scope(Designation, scope, None), Designation.tag == tag))
         elif target.measure == "projects_per_year":
             row["years"] = [{"year": y, "line": target.value, "actual": per_year.get(y, 0)}
                             for y in TRAJECTORY]

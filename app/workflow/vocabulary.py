@@ -191,5 +191,6 @@ IMPORT = "import"  # a draft entered by an agency from an offline declaration
 ATTACH = "attach"  # a file added to the project
 REMIND, ESCALATE = "remind", "escalate"  # a time limit near its end, or past it (the system)
 WARN_STALLED = "warn_stalled"  # reports missed or no start: the accepting agency is warned
+DESIGNATE = "designate"  # key-list and demonstration tags set by the accepting agency
 AUDIT_ONLY = frozenset({CREATE, EDIT, REQUEST_CHANGE, SET_INTENDED_BANKS, IMPORT, ATTACH,
-                        REMIND, ESCALATE, WARN_STALLED})
+                        REMIND, ESCALATE, WARN_STALLED, DESIGNATE})

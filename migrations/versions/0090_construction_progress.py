@@ -1,9 +1,12 @@
-"""construction progress: monthly reports (月调度), the stall warning, status `exited` (退库)
+"""construction progress: monthly reports (月调度), the stall warning, status `exited` (退库),
+key and demonstration designations
 
 - progress_reports: one row per project and month, with the problem raised and its answer;
 - projects: `actual_start_on`, `investment_completed_yuan`, `percent_complete`, `progress_month` (as the
   latest report left them), `stall_warned_at`/`stall_reason` (the warning to the accepting agency),
-  `progress_reset_on` (a deferral to a later batch), and status `exited`.
+  `progress_reset_on` (a deferral to a later batch), and status `exited`;
+- designations: key-list and demonstration tags (智能工厂、数字化车间、绿色工厂、机器换人、典型案例)
+  given by the accepting agency.
 
 Rebuilding `projects` on SQLite drops its triggers: the name-search ones are made again.
 
@@ -96,7 +99,33 @@ def upgrade():
                               unique=False)
 
 
+    op.create_table(
+        'designations',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('project_id', sa.Integer(), nullable=False),
+        sa.Column('tag', sa.Enum('key_list', 'smart_factory', 'digital_workshop',
+                                 'green_factory', 'robot_substitution', 'typical_case',
+                                 name='designation_tag', native_enum=False,
+                                 create_constraint=True, length=32), nullable=False),
+        sa.Column('jurisdiction_code', sa.String(length=6), nullable=False),
+        sa.Column('province_code', sa.String(length=6), nullable=False),
+        sa.Column('city_code', sa.String(length=6), nullable=False),
+        sa.Column('designated_by_id', sa.Integer(), nullable=False),
+        sa.Column('designated_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['project_id'], ['projects.id'],
+                                name=op.f('fk_designations_project_id_projects')),
+        sa.ForeignKeyConstraint(['designated_by_id'], ['users.id'],
+                                name=op.f('fk_designations_designated_by_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_designations')),
+        sa.UniqueConstraint('project_id', 'tag', name='uq_designations_tag'),
+    )
+    with op.batch_alter_table('designations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_designations_project_id'), ['project_id'],
+                              unique=False)
+
+
 def downgrade():
+    op.drop_table('designations')
     op.drop_table('progress_reports')
     op.execute("UPDATE projects SET status = 'commitment_filing' WHERE status = 'exited'")
     with op.batch_alter_table('projects', schema=None) as batch_op:
