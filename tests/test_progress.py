@@ -12,6 +12,8 @@ from app.errors import Conflict, Invalid
 from app.extensions import db
 from app.models import Deadline, ProgressReport, Project, WorkflowEvent, china_today
 from app.projects.operations import create_project
+from app.reporting.dashboard import summary
+from app.review.queue import late_reports
 from app.rules.project_input import ProjectCreate
 from app.workflow import workflows
 from tests.helpers import Cast, project_payload
@@ -113,6 +115,10 @@ def test_reports_on_time_then_three_misses_warn_and_the_agency_exits(clean_app, 
 
         # months 10, 11, 12 go unreported: late (amber) at once, warned after the third
         assert owed(pid)["report_progress"].due_on < month(11) + timedelta(days=27)
+        assert late_reports({pid}, month(10) + timedelta(days=27)) == set()
+        assert late_reports({pid}, month(11) + timedelta(days=27)) == {pid}  # the queue's amber
+        figures = summary(cast.user("miit"), today=month(11) + timedelta(days=27)).progress
+        assert (figures["late_reports"], figures["started"]) == (1, 1)  # the dashboard's
         assert check(runner, month(11) + timedelta(days=27)) == "warned 0"
         assert check(runner, month(12) + timedelta(days=27)) == "warned 0"
         assert "exit_library" not in owed(pid)

@@ -5,7 +5,12 @@ from functools import cache
 from pydantic import BaseModel
 
 from ..rules.project_input import ProjectCreate, ProjectPatch
-from .requests import IntendedBanksRequest, OrganizationCreate, TransitionRequest
+from .requests import (
+    DesignationsRequest,
+    IntendedBanksRequest,
+    OrganizationCreate,
+    TransitionRequest,
+)
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -46,7 +51,7 @@ PROJECT_ID = {"name": "project_id", "in": "path", "required": True,
 @cache
 def openapi_document() -> dict:
     schemas = _schemas(ProjectCreate, ProjectPatch, TransitionRequest, OrganizationCreate,
-                       IntendedBanksRequest)
+                       IntendedBanksRequest, DesignationsRequest)
     schemas.update({
         "Error": {"type": "object", "required": ["error", "message", "fields"], "properties": {
             "error": {"type": "string"}, "message": {"type": "string"},
@@ -126,6 +131,25 @@ def openapi_document() -> dict:
             "get": {"operationId": "getFinancing",
                     "responses": {"200": _json("Financing"), **_errors(401, 404)}},
         },
+        "/projects/{project_id}/designations": {
+            "parameters": [PROJECT_ID],
+            "put": {"operationId": "setDesignations", "requestBody": _body("DesignationsRequest"),
+                    "responses": {"200": _json("Items"),
+                                  **_errors(400, 401, 403, 404, 409, 422)}},
+        },
+        "/projects/{project_id}/redeclare": {
+            "parameters": [PROJECT_ID],
+            "post": {"operationId": "redeclareProject",
+                     "responses": {"201": _json("Project", "Created"),
+                                   **_errors(401, 403, 404, 409)}},
+        },
+        "/progress": {"get": {
+            "operationId": "listProgress",
+            "parameters": [{"name": "project", "in": "query", "schema": {"type": "string"}},
+                           {"name": "problems", "in": "query",
+                            "schema": {"type": "string", "enum": ["open"]}},
+                           *[q for q in query if q["name"] in ("limit", "cursor")]],
+            "responses": {"200": _json("Items"), **_errors(401, 404, 422)}}},
         "/market": {"get": {
             "operationId": "listMarket",
             "parameters": [q for q in query if q["name"] in ("industry", "limit", "cursor")],

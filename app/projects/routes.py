@@ -211,6 +211,8 @@ def designations(project_id):
                   (request.form.get("comment") or "").strip() or None)
     except DomainError as err:
         db.session.rollback()
+        if err.status in (403, 404):
+            raise
         flash(err.message, "error")
     else:
         flash(_("Designations saved."), "success")
@@ -224,6 +226,8 @@ def redeclare_project(project_id):
         draft = redeclare(current_user, project)
     except DomainError as err:
         db.session.rollback()
+        if err.status in (403, 404):
+            raise
         flash(err.message, "error")
         return redirect(url_for("projects.show", project_id=project.public_id))
     flash(_("A new draft declares the project again; check it and submit."), "success")

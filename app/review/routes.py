@@ -44,7 +44,8 @@ def queue():
     next_url = url_for("review.queue", **{**request.args, "cursor": next_cursor}) \
         if next_cursor else None
     return render_template("review/queue.html", rows=rows, next_url=next_url, filters=filters,
-                           counts=owed.step_counts(current_user, filters, today), today=today)
+                           counts=owed.step_counts(current_user, filters, today), today=today,
+                           late=owed.late_reports({d.project_id for d in rows}, today))
 
 
 @bp.post("/queue/bulk")
