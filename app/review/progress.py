@@ -38,10 +38,15 @@ def check(today: date) -> Run:
         Project.status.in_(UNDER_CONSTRUCTION), Project.filed_at.is_not(None),
         Project.completion_reported_at.is_(None), Project.stall_warned_at.is_(None))
         .order_by(Project.id)).all()
+    months: dict[int, set] = {}
+    for start in range(0, len(ids), 500):  # the reported months, read in a few queries
+        for project_id, month in db.session.execute(select(
+                ProgressReport.project_id, ProgressReport.month).where(
+                ProgressReport.project_id.in_(ids[start:start + 500]))):
+            months.setdefault(project_id, set()).add(month)
     for project_id in ids:
         project = db.session.get(Project, project_id)
-        reported = set(db.session.scalars(select(ProgressReport.month).where(
-            ProgressReport.project_id == project_id)))
+        reported = months.get(project_id, set())
         definition = workflows().for_project(project, today)
         reason = stall_reason(project, reported,
                               report_day(definition, project.jurisdiction_code, today), today)
