@@ -332,6 +332,39 @@ def declare_refusal(user: User) -> DomainError | None:
     return None
 
 
+def designate_refusal(user: User, project) -> DomainError | None:
+    """Key-list and demonstration tags are the accepting agency's (工信部门) of the project's
+    place or above, on a project in the library (accepted, not exited)."""
+    org = user.organization
+    if org.kind != OrgKind.AGENCY or org.agency_kind is None \
+            or org.agency_kind.value != "miit":
+        return Forbidden(_("Only the industry and IT department designates key and "
+                           "demonstration projects."))
+    if not can_see(user, project):
+        return NotFound(_("No such project."))
+    if project.accepted_at is None or project.status in (Status.EXITED, Status.REJECTED,
+                                                         Status.WITHDRAWN):
+        return Conflict(_("Only a project in the library is designated."))
+    return None
+
+
+def can_designate(user: User, project) -> bool:
+    return designate_refusal(user, project) is None
+
+
+def redeclare_refusal(user: User, project) -> DomainError | None:
+    """An exited project (退库) may be declared again, as a new draft, by its enterprise."""
+    if user.organization_id != project.enterprise_id:
+        return Forbidden(_("Only the declaring enterprise declares its project again."))
+    if project.status != Status.EXITED:
+        return Conflict(_("Only a project that exited the library is declared again."))
+    return None
+
+
+def can_redeclare(user: User, project) -> bool:
+    return redeclare_refusal(user, project) is None
+
+
 @dataclass(frozen=True)
 class _Declarant:
     """An enterprise as the role rule sees a project of it: its place and its links."""

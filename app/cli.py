@@ -55,6 +55,22 @@ def reminders_run(today):
     click.echo(f"reminded {len(done.reminded)}, escalated {len(done.escalated)}")
 
 
+progress_cli = AppGroup("progress", help="Monthly construction progress: stalled and lapsed projects.")
+
+
+@progress_cli.command("check")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day to check for (default: today in China).")
+def progress_check(today):
+    """Warn the accepting agency of projects that missed three monthly reports running or did
+    not start within two years of filing. Once each: run it daily."""
+    from .models import china_today
+    from .review import progress
+
+    done = progress.check(today.date() if today else china_today())
+    click.echo(f"warned {len(done.warned)}")
+
+
 jobs_cli = AppGroup("jobs", help="Run the job worker; list and retry background jobs.")
 
 
@@ -325,6 +341,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(stats_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(progress_cli)
     app.cli.add_command(jobs_cli)
 
     @app.cli.command("demo")

@@ -75,6 +75,7 @@ STATUS_LABELS = {
     "lead_bank_designated": _l("Lead bank designated"),
     "completed": _l("Completed"),
     "failed": _l("Failed completion verification"),
+    "exited": _l("Exited from the library"),
 }
 # The filing stage of a project that may not file on commitment (it adds land, or is not
 # mainly equipment): it follows the ordinary filing route, and its status says so.
@@ -176,6 +177,10 @@ STEP_LABELS = {
     "verify_completion": _l("Verify completion"),
     "return_completion": _l("Return the completion report"),
     "fail_completion": _l("Fail completion verification"),
+    "report_progress": _l("Report monthly progress"),
+    "answer_problem": _l("Answer the reported problem"),
+    "exit_library": _l("Exit from the library"),
+    "defer_batch": _l("Defer to a later batch"),
 }
 
 
@@ -194,7 +199,18 @@ EVENT_LABELS = {
     "detach": _l("Deleted a file"),
     "remind": _l("Reminded: the time limit is near"),
     "escalate": _l("Escalated: the time limit has passed"),
+    "warn_stalled": _l("Warned: progress reports missed or no start"),
 }
+
+DESIGNATION_LABELS = {
+    "key_list": _l("Provincial key project"), "smart_factory": _l("Smart factory"),
+    "digital_workshop": _l("Digital workshop"), "green_factory": _l("Green factory"),
+    "robot_substitution": _l("Robot substitution"),
+    "typical_case": _l("Typical case"),
+}
+
+STALL_LABELS = {"stalled": _l("three monthly reports missed"),
+                "lapsed": _l("not started within two years of filing")}
 
 CLAIM_LABELS = {"open": _l("claim awaiting decision"), "declined": _l("claim declined"),
                 "designated": _l("designated lead bank")}
@@ -231,6 +247,13 @@ INPUT_LABELS = {
     "opinion": _l("Outcome"),
     "reference": _l("Document number (文号)"),
     "decided_on": _l("Decided on"),
+    "month": _l("Month reported"),
+    "actual_start_on": _l("Actual start of construction"),
+    "investment_completed": _l("Investment completed to date (10k yuan)"),
+    "percent_complete": _l("Percent complete"),
+    "equipment_installed": _l("Declared new equipment installed (date)"),
+    "problems": _l("Problems needing coordination"),
+    "batch_year": _l("Later batch (year)"),
 }
 
 

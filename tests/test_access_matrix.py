@@ -134,6 +134,13 @@ WEB = {
         w, 302, allowed=lambda x: x.kind == "agency_in" and x.agency == "miit")),
     ("GET", "/projects/export.xlsx"): ("plain", lambda w: web(w, 200)),
     ("GET", "/projects/export.csv"): ("plain", lambda w: web(w, 200)),
+    ("GET", "/bulletin"): ("plain", lambda w: web(w, 200, allowed=reports_ok)),
+    ("GET", "/bulletin.xlsx"): ("plain", lambda w: web(w, 200, allowed=reports_ok)),
+    # a declared project is neither exited (the owner is told so) nor in the library yet
+    ("POST", "/projects/<project_id>/redeclare"): (
+        "redeclare", lambda w: web(w, 302, "declared", is_owner)),
+    ("POST", "/projects/<project_id>/designations"): (
+        "designate", lambda w: web(w, 302, "declared", accepts)),
     ("GET", "/imports"): ("plain", lambda w: web(w, 200, allowed=is_agency)),
     ("POST", "/imports"): ("import", lambda w: web(w, 302, allowed=is_agency)),
     ("GET", "/imports/template.xlsx"): ("plain", lambda w: web(w, 200, allowed=is_agency)),
@@ -170,6 +177,11 @@ API = {
     ("GET", "/overdue"): ("plain", lambda w: api(w, 200)),
     ("GET", "/queue"): ("plain", lambda w: api(w, 200)),
     ("GET", "/stats/summary"): ("plain", lambda w: api(w, 200, allowed=reports_ok)),
+    ("GET", "/progress"): ("plain", lambda w: api(w, 200)),
+    ("POST", "/projects/{project_id}/redeclare"): (
+        "redeclare", lambda w: api(w, 409, "declared", is_owner)),
+    ("PUT", "/projects/{project_id}/designations"): (
+        "designate", lambda w: api(w, 409, "declared", accepts)),
 }
 
 
@@ -271,6 +283,8 @@ def web_request(client, key, world, who):
         "declared-form": (f"/projects/{d['id']}/edit", {"version": d["version"]}),
         "accept": (f"/projects/{d['id']}/act/accept", {"version": d["version"]}),
         "comment": (f"/projects/{d['id']}/comments", {"body": "看看"}),
+        "redeclare": (f"/projects/{d['id']}/redeclare", {}),
+        "designate": (f"/projects/{d['id']}/designations", {"tags": "typical_case"}),
         "intended": (f"/projects/{m['id']}/intended-banks", {"version": m["version"]}),
         "bulk": ("/queue/bulk", {"project": f"{d['id']}:{d['version']}"}),
         "bulk-apply": ("/queue/bulk/apply", {"step": "accept",
@@ -328,6 +342,8 @@ def api_request(key, world):
                    {"trigger": "accept", "version": d["version"]}),
         "intended": ("PUT", f"/projects/{m['id']}/intended-banks",
                      {"version": m["version"], "banks": []}),
+        "redeclare": ("POST", f"/projects/{d['id']}/redeclare", None),
+        "designate": ("PUT", f"/projects/{d['id']}/designations", {"tags": ["typical_case"]}),
         "org": ("POST", "/organizations", {"kind": "bank", "name": "新银行",
                                            "jurisdiction": "320500", "serves": ["320500"]}),
     }[key]

@@ -9,12 +9,14 @@ so the scenario itself is sound.
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from app.models import china_today
+from app.review import progress
 from app.workflow.definitions import parse_definition
 from tests.helpers import Cast, close_batch, counts, project_payload
 
@@ -61,7 +63,11 @@ STEP_DATA = {
     "approve_credit": {"amount": "2000", "approved_on": "2025-04-20"},
     "sign_contract": {"amount": "2000", "signed_on": "2025-04-28", "contract_number": "借1号",
                       "term_months": 36},
+    "report_progress": {"month": TODAY[:7], "investment_completed": "800",
+                        "percent_complete": 20, "problems": "需协调供电增容。"},
 }
+# The daily check finds the project stalled (no report, no start) three years on.
+WARNED = ("warn_stalled", None)
 
 
 @dataclass
@@ -92,6 +98,11 @@ COMPLETIONS = (("lead_bank_designated", REPORTED, CONTRACTED, {}),
                ("financing_matchmaking", [*ENDED, ("report_completion", "ent_a")], ENDED, {}),
                ("commitment_filing", [*MATCHMAKING, ("report_completion", "ent_a")], MATCHMAKING,
                 NO_FINANCING))
+
+# Where a filed project is built: without financing, in matchmaking, with a lead bank.
+UNDER_CONSTRUCTION = (("commitment_filing", MATCHMAKING, NO_FINANCING),
+                      ("financing_matchmaking", MATCHMAKING, {}),
+                      ("lead_bank_designated", CONTRACTED, {}))
 
 SCENARIOS = {
     ("submit", "draft"): Scenario(
@@ -186,6 +197,19 @@ SCENARIOS = {
         path, "miit2", "ndrc", "miit_far", Breach("required", comment=None), payload=payload)
        for trigger in ("return_completion", "fail_completion")
        for state, path, _unreported, payload in COMPLETIONS},
+    **{("report_progress", state): Scenario(
+        path, "ent_a", "miit", "ent_b",
+        Breach("has been filed already", path=[*path, ("report_progress", "ent_a")]),
+        payload=payload) for state, path, payload in UNDER_CONSTRUCTION},
+    **{("answer_problem", state): Scenario(
+        [*path, ("report_progress", "ent_a")], "miit", "ndrc", "miit_far",
+        Breach("required", comment=None), payload=payload)
+       for state, path, payload in UNDER_CONSTRUCTION},
+    **{(trigger, state): Scenario(
+        [*path, WARNED], "miit", "ndrc", "miit_far", Breach("required", comment=None),
+        payload=payload)
+       for trigger in ("exit_library", "defer_batch")
+       for state, path, payload in UNDER_CONSTRUCTION},
 }
 
 DECLARED_PAIRS = sorted({(t.trigger, s) for t in NATIONAL.transitions for s in t.sources})
@@ -226,10 +250,20 @@ def step_data(client, project, trigger) -> dict:
     return {"loan": str(loan), "refinanced_on": "2025-06-01"}
 
 
+def warned(client, cast, project) -> dict:
+    """The project after the daily check warned of it (three years on, never reported)."""
+    with client.application.app_context():
+        assert progress.check(date.today() + timedelta(days=3 * 366)).warned
+    return cast.api(client, "ent_a").get(f"/projects/{project['id']}").json
+
+
 def build(client, cast, path, payload):
     """A project of ent_a brought along `path` through the API; returns its latest JSON."""
     project = cast.api(client, "ent_a").post("/projects", project_payload(**payload)).json
     for trigger, actor in path:
+        if (trigger, actor) == WARNED:
+            project = warned(client, cast, project)
+            continue
         if trigger == "edit":
             changes = actor
             project = cast.api(client, "ent_a").patch(

@@ -18,10 +18,12 @@ from ..workflow import TRIGGERS, workflows
 from .requests import (
     JURISDICTION,
     MARKET_QUERY,
+    PROGRESS_QUERY,
     PROJECT_QUERY,
     QUEUE_QUERY,
     STATS_QUERY,
     VERSION,
+    DesignationsRequest,
     IntendedBanksRequest,
     OrganizationCreate,
     TransitionRequest,
@@ -108,7 +110,7 @@ def openapi_document() -> dict:
         Jurisdiction.level == Level.COUNTY).order_by(Jurisdiction.code)))
     industries = list(key_industries())
     schemas = _schemas(ProjectCreate, ProjectPatch, TransitionRequest, OrganizationCreate,
-                       IntendedBanksRequest)
+                       IntendedBanksRequest, DesignationsRequest)
     for model in ("ProjectCreate", "ProjectPatch"):
         _set(schemas[model]["properties"]["jurisdiction"], counties)
         _set(schemas[model]["properties"]["industry"], industries)
@@ -203,6 +205,22 @@ def openapi_document() -> dict:
             "get": {"operationId": "getFinancing",
                     "responses": {"200": _json("Financing"), **_errors(401, 404)}},
         },
+        "/projects/{project_id}/designations": {
+            "parameters": [PROJECT_ID],
+            "put": {"operationId": "setDesignations", "requestBody": _body("DesignationsRequest"),
+                    "responses": {"200": _json("Items"),
+                                  **_errors(400, 401, 403, 404, 409, 422)}},
+        },
+        "/projects/{project_id}/redeclare": {
+            "parameters": [PROJECT_ID],
+            "post": {"operationId": "redeclareProject",
+                     "responses": {"201": _json("Project", "Created"),
+                                   **_errors(401, 403, 404, 409)}},
+        },
+        "/progress": {"get": {
+            "operationId": "listProgress",
+            "parameters": _query(PROGRESS_QUERY),
+            "responses": {"200": _json("Items"), **_errors(401, 404, 422)}}},
         "/market": {"get": {
             "operationId": "listMarket",
             "parameters": _query(MARKET_QUERY),

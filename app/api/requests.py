@@ -116,3 +116,14 @@ PROJECT_QUERY = (STATUS, INDUSTRY, JURISDICTION, YEAR, Q, LIMIT, CURSOR)
 MARKET_QUERY = (INDUSTRY, LIMIT, CURSOR)
 QUEUE_QUERY = (STEP, INDUSTRY, REGION, YEAR, OVERDUE, SORT, LIMIT, QUEUE_CURSOR)
 STATS_QUERY = (JURISDICTION, YEAR)
+PROGRESS_QUERY = (
+    QueryParam("project", Annotated[str, StringConstraints(max_length=64)], "A project's id"),
+    QueryParam("problems", Literal["open"], "`open`: only problems awaiting an answer"),
+    LIMIT, CURSOR)
+
+
+class DesignationsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tags: list[Annotated[str, StringConstraints(max_length=32)]] = Field(max_length=10)
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None

@@ -16,13 +16,14 @@ from ..financing import operations as financing
 from ..i18n import gettext as _
 from ..labels import ROLE_LABELS, step_label
 from ..models import Jurisdiction, Status, WorkflowEvent, china_today
-from ..projects import attachments
+from ..projects import attachments, designations, progress
 from ..projects.operations import (
     ProjectFilter,
     create_project,
     get_project,
     list_projects,
     parse_public_id,
+    redeclare,
     take_step,
     update_project,
 )
@@ -38,10 +39,12 @@ from .openapi import openapi_document
 from .requests import (
     JURISDICTION,
     MARKET_QUERY,
+    PROGRESS_QUERY,
     PROJECT_QUERY,
     QUEUE_QUERY,
     STATS_QUERY,
     VERSION,
+    DesignationsRequest,
     IntendedBanksRequest,
     OrganizationCreate,
     TransitionRequest,
@@ -207,6 +210,47 @@ def loans_index():
     """The caller's loan book: a bank's own loans, or the loans in an agency's region."""
     return {"items": [loan_json(loan, figures, project)
                       for loan, project, figures in financing.loan_book(api_user())]}
+
+
+@bp.put("/projects/<project_id>/designations")
+def projects_designations(project_id):
+    """The accepting agency's key-list and demonstration tags: `{"tags": [...], "comment"}`."""
+    user = api_user()
+    body = parse_body(DesignationsRequest)
+    tags = designations.designate(user, get_project(user, project_id), set(body.tags),
+                                  body.comment)
+    return {"tags": tags}
+
+
+@bp.post("/projects/<project_id>/redeclare")
+def projects_redeclare(project_id):
+    """An exited project (退库) declared again by its enterprise: 201, the new draft."""
+    user = api_user()
+    draft = redeclare(user, get_project(user, project_id))
+    return project_detail(draft, user), 201
+
+
+@bp.get("/progress")
+def progress_index():
+    """Monthly progress reports (月调度) of the projects the caller may see, newest first;
+    `project=` narrows to one (then with the month owed, its due day and whether it is late),
+    `problems=open` to problems awaiting an answer."""
+    user, project, args = api_user(), None, query(*PROGRESS_QUERY)
+    if args["project"]:
+        project = get_project(user, parse_public_id(args["project"]))
+    items, next_cursor = progress.visible_reports(
+        user, project_id=project.id if project else None,
+        open_problems=args["problems"] == "open", limit=args["limit"] or 50,
+        cursor=int(args["cursor"]) if args["cursor"] else None)
+    body = {"items": [progress.report_json(r, p) for r, p in items],
+            "next_cursor": str(next_cursor) if next_cursor else None}
+    if project is not None:
+        found = progress.progress_of(project, workflows().for_project(project))
+        body["owed"] = {"month": found.owed_month, "due_on": found.due_on.isoformat()
+                        if found.due_on else None, "late": found.late,
+                        "report_day": found.report_day.value if found.report_day else None,
+                        "report_day_basis": "local"}
+    return body
 
 
 @bp.get("/stats/summary")

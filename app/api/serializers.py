@@ -3,6 +3,7 @@
 from .. import access
 from ..labels import ROLE_LABELS
 from ..models import Deadline, Project, User, WorkflowEvent, china_today
+from ..projects.designations import tags_of
 from ..rules.calendar import working_days_left
 from ..rules.guards import (
     PROCEDURE_OF_ROLE,
@@ -78,6 +79,11 @@ def project_detail(project: Project, user: User) -> dict:
         "actual_total_investment": project.actual_total_investment,
         "actual_equipment_investment": project.actual_equipment_investment,
         "completed_on": project.completed_on,
+        "actual_start_on": project.actual_start_on,
+        "investment_completed": project.investment_completed,
+        "percent_complete": project.percent_complete,
+        "stall_reason": project.stall_reason,
+        "designations": tags_of(project),
         "energy_tce": project.energy_tce,
         "electricity_kwh": project.electricity_kwh,
         "matchmaking_ended_at": project.matchmaking_ended_at,
@@ -250,5 +256,6 @@ def summary_json(report) -> dict:
         "by_region": report.by_region, "totals": report.totals, "financing": report.financing,
         "stage_days": report.stage_days, "overdue": report.overdue, "plan": report.plan,
         "plan_discrepancies": report.plan_discrepancies, "monthly": report.monthly,
-        "targets": report.targets,
+        "targets": report.targets, "progress": report.progress,
+        "designations": {str(tag): n for tag, n in report.designations.items()},
     }

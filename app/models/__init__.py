@@ -1,6 +1,7 @@
 """All mapped classes, importable from one place (and seen by Alembic)."""
 
 from .base import CHINA, UTC_ZONE, Base, china_date, china_today, utcnow
+from .designation import Designation, DesignationTag
 from .events import SecurityEvent, SecurityTally, WorkflowEvent
 from .finance import BankClaim, ClaimStatus, Engagement, IntendedBank, ListEntry, Loan
 from .inbox import Attachment, AttachmentKind, Comment, MailState, Notification
@@ -17,6 +18,7 @@ from .org import (
     ancestor_codes,
     bank_service_areas,
 )
+from .progress import ProgressReport
 from .project import (
     STAGES,
     EquipmentItem,
@@ -42,7 +44,7 @@ from .workflow import Deadline, DefinitionSnapshot, LocalSetting
 
 __all__ = [
     "StatsBucket", "StatsCompletion", "StatsMonth", "StatsStageDays",
-    "OrgLink",
+    "Designation", "DesignationTag", "OrgLink", "ProgressReport",
     "SecurityEvent",
     "SecurityTally",
     "CHINA",

@@ -44,6 +44,7 @@ class Status(enum.StrEnum):
     LEAD_BANK_DESIGNATED = "lead_bank_designated"
     COMPLETED = "completed"
     FAILED = "failed"  # completion verification failed: out of the library's completed count
+    EXITED = "exited"  # 退库: taken out of the library (stalled, lapsed), counted on its own
 
 
 # The five stages a project moves through, in order (the progress bar and the statistics).
@@ -200,6 +201,19 @@ class Project(ProjectFacts, Base):
         "actual_equipment_investment_yuan", WanYuan
     )
     completed_on: Mapped[date | None] = mapped_column(Date)
+
+    # Construction progress as the latest monthly report (月调度) left it.
+    actual_start_on: Mapped[date | None] = mapped_column(Date)
+    investment_completed: Mapped[Decimal | None] = mapped_column("investment_completed_yuan",
+                                                                 WanYuan)
+    percent_complete: Mapped[int | None] = mapped_column(Integer)
+    progress_month: Mapped[date | None] = mapped_column(Date)  # the latest month reported
+    # Stalled (three missed reports) or lapsed (not started within two years of filing): the
+    # warning raised to the accepting agency, until it exits the project or defers its batch.
+    stall_warned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    stall_reason: Mapped[str | None] = mapped_column(String(16))
+    # A deferral to a later batch: misses and the lapse count again from this day.
+    progress_reset_on: Mapped[date | None] = mapped_column(Date)
 
     # Kept with the project for the statistics rollup (reporting/rollup.py): new equipment
     # units, and the sums of its banks' credit, contracts and loans. Every column the rollup

@@ -34,6 +34,13 @@ INPUTS = {
     "opinion": ("select", INPUT_LABELS["opinion"], VERDICT_LABELS),
     "reference": ("text", INPUT_LABELS["reference"], None),
     "decided_on": ("date", INPUT_LABELS["decided_on"], None),
+    "month": ("month", INPUT_LABELS["month"], None),
+    "actual_start_on": ("date", INPUT_LABELS["actual_start_on"], None),
+    "investment_completed": ("amount", INPUT_LABELS["investment_completed"], None),
+    "percent_complete": ("text", INPUT_LABELS["percent_complete"], None),
+    "equipment_installed": ("installed", INPUT_LABELS["equipment_installed"], None),
+    "problems": ("textarea", INPUT_LABELS["problems"], None),
+    "batch_year": ("text", INPUT_LABELS["batch_year"], None),
 }
 
 
@@ -47,6 +54,13 @@ def read_inputs(trigger: str, form) -> tuple[str | None, dict]:
     data = {}
     for key, widget, _label, _choices in inputs_for(trigger):
         if key == "comment":
+            continue
+        if widget == "installed":  # one date per new equipment row: installed-<position>
+            installed = {name.removeprefix("installed-"): value.strip()
+                         for name, value in form.items()
+                         if name.startswith("installed-") and value.strip()}
+            if installed:
+                data[key] = installed
             continue
         if widget == "grades":  # one select per equipment row: grade-<position>
             grades = {name.removeprefix("grade-"): int(value) for name, value in form.items()

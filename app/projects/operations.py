@@ -21,6 +21,7 @@ from ..i18n import gettext as _
 from ..models import (
     ChangeRequest,
     ChangeStatus,
+    EquipmentItem,
     ListEntry,
     Organization,
     Project,
@@ -68,7 +69,8 @@ def parse_public_id(public_id: str | uuid.UUID) -> uuid.UUID:
 
 
 def create_project(actor: User, payload: ProjectCreate, *, on_behalf_of=None,
-                   imported_from: str | None = None, imported_row: int | None = None) -> Project:
+                   imported_from: str | None = None, imported_row: int | None = None,
+                   redeclared_from: str | None = None) -> Project:
     """A new draft of the actor's enterprise, with its 'create' audit event — or, entered by
     an agency from an offline declaration, a draft of that enterprise ('import' event, with
     the file and row it came from)."""
@@ -86,6 +88,8 @@ def create_project(actor: User, payload: ProjectCreate, *, on_behalf_of=None,
         state.enterprise_id = enterprise.id
         apply_values(state, values)
         data = jsonable(values)
+        if redeclared_from:
+            data["redeclared_from"] = redeclared_from
         if imported_from:
             data["imported_from"] = imported_from
             if imported_row is not None:
@@ -94,6 +98,23 @@ def create_project(actor: User, payload: ProjectCreate, *, on_behalf_of=None,
 
     state = workflows().create(actor, IMPORT if imported_from else CREATE, declare)
     return db.session.get(Project, state.id)
+
+
+def redeclare(actor: User, project: Project, today: date | None = None) -> Project:
+    """A new draft declaring an exited project (退库) again: its declaration and equipment
+    copied, for this year's batch, without the old project code (a new filing gives one)."""
+    if refusal := access.redeclare_refusal(actor, project):
+        raise refusal
+    values = {k: v for k, v in current_values(project).items()
+              if v is not None and k != "project_code"}
+    values["batch_year"] = (today or china_today()).year
+    values["equipment"] = [
+        {"kind": e.kind, "name": e.name, "quantity": e.quantity, "unit_price": e.unit_price,
+         "years_in_service": e.years_in_service, "energy_grade": e.energy_grade}
+        for e in db.session.scalars(select(EquipmentItem).where(
+            EquipmentItem.project_id == project.id).order_by(EquipmentItem.position))]
+    return create_project(actor, ProjectCreate.model_validate(values),
+                          redeclared_from=str(project.public_id))
 
 
 def update_project(actor: User, project: Project, patch: ProjectPatch,

@@ -49,9 +49,11 @@ from ..workflow import workflows
 from ..workflow.deadlines import time_limit
 from .attachments import attachments_of
 from .comments import comments_of
+from .designations import tags_of
+from .progress import Progress, progress_of
 
 SIDE = {Status.RETURNED: "side", Status.WITHDRAWN: "side", Status.REJECTED: "danger",
-        Status.FAILED: "danger"}
+        Status.FAILED: "danger", Status.EXITED: "danger"}
 
 
 @dataclass
@@ -130,6 +132,8 @@ class ProjectPage:
     pending_changes: list = field(default_factory=list)  # the pending change filing, old → new
     filing_agency: str | None = None  # 备案机关, for the print forms (print_page)
     declared_on: object = None  # the day (China time) it was submitted, for the print forms
+    progress: Progress | None = None  # monthly construction progress (月调度)
+    designations: list[str] = field(default_factory=list)  # key and demonstration tags
 
 
 def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
@@ -180,7 +184,9 @@ def project_page(user: User, project: Project) -> ProjectPage:
            "delete_files": {a.id for a in attachments
                             if access.can_delete_attachment(user, project, a)},
            "comment": access.can_comment(user, project),
-           "name_banks": access.can_name_banks(user, project)}
+           "name_banks": access.can_name_banks(user, project),
+           "redeclare": access.can_redeclare(user, project),
+           "designate": access.can_designate(user, project)}
     panel = access.action_panel(user, project)
     pending_change = pending_change_of(project) if "changes" in present else None
     return ProjectPage(
@@ -202,6 +208,8 @@ def project_page(user: User, project: Project) -> ProjectPage:
         may=may,
         finance=financing(user, project, present),
         banks=banks_serving(project.jurisdiction_code) if may["name_banks"] else [],
+        progress=progress_of(project, definition),
+        designations=tags_of(project),
     )
 
 

@@ -31,6 +31,7 @@ from ..workflow.vocabulary import TRIGGERS
 from . import attachments as files
 from .actions import inputs_for, read_inputs
 from .comments import add_comment
+from .designations import designate
 from .forms import AttachmentForm, CommentForm, EquipmentRowForm, ProjectForm, choices
 from .operations import (
     ProjectFilter,
@@ -38,6 +39,7 @@ from .operations import (
     create_project,
     get_project,
     list_projects,
+    redeclare,
     take_step,
     update_project,
 )
@@ -222,6 +224,37 @@ def _render_show(project, *, action_error=None, status=200):
     return render_template("projects/show.html", page=page, p=project, inputs_for=inputs_for,
                            action_error=action_error, comment_form=CommentForm(),
                            attachment_form=AttachmentForm()), status
+
+
+@bp.post("/projects/<project_id>/designations")
+def designations(project_id):
+    project = get_project(current_user, project_id)
+    try:
+        designate(current_user, project, set(request.form.getlist("tags")),
+                  (request.form.get("comment") or "").strip() or None)
+    except DomainError as err:
+        db.session.rollback()
+        if err.status in (403, 404):
+            raise
+        flash(err.message, "error")
+    else:
+        flash(_("Designations saved."), "success")
+    return redirect(url_for("projects.show", project_id=project.public_id) + "#designations")
+
+
+@bp.post("/projects/<project_id>/redeclare")
+def redeclare_project(project_id):
+    project = get_project(current_user, project_id)
+    try:
+        draft = redeclare(current_user, project)
+    except DomainError as err:
+        db.session.rollback()
+        if err.status in (403, 404):
+            raise
+        flash(err.message, "error")
+        return redirect(url_for("projects.show", project_id=project.public_id))
+    flash(_("A new draft declares the project again; check it and submit."), "success")
+    return redirect(url_for("projects.edit", project_id=draft.public_id))
 
 
 @bp.post("/projects/<project_id>/act/<trigger>")

@@ -22,6 +22,7 @@ from ..i18n import gettext as _
 from ..models import (
     Baseline,
     Deadline,
+    Designation,
     Jurisdiction,
     Level,
     OrgKind,
@@ -70,6 +71,8 @@ class Summary:
     plan_discrepancies: list = field(default_factory=list)
     monthly: list[dict] = field(default_factory=list)
     targets: dict | None = None  # the governing document's figures, with their trajectories
+    progress: dict = field(default_factory=dict)  # construction progress (月调度)
+    designations: dict = field(default_factory=dict)  # key and demonstration projects by tag
 
 
 def scope_for(user: User, code: str | None) -> Jurisdiction:
@@ -145,7 +148,36 @@ def _figures(reader: Session, report: Summary, today: date) -> Summary:
     report.plan, report.plan_discrepancies = _plan(reader, scope, year, by_plan, completed)
     report.monthly = _monthly(reader, scope, year)
     report.targets = _targets(reader, scope)
+    report.progress = _progress(reader, scope, year, today)
+    report.designations = dict(reader.execute(
+        select(Designation.tag, func.count()).where(*in_scope(Designation, scope, None))
+        .group_by(Designation.tag)).all())
     return report
+
+
+def _progress(reader: Session, scope: Jurisdiction, year: int | None, today: date) -> dict:
+    """Construction progress of the filed projects under construction: started, investment
+    completed (万元), late with their monthly report (amber), warned (stalled or lapsed) and
+    awaiting a decision; exited (退库) projects counted on their own."""
+    building = (Status.COMMITMENT_FILING, Status.FINANCING_MATCHMAKING,
+                Status.LEAD_BANK_DESIGNATED)
+    filed, started, invested, warned = reader.execute(
+        select(func.count(), func.count(Project.actual_start_on),
+               func.sum(Project.investment_completed),
+               func.count(Project.stall_warned_at))
+        .where(*in_scope(Project, scope, year), Project.status.in_(building),
+               Project.filed_at.is_not(None))).one()
+    late = reader.scalar(select(func.count()).select_from(Deadline).where(
+        *in_scope(Deadline, scope, year), Deadline.trigger == "report_progress",
+        Deadline.met_at.is_(None), Deadline.due_on < today))
+    problems = reader.scalar(select(func.count()).select_from(Deadline).where(
+        *in_scope(Deadline, scope, year), Deadline.trigger == "answer_problem",
+        Deadline.met_at.is_(None)))
+    exited = reader.scalar(select(func.coalesce(func.sum(StatsBucket.projects), 0)).where(
+        *in_scope(StatsBucket, scope, year), StatsBucket.status == Status.EXITED.value))
+    return {"filed": filed, "started": started, "investment_completed": invested or Decimal(0),
+            "late_reports": late, "open_problems": problems, "warned": warned,
+            "exited": exited}
 
 
 def _industries(by_industry: dict) -> list[dict]:
@@ -292,6 +324,10 @@ def _targets(reader: Session, scope: Jurisdiction) -> dict | None:
                "baseline": None, "baseline_source": None}
         if target.measure == "equipment_investment_growth":
             row.update(_growth_trajectory(reader, scope, target, completions))
+        elif target.measure and target.measure.startswith("designated:"):
+            tag = target.measure.split(":", 1)[1]
+            row["actual"] = reader.scalar(select(func.count()).select_from(Designation).where(
+                *in_scope(Designation, scope, None), Designation.tag == tag))
         elif target.measure == "projects_per_year":
             row["years"] = [{"year": y, "line": target.value, "actual": per_year.get(y, 0)}
                             for y in TRAJECTORY]

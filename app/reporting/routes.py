@@ -2,6 +2,7 @@
 
 import io
 import uuid
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
@@ -15,6 +16,7 @@ from ..jobs import imports as import_jobs
 from ..labels import STATUS_LABELS
 from ..models import STAGES, Job, china_today
 from ..projects.operations import ProjectFilter
+from . import bulletin as bulletins
 from . import charts, exports, imports
 from . import dashboard as reports
 
@@ -82,6 +84,33 @@ def baseline():
         db.session.rollback()
         flash(err.fields.get("amount") or err.message, "error")
     return redirect(url_for("reporting.dashboard", jurisdiction=request.form.get("jurisdiction")))
+
+
+def _bulletin():
+    """The bulletin the request names (`month=YYYY-MM`, default last month; `jurisdiction`)."""
+    raw = request.args.get("month") or ""
+    try:
+        month = date.fromisoformat(raw + "-01") if raw else None
+    except ValueError:
+        raise Invalid(_("Not a month."), fields={"month": _("Not a month.")}) from None
+    if month is None:
+        this = china_today().replace(day=1)
+        month = (this - timedelta(days=1)).replace(day=1)
+    return bulletins.bulletin(current_user, month, request.args.get("jurisdiction") or None)
+
+
+@bp.get("/bulletin")
+def bulletin():
+    report = _bulletin()
+    return render_template("reporting/bulletin.html", b=report,
+                           headers=bulletins.headers(), row_values=bulletins.row_values)
+
+
+@bp.get("/bulletin.xlsx")
+def bulletin_xlsx():
+    report = _bulletin()
+    return send_file(_bytes(bulletins.workbook(report)), mimetype=XLSX, as_attachment=True,
+                     download_name=f"bulletin-{report.scope.code}-{report.month:%Y-%m}.xlsx")
 
 
 @bp.get("/projects/export.xlsx")

@@ -111,6 +111,15 @@ def queue(user: User, filters: QueueFilter, today: date, *, limit: int = 50,
     return rows[:limit], next_cursor
 
 
+def late_reports(project_ids, today: date) -> set[int]:
+    """Which of these projects owe a monthly progress report past its due day (amber)."""
+    if not project_ids:
+        return set()
+    return set(db.session.scalars(select(Deadline.project_id).where(
+        Deadline.project_id.in_(list(project_ids)), Deadline.trigger == "report_progress",
+        Deadline.met_at.is_(None), Deadline.due_on < today)))
+
+
 def step_counts(user: User, filters: QueueFilter, today: date) -> list[tuple[str, int, int]]:
     """(step, owed, overdue) for the filters other than the step itself."""
     base = _base(user, filters, today, with_step=False).subquery()

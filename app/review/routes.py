@@ -54,7 +54,8 @@ def queue():
         if next_cursor else None
     total = sum(owed_ for step, owed_, _late in counts if filters.step in (None, step))
     return render_template("review/queue.html", rows=rows, next_url=next_url, counts=counts,
-                           total=total, errors={}, **page)
+                           total=total, errors={}, **page,
+                           late=owed.late_reports({d.project_id for d in rows}, today))
 
 
 def _tab_url(step: str | None) -> str:

@@ -20,6 +20,7 @@ from ..models import Deadline, StageTime, Status, china_date
 from ..rules import BRANCHES, GUARDS, RuleContext
 from ..rules.calendar import add_working_days, working_days_between
 from ..rules.guards import engaged_banks
+from ..rules.progress import due_on, owed_month, report_day, reported_months
 from ..rules.settings import Figure, resolve
 from .changeset import Delete, Insert, Update
 from .definitions import Definition, TransitionSpec
@@ -28,7 +29,23 @@ from .vocabulary import TRIGGERS
 NEGATIVE = frozenset({"return", "reject", "withdraw", "decline_claim", "refuse_change",
                       "return_completion", "fail_completion"})
 # Where a project waits for nobody.
-ENDED = frozenset({Status.REJECTED, Status.WITHDRAWN, Status.COMPLETED, Status.FAILED})
+ENDED = frozenset({Status.REJECTED, Status.WITHDRAWN, Status.COMPLETED, Status.FAILED,
+                   Status.EXITED})
+# Steps owed again after they are taken, for as long as their guards pass (each monthly
+# report, each problem's answer): taking one closes its row and opens the next.
+RECURRING = frozenset({"report_progress", "answer_problem"})
+
+
+def _report_due(project, definition: Definition, today: date) -> date | None:
+    """The enterprise's monthly report: due by the Nth working day after the owed month."""
+    month = owed_month(project, reported_months(project))
+    if month is None:
+        return None
+    return due_on(month, report_day(definition, project.jurisdiction_code, today))
+
+
+# The due day of a step that no agency's time limit times: worked out from the project.
+DUE_RULES = {"report_progress": _report_due}
 
 # An owed step: (role, level, trigger, owing organisation — none for an agency role).
 Key = tuple[str, str, str, int | None]
@@ -101,11 +118,15 @@ def reschedule(project, definition: Definition, source: Status | None,
         return []
     owed = owed_steps(definition, project, today)
     fired_key = (fired.role, fired.level_key, fired.trigger, None) if fired else None
-    for key, row in rows.items():
-        if key not in owed:
+    taken = fired.trigger if fired and fired.trigger in RECURRING else None
+    for key, row in list(rows.items()):
+        if key not in owed or key[2] == taken:
             project.deadlines.remove(row)
+            del rows[key]
         elif key == fired_key and row.met_at is None:
             row.met_at = now  # an in-stage step done (e.g. whitelisted); its clock stops
+        elif key[2] in DUE_RULES:
+            row.due_on = DUE_RULES[key[2]](project, definition, today)
     opened = []
     for key, spec in owed.items():
         if key not in rows:
@@ -113,10 +134,12 @@ def reschedule(project, definition: Definition, source: Status | None,
             timed = spec.agency_kind is not None and spec.time_limit
             days = time_limit(definition, spec, project.jurisdiction_code, today).value \
                 if timed else None
+            due = (add_working_days(today, max(days - resumed, 0)) if timed
+                   else DUE_RULES[trigger](project, definition, today)
+                   if trigger in DUE_RULES else None)
             deadline = project.new_deadline(
                 role=role, level=level, trigger=trigger, org_id=org_id, started_on=today,
-                sla_days=days, used_days=resumed if timed else 0,
-                due_on=add_working_days(today, max(days - resumed, 0)) if timed else None)
+                sla_days=days, used_days=resumed if timed else 0, due_on=due)
             opened.append(deadline)
     project.deadlines.extend(opened)
     return opened

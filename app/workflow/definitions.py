@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
 
-from ..models import AgencyKind, Level, Status
+from ..models import AgencyKind, DesignationTag, Level, Status
 from ..rules import BRANCHES, GUARDS
 from ..rules.settings import Basis, BasisError
 from ..rules.settings import parse_basis as _basis
@@ -342,7 +342,8 @@ def _parse_setting(path: Path, where: str, name: str, item: dict) -> Setting:
 
 TARGET_FIELDS = frozenset({"name", "label", "value", "unit", "year", "baseline_year", "clause",
                            "quote", "approximate", "measure"})
-MEASURES = frozenset({"equipment_investment_growth", "projects_per_year"})
+MEASURES = frozenset({"equipment_investment_growth", "projects_per_year",
+                      *(f"designated:{tag.value}" for tag in DesignationTag)})
 
 
 def _parse_target(path: Path, item: dict) -> Target:

@@ -1,7 +1,7 @@
 """A definition drawn as an SVG state diagram, rendered on the server (no script needed).
 
 The five stages and the draft run left to right; the side states (withdrawn, returned,
-rejected, failed) sit below. Each arrow carries a number, and the legend beneath the drawing
+rejected, failed, exited) sit below. Each arrow carries a number, and the legend beneath the drawing
 names its steps, who takes them and the clause: long Chinese labels on the arrows themselves
 would overlap one another and run past the boxes. Steps that stay within a stage are listed
 beside the legend, stage by stage. The drawing is as tall as its arches need, so nothing is
@@ -19,7 +19,7 @@ from .vocabulary import TRIGGERS
 
 MAIN = ["draft", "declared", "commitment_filing", "financing_matchmaking",
         "lead_bank_designated", "completed"]
-SIDE = {"withdrawn": 0, "returned": 1, "rejected": 2, "failed": 3}
+SIDE = {"withdrawn": 0, "returned": 1, "rejected": 2, "failed": 3, "exited": 4}
 BOX_W, BOX_H, GAP_X = 150, 44, 40
 MARK_R = 9
 

@@ -19,6 +19,7 @@ from ..models import (
     ListEntry,
     Loan,
     Opinion,
+    ProgressReport,
     Verdict,
 )
 from ..rules import RuleContext
@@ -31,6 +32,7 @@ from ..rules.guards import (
     open_claim_of,
     pending_change_of,
 )
+from ..rules.progress import due_on, month_of, open_problem, report_day
 from ..rules.project_values import apply_changes
 from .changeset import ChangeSet
 
@@ -299,3 +301,53 @@ def _return_completion(ctx, now, changes):
     ctx.project.completion_reported_at = None  # the enterprise corrects and reports again
     return {}
 
+
+
+@effect("report_progress")
+def _report_progress(ctx, now, changes):
+    """The month's report is its own row; the project keeps where the latest one stands."""
+    p, data = ctx.project, ctx.data
+    month = month_of(data["month"])
+    late = ctx.today > due_on(month, report_day(ctx.definition, p.jurisdiction_code, ctx.today))
+    installed = {k: v.isoformat() for k, v in (data.get("equipment_installed") or {}).items()}
+    report = ProgressReport(project_id=p.id, month=month,
+                            actual_start_on=data.get("actual_start_on"),
+                            investment_completed=data["investment_completed"],
+                            percent_complete=data["percent_complete"],
+                            equipment_installed=installed, problems=data.get("problems"),
+                            late=late, reported_by_id=ctx.actor.id, reported_at=now)
+    changes.add(report)
+    p.staged.setdefault("progress_reports", []).append(report)
+    if p.actual_start_on is None and data.get("actual_start_on"):
+        p.actual_start_on = data["actual_start_on"]
+    if p.progress_month is None or month >= p.progress_month:
+        p.investment_completed = data["investment_completed"]
+        p.percent_complete = data["percent_complete"]
+        p.progress_month = month
+    return {"month": month.strftime("%Y-%m"), "late": late}
+
+
+@effect("answer_problem")
+def _answer_problem(ctx, now, changes):
+    report = open_problem(ctx.project)
+    changes.change(report, answer=ctx.comment, answered_by_id=ctx.actor.id,
+                   answered_by_name=ctx.actor.organization.name, answered_at=now)
+    ctx.project.staged.setdefault("answered", []).append(report.id)
+    return {"month": report.month.strftime("%Y-%m"), "problems": report.problems}
+
+
+@effect("exit_library")
+def _exit_library(ctx, now, changes):
+    return {"reason": ctx.project.stall_reason}
+
+
+@effect("defer_batch")
+def _defer_batch(ctx, now, changes):
+    """Moved to a later batch: the warning is cleared, misses and the lapse count afresh."""
+    p = ctx.project
+    before = p.batch_year
+    p.batch_year = ctx.data.get("batch_year") or max(before or 0, ctx.today.year) + 1
+    reason = p.stall_reason
+    p.stall_warned_at, p.stall_reason = None, None
+    p.progress_reset_on = ctx.today
+    return {"batch_from": before, "batch_to": p.batch_year, "reason": reason}

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from ..labels import STEP_LABELS
 from ..rules.money import MAX_AMOUNT
@@ -101,6 +101,35 @@ class VerifyCompletionData(_Data):
     energy_grades: dict[Position, Grade] | None = Field(default=None, max_length=200)
 
 
+class ReportProgressData(_Data):
+    """A month's construction progress (月调度): the month reported (its first day, or
+    YYYY-MM), the actual start, investment completed to date (万元), the declaration's new
+    equipment installed (row → date), percent complete, problems needing help."""
+
+    month: date | None = None
+    actual_start_on: date | None = None
+    investment_completed: Amount | None = None
+    percent_complete: Annotated[int, Field(ge=0, le=100)] | None = None
+    equipment_installed: dict[Position, date] | None = Field(default=None, max_length=200)
+    problems: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+    @field_validator("month", mode="before")
+    @classmethod
+    def _first_of_month(cls, value):
+        if isinstance(value, str) and len(value) == 7:
+            value += "-01"
+        return value
+
+    @field_validator("problems")
+    @classmethod
+    def _blank_is_none(cls, value):
+        return value or None
+
+
+class DeferBatchData(_Data):
+    batch_year: Annotated[int, Field(ge=2024, le=2100)] | None = None
+
+
 @dataclass(frozen=True)
 class Trigger:
     name: str
@@ -148,6 +177,10 @@ TRIGGERS = {t.name: t for t in (
     Trigger("verify_completion", "agency", VerifyCompletionData),
     Trigger("return_completion", "agency", owed=False),
     Trigger("fail_completion", "agency", owed=False),
+    Trigger("report_progress", "enterprise", ReportProgressData),
+    Trigger("answer_problem", "agency"),
+    Trigger("exit_library", "agency"),
+    Trigger("defer_batch", "agency", DeferBatchData, owed=False),
 )}
 
 # Audit-only steps: changes to a project that are not workflow triggers, each its own kind
@@ -158,5 +191,7 @@ IMPORT = "import"  # a draft entered by an agency from an offline declaration
 ATTACH = "attach"  # a file added to the project
 DETACH = "detach"  # a file its uploader took away again (draft or returned)
 REMIND, ESCALATE = "remind", "escalate"  # a time limit near its end, or past it (the system)
+WARN_STALLED = "warn_stalled"  # reports missed or no start: the accepting agency is warned
+DESIGNATE = "designate"  # key-list and demonstration tags set by the accepting agency
 AUDIT_ONLY = frozenset({CREATE, EDIT, REQUEST_CHANGE, SET_INTENDED_BANKS, IMPORT, ATTACH,
-                        DETACH, REMIND, ESCALATE})
+                        DETACH, REMIND, ESCALATE, WARN_STALLED, DESIGNATE})
