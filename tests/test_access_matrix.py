@@ -94,6 +94,9 @@ WEB = {
         w, 404, allowed=lambda x: x.kind == "admin")),
     ("GET", "/notifications"): ("plain", lambda w: web(w, 200)),
     ("POST", "/notifications/read"): ("form", lambda w: 302),
+    # one's own notification opens (and is read); anyone else's is not there
+    ("GET", "/notifications/<int:notification_id>"): ("notification", lambda w: web(w, 404)),
+    ("GET", "/favicon.ico"): ("plain", lambda w: 200),
     ("GET", "/projects"): ("plain", lambda w: web(w, 200)),
     ("GET", "/projects/new"): ("plain", lambda w: web(w, 200, allowed=is_enterprise)),
     ("POST", "/projects/new"): ("form", lambda w: web(w, 422, allowed=is_enterprise)),
@@ -274,7 +277,8 @@ def web_request(client, key, world, who):
              "print": f"/projects/{d['id']}/print/declaration",
              "download": f"/projects/{d['id']}/attachments/{world['attachment']}",
              "workflow": "/workflows/national-miit-2024-53",
-             "job": f"/imports/{world['job']}", "job-progress": f"/imports/{world['job']}/progress"}
+             "job": f"/imports/{world['job']}", "notification": "/notifications/2000000000",
+             "job-progress": f"/imports/{world['job']}/progress"}
     if key in paths:
         return ("GET", paths[key], None)
     forms = {
