@@ -49,7 +49,7 @@ def test_edit_draft_bumps_version_and_is_audited(client, cast):
     assert [e["name"] for e in edited.json["equipment"]] == ["激光切割机"]
     events = api.get(f"/projects/{project['id']}/events").json["items"]
     assert [e["trigger"] for e in events] == ["create", "edit"]
-    assert events[1]["data"]["name"] == "数控机床及产线更新改造项目"
+    assert events[1]["data"]["changes"]["name"] == "数控机床及产线更新改造项目"
 
 
 def test_stale_edit_is_409_and_changes_nothing(client, cast):

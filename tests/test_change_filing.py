@@ -222,5 +222,5 @@ def test_a_move_to_a_place_whose_document_has_lapsed_is_refused(client, cast):
             workflows().fire(project, "approve_change", cast.user("ndrc"),
                              version=p["version"], data={"filing_number": "苏备1号-变1"},
                              today=date(2028, 1, 5))
-        assert "2027-12-31" in str(refused.value.message)
+        assert "2027年12月31日" in str(refused.value.message)
     assert counts(client.application, p["id"]) == before

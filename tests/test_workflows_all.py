@@ -287,7 +287,7 @@ def test_declaring_under_luoyang_after_expiry_is_refused(clean_app):
             workflows().fire(project, "submit", cast.user("ent"), version=1,
                              today=date(2028, 1, 3))
         assert "洛工信〔2024〕73号" in refused.value.message
-        assert "2027-12-31" in refused.value.message
+        assert "2027年12月31日" in refused.value.message
         db.session.rollback()
         workflows().fire(project, "submit", cast.user("ent"), version=1, today=date(2027, 12, 31))
         assert project.workflow_key == "luoyang-2024-73"
