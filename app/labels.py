@@ -163,7 +163,16 @@ STEP_LABELS = {
     "verify_completion": _l("Verify completion"),
     "return_completion": _l("Return the completion report"),
     "fail_completion": _l("Fail completion verification"),
+    "claim_subsidy": _l("Claim subsidy"),
+    "return_claim": _l("Return the subsidy claim"),
+    "approve_subsidy": _l("Approve subsidy claim"),
+    "record_payout": _l("Record subsidy payout"),
+    "claw_back": _l("Claw back subsidy"),
 }
+
+SUBSIDY_STATUS_LABELS = {"submitted": _l("submitted, under review"),
+                         "returned": _l("returned for correction"),
+                         "approved": _l("approved, awaiting payment"), "paid": _l("paid")}
 
 
 def step_label(trigger: str) -> str:

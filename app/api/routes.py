@@ -13,6 +13,7 @@ from ..accounts.principals import read_caller_and_state
 from ..errors import BadRequest, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..financing import operations as financing
+from ..financing import subsidies
 from ..i18n import gettext as _
 from ..labels import ROLE_LABELS, step_label
 from ..models import Jurisdiction, Status, WorkflowEvent, china_today
@@ -46,6 +47,8 @@ from .serializers import (
     project_state,
     project_summary,
     queue_item_json,
+    subsidy_claim_json,
+    subsidy_totals_json,
     summary_json,
 )
 
@@ -190,6 +193,20 @@ def loans_index():
     """The caller's loan book: a bank's own loans, or the loans in an agency's region."""
     return {"items": [loan_json(loan, figures, project)
                       for loan, project, figures in financing.loan_book(api_user())]}
+
+
+@bp.get("/subsidies")
+def subsidies_index():
+    """The subsidy claims the caller may see (filters: project, programme, period), with
+    their totals: claimed, approved, paid, clawed back."""
+    project_id = None
+    if request.args.get("project"):
+        project_id = get_project(api_user(), request.args["project"]).id
+    rows = subsidies.claims_for(api_user(), project_id=project_id,
+                                programme=request.args.get("programme") or None,
+                                period=request.args.get("period") or None)
+    return {"items": [subsidy_claim_json(claim, project) for claim, project in rows],
+            "totals": subsidy_totals_json(subsidies.totals(rows))}
 
 
 @bp.get("/stats/summary")

@@ -38,11 +38,12 @@ from .reports import (
     StatsStageDays,
 )
 from .review import ChangeRequest, ChangeStatus, Opinion, Verdict
+from .subsidy import SubsidyClaim, SubsidyStatus
 from .workflow import Deadline, DefinitionSnapshot, LocalSetting
 
 __all__ = [
     "StatsBucket", "StatsCompletion", "StatsMonth", "StatsStageDays",
-    "OrgLink",
+    "OrgLink", "SubsidyClaim", "SubsidyStatus",
     "SecurityEvent",
     "CHINA",
     "Baseline", "Job", "JobFile", "JobStatus", "MailState", "PlanEntry", "PlanImport", "StageTime",

@@ -26,9 +26,11 @@ from .definitions import Definition, TransitionSpec
 from .vocabulary import TRIGGERS
 
 NEGATIVE = frozenset({"return", "reject", "withdraw", "decline_claim", "refuse_change",
-                      "return_completion", "fail_completion"})
-# Where a project waits for nobody.
+                      "return_completion", "fail_completion", "return_claim", "claw_back"})
+# Where a project waits for nobody — but the agencies still owe the decisions on its subsidy
+# claims (a completed project's last quarters, a claim filed before acceptance failed).
 ENDED = frozenset({Status.REJECTED, Status.WITHDRAWN, Status.COMPLETED, Status.FAILED})
+AFTER_END = frozenset({"approve_subsidy", "record_payout"})
 
 # An owed step: (role, level, trigger, owing organisation — none for an agency role).
 Key = tuple[str, str, str, int | None]
@@ -96,10 +98,9 @@ def reschedule(project, definition: Definition, source: Status | None,
             resumed = project.clock_used_days
         if source is not None and project.status != source:
             project.clock_used_days, project.clock_paused_state = 0, None
-    if project.status in ENDED:
-        project.deadlines.clear()
-        return []
     owed = owed_steps(definition, project, today)
+    if project.status in ENDED:
+        owed = {key: spec for key, spec in owed.items() if key[2] in AFTER_END}
     fired_key = (fired.role, fired.level_key, fired.trigger, None) if fired else None
     for key, row in rows.items():
         if key not in owed:
