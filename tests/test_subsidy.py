@@ -223,3 +223,20 @@ def test_claims_wait_for_the_treasury_to_set_its_rate(clean_app, client):
     assert "has not entered it yet" in refused.json["message"]
     with clean_app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(SubsidyClaim)) == 0
+
+
+def test_a_loan_drawn_before_relending_existed_is_recorded_without_relending(clean_app, client):
+    cast = whitelist_cast(clean_app, 1, county="230110")
+    [(pid, v)] = whitelisted_projects(clean_app, cast, 1)
+    bank = cast.api(client, "bank00")
+    v = bank.fire(pid, "express_interest", v).json["version"]
+    v = bank.fire(pid, "claim_lead_bank", v).json["version"]
+    v = cast.api(client, "pboc").fire(pid, "designate_lead_bank", v).json["version"]
+    v = bank.fire(pid, "approve_credit", v, amount="100", approved_on="2023-01-02").json["version"]
+    v = bank.fire(pid, "sign_contract", v, amount="100", signed_on="2023-01-03",
+                  contract_number="1").json["version"]
+    done = bank.fire(pid, "record_loan", v, amount="100", drawdown_date="2023-01-04",
+                     supplier_paid_date="2023-01-05")
+    assert done.status_code == 200, done.json
+    [loan] = bank.get("/loans").json["items"]
+    assert D(loan["figures"]["relending_principal"]) == 0
