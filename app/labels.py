@@ -170,6 +170,10 @@ STEP_LABELS = {
     "claw_back": _l("Claw back subsidy"),
 }
 
+CLAW_BACK_LABELS = {"failed_acceptance": _l("failed acceptance"),
+                    "broken_commitment": _l("commitment broken"),
+                    "misuse": _l("funds misused")}
+
 SUBSIDY_STATUS_LABELS = {"submitted": _l("submitted, under review"),
                          "returned": _l("returned for correction"),
                          "approved": _l("approved, awaiting payment"), "paid": _l("paid")}

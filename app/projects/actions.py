@@ -3,7 +3,7 @@
 from decimal import Decimal, InvalidOperation
 
 from ..i18n import lazy_gettext as _l
-from ..labels import LIST_LABELS, VERDICT_LABELS
+from ..labels import CLAW_BACK_LABELS, LIST_LABELS, VERDICT_LABELS
 from ..workflow.vocabulary import TRIGGERS
 
 # input key -> (widget, label, choices)
@@ -40,6 +40,11 @@ INPUTS = {
     "opinion": ("select", _l("Outcome"), VERDICT_LABELS),
     "reference": ("text", _l("Document number (文号)"), None),
     "decided_on": ("date", _l("Decided on"), None),
+    "period": ("text", _l("Quarter claimed (e.g. 2025Q3)"), None),
+    "claim": ("claim", _l("Subsidy claim"), None),
+    "paid_on": ("date", _l("Paid on"), None),
+    "voucher": ("text", _l("Payment voucher number"), None),
+    "ground": ("select", _l("Ground"), CLAW_BACK_LABELS),
 }
 
 

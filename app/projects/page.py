@@ -9,6 +9,7 @@ from .. import access
 from ..errors import Invalid
 from ..extensions import db
 from ..financing.operations import Financing, banks_serving, financing
+from ..financing.subsidies import claims_for
 from ..models import (
     STAGES,
     Attachment,
@@ -87,6 +88,7 @@ class ProjectPage:
     finance: Financing | None = None
     banks: list = field(default_factory=list)  # for the enterprise to name intended banks
     panel: object = None  # access.Panel: the reader's actions, what they owe first
+    subsidies: list = field(default_factory=list)  # the claims the reader may see
 
 
 def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
@@ -153,6 +155,7 @@ def project_page(user: User, project: Project) -> ProjectPage:
         may=may,
         finance=financing(user, project, present),
         banks=banks_serving(project.jurisdiction_code) if may["name_banks"] else [],
+        subsidies=[claim for claim, _p in claims_for(user, project_id=project.id)],
     )
 
 
