@@ -145,6 +145,7 @@ API = {
     ("GET", "/openapi.json"): ("plain", lambda w: api(w, 200, public=True)),
     ("GET", "/market"): ("plain", lambda w: api(w, 200, allowed=is_bank)),
     ("GET", "/loans"): ("plain", lambda w: api(w, 200)),
+    ("GET", "/subsidies"): ("plain", lambda w: api(w, 200)),
     ("GET", "/banks"): ("plain", lambda w: api(w, 200)),
     ("GET", "/overdue"): ("plain", lambda w: api(w, 200)),
     ("GET", "/queue"): ("plain", lambda w: api(w, 200)),

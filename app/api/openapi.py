@@ -132,6 +132,11 @@ def openapi_document() -> dict:
             "responses": {"200": _json("ProjectPage"), **_errors(401, 403, 422)}}},
         "/loans": {"get": {"operationId": "listLoans",
                            "responses": {"200": _json("Items"), **_errors(401)}}},
+        "/subsidies": {"get": {
+            "operationId": "listSubsidies",
+            "parameters": [{"name": name, "in": "query", "schema": {"type": "string"}}
+                           for name in ("project", "programme", "period")],
+            "responses": {"200": _json("Items"), **_errors(401, 404)}}},
         "/banks": {"get": {
             "operationId": "listBanks",
             "parameters": [{"name": "jurisdiction", "in": "query",
