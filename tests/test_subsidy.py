@@ -196,6 +196,13 @@ def test_heilongjiang_four_quarters_claimed_cosigned_paid_and_partly_clawed_back
     assert {k: D(v) for k, v in found["totals"].items()} == {
         "claimed": TOTAL, "approved": TOTAL, "paid": TOTAL,
         "clawed_back": D("1.2000")}
+    # the dashboard's totals (the statistics rollup, kept by every step) say the same
+    summary = cast.api(client, "treasury").get("/stats/summary").json
+    assert {k: D(summary["financing"][f"subsidy_{k}"]) for k in found["totals"]} == {
+        k: D(v) for k, v in found["totals"].items()}
+    [harbin] = [row for row in summary["by_region"] if row["code"] == "230100"]
+    assert (harbin["programme"], D(harbin["subsidy_claimed"]), D(harbin["subsidy_paid"])) == (
+        "省级技术改造贴息", TOTAL, TOTAL)
     # each step is an audit event of the project, citing 三(三)
     events = cast.api(client, "treasury").get(f"/projects/{pid}/events").json["items"]
     subsidy = [e for e in events if e["trigger"] in (

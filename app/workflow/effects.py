@@ -331,6 +331,7 @@ def _claim_subsidy(ctx, now, changes):
               "lines": lines_json(figures.lines), "approvals": [], "comment": ctx.comment,
               "updated_at": now}
     earlier = period_claim(ctx.project, programme.key, period)
+    ctx.project.claimed_total += figures.amount  # a returned claim no longer counted
     if earlier is not None:
         changes.change(earlier, **values)
         view = claim_view(earlier, **values)
@@ -361,7 +362,9 @@ def _on_claim(ctx, now, changes, **values) -> dict:
 
 @effect("return_claim")
 def _return_claim(ctx, now, changes):
-    # Any objection returns the claim: the approvals so far lapse with it.
+    # Any objection returns the claim: the approvals so far lapse with it, and its amount
+    # counts nowhere until it is corrected.
+    ctx.project.claimed_total -= claim_of(ctx.project, ctx.data["claim"]).claimed
     return _on_claim(ctx, now, changes, status=SubsidyStatus.RETURNED, approvals=[],
                      comment=ctx.comment)
 
@@ -378,6 +381,7 @@ def _approve_subsidy(ctx, now, changes):
     values = {"approvals": approvals}
     if done:
         values.update(status=SubsidyStatus.APPROVED, approved=claim.claimed)
+        ctx.project.approved_total += claim.claimed
     facts = _on_claim(ctx, now, changes, **values)
     return {**facts, "approved": done, "amount": str(claim.claimed),
             "awaiting": [r for r in joint if r not in {a["role"] for a in approvals}]}
@@ -385,6 +389,7 @@ def _approve_subsidy(ctx, now, changes):
 
 @effect("record_payout")
 def _record_payout(ctx, now, changes):
+    ctx.project.paid_total += ctx.data["amount"]
     facts = _on_claim(ctx, now, changes, status=SubsidyStatus.PAID, paid=ctx.data["amount"],
                       paid_on=ctx.data["paid_on"], voucher=ctx.data["voucher"])
     return {**facts, "amount": str(ctx.data["amount"])}
@@ -394,5 +399,6 @@ def _record_payout(ctx, now, changes):
 def _claw_back(ctx, now, changes):
     claim = claim_of(ctx.project, ctx.data["claim"])
     total = claim.clawed_back + ctx.data["amount"]
+    ctx.project.clawed_back_total += ctx.data["amount"]
     facts = _on_claim(ctx, now, changes, clawed_back=total, comment=ctx.comment)
     return {**facts, "amount": str(ctx.data["amount"]), "clawed_back": str(total)}
