@@ -117,6 +117,7 @@ WEB = {
         w, 302, allowed=lambda x: x.kind == "agency_in" and x.agency == "miit")),
     ("GET", "/projects/export.xlsx"): ("plain", lambda w: web(w, 200)),
     ("GET", "/projects/export.csv"): ("plain", lambda w: web(w, 200)),
+    ("GET", "/subsidies/export.xlsx"): ("plain", lambda w: web(w, 200)),
     ("GET", "/imports"): ("plain", lambda w: web(w, 200, allowed=is_agency)),
     ("POST", "/imports"): ("import", lambda w: web(w, 302, allowed=is_agency)),
     ("GET", "/imports/template.xlsx"): ("plain", lambda w: web(w, 200, allowed=is_agency)),

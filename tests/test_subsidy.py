@@ -9,16 +9,19 @@ claims four quarters (2025Q2 across the change of rate, 2026Q2 across both loans
 acceptance part of a payment is clawed back. Figures are worked out by hand
 in tests/test_subsidy_rules.py; here they are the claims' own."""
 
+import io
 from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from openpyxl import load_workbook
 
 from app.accounts import operations as accounts
 from app.extensions import db
 from app.models import Deadline, SubsidyClaim, User, china_today
 from app.review import settings as local_settings
 from tests.helpers import PASSWORD, Cast, whitelist_cast, whitelisted_projects
+from tests.web import signed_in
 
 TODAY = date(2026, 12, 2)
 EXPECTED = {"2025Q2": D("6.8888"), "2025Q3": D("6.1333"), "2026Q1": D("6.0000"),
@@ -203,6 +206,17 @@ def test_heilongjiang_four_quarters_claimed_cosigned_paid_and_partly_clawed_back
     [harbin] = [row for row in summary["by_region"] if row["code"] == "230100"]
     assert (harbin["programme"], D(harbin["subsidy_claimed"]), D(harbin["subsidy_paid"])) == (
         "省级技术改造贴息", TOTAL, TOTAL)
+    # the workbook a finance bureau files upward: one row per loan per quarter
+    book = load_workbook(io.BytesIO(signed_in(clean_app, "treasury").get(
+        "/subsidies/export.xlsx").data))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    header, body, total = rows[0], rows[1:-1], rows[-1]
+    assert header[:2] == ("申请编号", "期间") and len(body) == 2 * len(EXPECTED)
+    assert [(r[1], r[10]) for r in body if r[1] == "2026Q2"] == [("2026Q2", 14), ("2026Q2", 49)]
+    assert "2025-04-01～2025-05-07 37天 2%" in body[0][11]
+    assert sum(D(str(r[12])) for r in body) == D(str(total[12])) == TOTAL
+    ledger = list(book.worksheets[1].iter_rows(values_only=True))[1:]
+    assert sum(D(str(r[6])) for r in ledger) == D("1.2")
     # each step is an audit event of the project, citing 三(三)
     events = cast.api(client, "treasury").get(f"/projects/{pid}/events").json["items"]
     subsidy = [e for e in events if e["trigger"] in (

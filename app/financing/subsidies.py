@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import access
 from ..extensions import db
@@ -17,7 +18,7 @@ LIMIT = 1000
 def claims_for(user: User, *, project_id: int | None = None, programme: str | None = None,
                period: str | None = None, limit: int = LIMIT) -> list[tuple[SubsidyClaim, Project]]:
     query = (select(SubsidyClaim, Project).join(Project, SubsidyClaim.project_id == Project.id)
-             .where(access.visible_condition(user))
+             .where(access.visible_condition(user)).options(joinedload(Project.enterprise))
              .order_by(SubsidyClaim.period, SubsidyClaim.id).limit(limit))
     if user.organization.kind == OrgKind.BANK:
         query = query.where(SubsidyClaim.claimant_id == user.organization_id)
