@@ -6,13 +6,16 @@ by the day over 360. Two relending loans: 1,000 万元 paid to the supplier 2024
 (covered to 2026-04-14) and 600 万元 paid 2024-05-20 (covered to 2026-05-19); the bank claims
 2025Q2, 2025Q3, 2026Q1 and 2026Q2."""
 
+import re
 from datetime import date
 from decimal import Decimal as D
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
 from app.rules.subsidy import add_years, capped, loan_line, quarter_days
+from app.workflow.definitions import DefinitionError, parse_text
 
 CHANGE = date(2025, 5, 8)
 
@@ -94,3 +97,36 @@ def test_a_cap_bounds_the_claims_together():
     assert capped(D("8"), D("20"), D("15")) == D("5")
     assert capped(D("8"), None, D("15")) == D("8")
     assert capped(D("8"), D("10"), D("12")) == D("0")
+
+
+# -- the definitions' programmes and joint approvals, as `workflows check` reads them ------
+
+HLJ = Path(__file__).parent.parent / "workflows" / "heilongjiang-2024-67.toml"
+
+
+def test_heilongjiang_programme_and_its_joint_approval_are_read():
+    definition = parse_text(HLJ.read_text(encoding="utf-8"), HLJ)
+    [programme] = definition.programmes
+    assert (programme.key, programme.kind, programme.claimant, programme.clause) == (
+        "hlj-tech-interest", "interest", "bank", "三(三)")
+    assert {n.name: n.basis.owner for n in programme.numbers.values()} == {
+        "rate": "agency:treasury", "max_years": "agency:treasury",
+        "cap_per_project": "agency:treasury"}
+    assert {(s.role, s.all_of) for s in definition.transitions_for("approve_subsidy")} == {
+        ("agency:treasury", ("agency:treasury", "agency:miit")),
+        ("agency:miit", ("agency:treasury", "agency:miit"))}
+
+
+@pytest.mark.parametrize(("old", "new", "problem"), [
+    ('all_of = ["agency:treasury", "agency:miit"]', 'all_of = ["agency:treasury", "agency:land"]',
+     "has no 'approve_subsidy' transition"),
+    ('[programmes.numbers.rate]\nlabel = "省级技术改造贴息（年化比例）"',
+     '[programmes.numbers.rate]\nvalue = "0.02"\nlabel = "省级技术改造贴息（年化比例）"',
+     "states no value here"),
+    ('kind = "interest"', 'kind = "grant"', "interest is claimed per quarter"),
+])
+def test_workflows_check_refuses_a_joint_step_or_programme_it_cannot_run(old, new, problem):
+    text = HLJ.read_text(encoding="utf-8")
+    assert old in text
+    with pytest.raises(DefinitionError, match=re.escape(problem)):
+        parse_text(text.replace(old, new), HLJ)
