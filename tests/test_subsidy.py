@@ -223,8 +223,13 @@ def test_heilongjiang_four_quarters_claimed_cosigned_paid_and_partly_clawed_back
         "claim_subsidy", "return_claim", "approve_subsidy", "record_payout", "claw_back")]
     assert len(subsidy) == 5 + 1 + 9 + 4 + 1
     assert {e["clause"] for e in subsidy} == {"三(三)"}
-    # another bank sees none of the lead bank's claims
+    # another bank sees none of the lead bank's claims, in the list or in the trail
     assert cast.api(client, "bank01").get("/subsidies").json["items"] == []
+    trail = cast.api(client, "bank01").get(f"/projects/{pid}/events").json["items"]
+    assert trail and not {e["trigger"] for e in trail} & {
+        "claim_subsidy", "return_claim", "approve_subsidy", "record_payout", "claw_back"}
+    own = cast.api(client, "bank00").get(f"/projects/{pid}/events").json["items"]
+    assert sum(e["trigger"] == "approve_subsidy" for e in own) == 9
 
 
 def test_claims_wait_for_the_treasury_to_set_its_rate(clean_app, client):

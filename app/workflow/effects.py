@@ -346,7 +346,8 @@ def _claim_subsidy(ctx, now, changes):
         changes.add(claim)
         view = claim_view(claim)
     stage_claim(ctx.project, view)
-    return {"claim": view.number, "programme": programme.key, "period": period,
+    return {"claim": view.number, "claimant": ctx.actor.organization.name,
+            "programme": programme.key, "period": period,
             "amount": str(figures.amount), "computed": str(figures.computed),
             "corrects": earlier is not None,
             "loans": [{"loan": line.loan, "days": line.days, "amount": str(line.amount)}
@@ -357,7 +358,7 @@ def _on_claim(ctx, now, changes, **values) -> dict:
     claim = claim_of(ctx.project, ctx.data["claim"])
     changes.change(claim, updated_at=now, **values)
     stage_claim(ctx.project, claim_view(claim, **values))
-    return {"claim": claim.number, "period": claim.period}
+    return {"claim": claim.number, "period": claim.period, "claimant": claim.claimant.name}
 
 
 @effect("return_claim")
