@@ -213,7 +213,9 @@ def _owed_by(row: Deadline) -> str:
 
 # Steps between one bank and a project; competitors must not learn of them.
 BANK_PRIVATE = frozenset({"express_interest", "approve_credit", "sign_contract", "record_loan",
-                          "claim_lead_bank", "decline_claim", "confirm_refinancing"})
+                          "claim_lead_bank", "decline_claim", "confirm_refinancing",
+                          "claim_subsidy", "return_claim", "approve_subsidy", "record_payout",
+                          "claw_back"})
 
 
 def event_visible(user: User, event) -> bool:
@@ -222,7 +224,8 @@ def event_visible(user: User, event) -> bool:
     org = user.organization
     if org.kind != OrgKind.BANK or event.trigger not in BANK_PRIVATE:
         return True
-    if event.actor_org_id == org.id or (event.data or {}).get("bank") == org.name:
+    if event.actor_org_id == org.id or org.name in ((event.data or {}).get("bank"),
+                                                    (event.data or {}).get("claimant")):
         return True
     return event.trigger == "confirm_refinancing" and org.id == _loan_bank(event)
 

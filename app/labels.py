@@ -181,7 +181,20 @@ STEP_LABELS = {
     "answer_problem": _l("Answer the reported problem"),
     "exit_library": _l("Exit from the library"),
     "defer_batch": _l("Defer to a later batch"),
+    "claim_subsidy": _l("Claim subsidy"),
+    "return_claim": _l("Return the subsidy claim"),
+    "approve_subsidy": _l("Approve subsidy claim"),
+    "record_payout": _l("Record subsidy payout"),
+    "claw_back": _l("Claw back subsidy"),
 }
+
+CLAW_BACK_LABELS = {"failed_acceptance": _l("failed acceptance"),
+                    "broken_commitment": _l("commitment broken"),
+                    "misuse": _l("funds misused")}
+
+SUBSIDY_STATUS_LABELS = {"submitted": _l("submitted, under review"),
+                         "returned": _l("returned for correction"),
+                         "approved": _l("approved, awaiting payment"), "paid": _l("paid")}
 
 
 def step_label(trigger: str) -> str:
@@ -254,6 +267,11 @@ INPUT_LABELS = {
     "equipment_installed": _l("Declared new equipment installed (date)"),
     "problems": _l("Problems needing coordination"),
     "batch_year": _l("Later batch (year)"),
+    "period": _l("Quarter claimed (e.g. 2025Q3)"),
+    "claim": _l("Subsidy claim"),
+    "paid_on": _l("Paid on"),
+    "voucher": _l("Payment voucher number"),
+    "ground": _l("Ground"),
 }
 
 

@@ -17,6 +17,7 @@ from app.config import TestConfig
 from app.demo import load_jurisdictions
 from app.extensions import db
 from app.reporting import rollup as stats
+from app.rules import settings as local_settings
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # Reference data kept between tests.
@@ -91,6 +92,7 @@ def _wipe(app) -> None:
             else:
                 for table in tables:
                     conn.execute(table.delete())
+        local_settings.forget()  # the settings rows an earlier test left in memory are gone
 
 
 @pytest.fixture

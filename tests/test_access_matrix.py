@@ -144,6 +144,7 @@ WEB = {
         "redeclare", lambda w: web(w, 302, "declared", is_owner)),
     ("POST", "/projects/<project_id>/designations"): (
         "designate", lambda w: web(w, 302, "declared", accepts)),
+    ("GET", "/subsidies/export.xlsx"): ("plain", lambda w: web(w, 200)),
     ("GET", "/imports"): ("plain", lambda w: web(w, 200, allowed=is_agency)),
     ("POST", "/imports"): ("import", lambda w: web(w, 302, allowed=is_agency)),
     ("GET", "/imports/template.xlsx"): ("plain", lambda w: web(w, 200, allowed=is_agency)),
@@ -176,6 +177,7 @@ API = {
     ("GET", "/openapi.json"): ("plain", lambda w: api(w, 200, public=True)),
     ("GET", "/market"): ("plain", lambda w: api(w, 200, allowed=is_bank)),
     ("GET", "/loans"): ("plain", lambda w: api(w, 200)),
+    ("GET", "/subsidies"): ("plain", lambda w: api(w, 200)),
     ("GET", "/banks"): ("plain", lambda w: api(w, 200)),
     ("GET", "/overdue"): ("plain", lambda w: api(w, 200)),
     ("GET", "/queue"): ("plain", lambda w: api(w, 200)),

@@ -22,6 +22,7 @@ from .requests import (
     PROJECT_QUERY,
     QUEUE_QUERY,
     STATS_QUERY,
+    SUBSIDY_QUERY,
     VERSION,
     DesignationsRequest,
     IntendedBanksRequest,
@@ -227,6 +228,10 @@ def openapi_document() -> dict:
             "responses": {"200": _json("ProjectPage"), **_errors(401, 403, 422)}}},
         "/loans": {"get": {"operationId": "listLoans",
                            "responses": {"200": _json("Items"), **_errors(401)}}},
+        "/subsidies": {"get": {
+            "operationId": "listSubsidies",
+            "parameters": _query(SUBSIDY_QUERY),
+            "responses": {"200": _json("Items"), **_errors(401, 404, 422)}}},
         "/banks": {"get": {
             "operationId": "listBanks",
             "parameters": _query([JURISDICTION], jurisdiction=codes),

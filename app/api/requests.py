@@ -116,10 +116,14 @@ PROJECT_QUERY = (STATUS, INDUSTRY, JURISDICTION, YEAR, Q, LIMIT, CURSOR)
 MARKET_QUERY = (INDUSTRY, LIMIT, CURSOR)
 QUEUE_QUERY = (STEP, INDUSTRY, REGION, YEAR, OVERDUE, SORT, LIMIT, QUEUE_CURSOR)
 STATS_QUERY = (JURISDICTION, YEAR)
-PROGRESS_QUERY = (
-    QueryParam("project", Annotated[str, StringConstraints(max_length=64)], "A project's id"),
-    QueryParam("problems", Literal["open"], "`open`: only problems awaiting an answer"),
-    LIMIT, CURSOR)
+PROJECT = QueryParam("project", Annotated[str, StringConstraints(max_length=64)], "A project's id")
+PROGRESS_QUERY = (PROJECT, QueryParam("problems", Literal["open"],
+                                      "`open`: only problems awaiting an answer"), LIMIT, CURSOR)
+SUBSIDY_QUERY = (PROJECT,
+                 QueryParam("programme", Annotated[str, StringConstraints(max_length=64)],
+                            "A programme's key"),
+                 QueryParam("period", Annotated[str, StringConstraints(max_length=16)],
+                            "A claim's period, e.g. 2025Q3"))
 
 
 class DesignationsRequest(BaseModel):

@@ -13,6 +13,7 @@ from ..accounts.principals import read_caller_and_state
 from ..errors import BadRequest, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..financing import operations as financing
+from ..financing import subsidies
 from ..i18n import gettext as _
 from ..labels import ROLE_LABELS, step_label
 from ..models import Jurisdiction, Status, WorkflowEvent, china_today
@@ -43,6 +44,7 @@ from .requests import (
     PROJECT_QUERY,
     QUEUE_QUERY,
     STATS_QUERY,
+    SUBSIDY_QUERY,
     VERSION,
     DesignationsRequest,
     IntendedBanksRequest,
@@ -61,6 +63,8 @@ from .serializers import (
     project_state,
     project_summary,
     queue_item_json,
+    subsidy_claim_json,
+    subsidy_totals_json,
     summary_json,
 )
 
@@ -251,6 +255,19 @@ def progress_index():
                         "report_day": found.report_day.value if found.report_day else None,
                         "report_day_basis": "local"}
     return body
+
+
+@bp.get("/subsidies")
+def subsidies_index():
+    """The subsidy claims the caller may see (filters: project, programme, period), with
+    their totals: claimed, approved, paid, clawed back."""
+    args, project_id = query(*SUBSIDY_QUERY), None
+    if args["project"]:
+        project_id = get_project(api_user(), args["project"]).id
+    rows = subsidies.claims_for(api_user(), project_id=project_id,
+                                programme=args["programme"] or None, period=args["period"] or None)
+    return {"items": [subsidy_claim_json(claim, project) for claim, project in rows],
+            "totals": subsidy_totals_json(subsidies.totals(rows))}
 
 
 @bp.get("/stats/summary")

@@ -259,3 +259,24 @@ def summary_json(report) -> dict:
         "targets": report.targets, "progress": report.progress,
         "designations": {str(tag): n for tag, n in report.designations.items()},
     }
+
+
+def subsidy_claim_json(claim, project) -> dict:
+    return {
+        "id": claim.public_id, "number": claim.number, "programme": claim.programme,
+        "period": claim.period, "period_start": claim.period_start,
+        "period_end": claim.period_end, "status": claim.status.value,
+        "claimant": _org(claim.claimant), "claimed": claim.claimed, "approved": claim.approved,
+        "paid": claim.paid, "paid_on": claim.paid_on, "voucher": claim.voucher,
+        "clawed_back": claim.clawed_back, "lines": claim.lines, "approvals": [
+            {"role": a["role"], "organization": a["org"], "at": a["at"]}
+            for a in claim.approvals or ()],
+        "comment": claim.comment, "claimed_at": claim.claimed_at,
+        "project": {"id": project.public_id, "name": project.name,
+                    "project_code": project.project_code},
+    }
+
+
+def subsidy_totals_json(totals) -> dict:
+    return {"claimed": totals.claimed, "approved": totals.approved, "paid": totals.paid,
+            "clawed_back": totals.clawed_back}

@@ -40,11 +40,12 @@ from .reports import (
     StatsStageDays,
 )
 from .review import ChangeRequest, ChangeStatus, Opinion, Verdict
+from .subsidy import SubsidyClaim, SubsidyStatus
 from .workflow import Deadline, DefinitionSnapshot, LocalSetting
 
 __all__ = [
     "StatsBucket", "StatsCompletion", "StatsMonth", "StatsStageDays",
-    "Designation", "DesignationTag", "OrgLink", "ProgressReport",
+    "Designation", "DesignationTag", "OrgLink", "ProgressReport", "SubsidyClaim", "SubsidyStatus",
     "SecurityEvent",
     "SecurityTally",
     "CHINA",

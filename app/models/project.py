@@ -225,6 +225,11 @@ class Project(ProjectFacts, Base):
     loan_count: Mapped[int] = _tracked(Integer)
     relending_total: Mapped[Decimal] = _tracked(WanYuan, "relending_total_yuan")
     subsidy_total: Mapped[Decimal] = _tracked(WanYuan, "subsidy_total_yuan")
+    # and the sums of its fiscal support claims (returned claims count nowhere)
+    claimed_total: Mapped[Decimal] = _tracked(WanYuan, "claimed_total_yuan")
+    approved_total: Mapped[Decimal] = _tracked(WanYuan, "approved_total_yuan")
+    paid_total: Mapped[Decimal] = _tracked(WanYuan, "paid_total_yuan")
+    clawed_back_total: Mapped[Decimal] = _tracked(WanYuan, "clawed_back_total_yuan")
 
     # Working days of the current step's time limit used before a return paused its clock.
     clock_used_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -109,6 +109,10 @@ class StatsBucket(Base):
     loans: Mapped[int] = mapped_column(Integer, default=0)
     relending_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
     subsidy_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
+    claimed_yuan: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    approved_yuan: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    paid_yuan: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    clawed_back_yuan: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class StatsMonth(Base):

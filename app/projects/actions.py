@@ -2,7 +2,7 @@
 
 from decimal import Decimal, InvalidOperation
 
-from ..labels import INPUT_LABELS, LIST_LABELS, VERDICT_LABELS
+from ..labels import CLAW_BACK_LABELS, INPUT_LABELS, LIST_LABELS, VERDICT_LABELS
 from ..workflow.vocabulary import TRIGGERS
 
 # input key -> (widget, label, choices)
@@ -41,6 +41,11 @@ INPUTS = {
     "equipment_installed": ("installed", INPUT_LABELS["equipment_installed"], None),
     "problems": ("textarea", INPUT_LABELS["problems"], None),
     "batch_year": ("text", INPUT_LABELS["batch_year"], None),
+    "period": ("text", INPUT_LABELS["period"], None),
+    "claim": ("claim", INPUT_LABELS["claim"], None),
+    "paid_on": ("date", INPUT_LABELS["paid_on"], None),
+    "voucher": ("text", INPUT_LABELS["voucher"], None),
+    "ground": ("select", INPUT_LABELS["ground"], CLAW_BACK_LABELS),
 }
 
 

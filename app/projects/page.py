@@ -11,6 +11,7 @@ from .. import access
 from ..errors import Invalid
 from ..extensions import db
 from ..financing.operations import Financing, banks_serving, financing
+from ..financing.subsidies import claims_for
 from ..i18n import gettext as _
 from ..labels import FIELD_LABELS, POLICY_CLASS_LABELS, ROLE_LABELS, TASK_LABELS, join_list
 from ..models import (
@@ -134,6 +135,7 @@ class ProjectPage:
     declared_on: object = None  # the day (China time) it was submitted, for the print forms
     progress: Progress | None = None  # monthly construction progress (月调度)
     designations: list[str] = field(default_factory=list)  # key and demonstration tags
+    subsidies: list = field(default_factory=list)  # the claims the reader may see
 
 
 def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
@@ -210,6 +212,7 @@ def project_page(user: User, project: Project) -> ProjectPage:
         banks=banks_serving(project.jurisdiction_code) if may["name_banks"] else [],
         progress=progress_of(project, definition),
         designations=tags_of(project),
+        subsidies=[claim for claim, _p in claims_for(user, project_id=project.id)],
     )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from .. import access
 from ..database import report_reader, unit_of_work
-from ..errors import Forbidden, Invalid
+from ..errors import DomainError, Forbidden, Invalid
 from ..extensions import db
 from ..i18n import gettext as _
 from ..models import (
@@ -52,7 +52,8 @@ STAGE_ORDER = (Status.DECLARED, Status.RETURNED, Status.COMMITMENT_FILING,
                Status.FINANCING_MATCHMAKING, Status.LEAD_BANK_DESIGNATED)
 BUCKET_SUMS = ("projects", "total_yuan", "equipment_yuan", "annual_yuan", "need_yuan",
                "new_units", "credit_yuan", "contract_yuan", "drawn_yuan", "loans",
-               "relending_yuan", "subsidy_yuan")
+               "relending_yuan", "subsidy_yuan", "claimed_yuan", "approved_yuan", "paid_yuan",
+               "clawed_back_yuan")
 
 
 @dataclass
@@ -131,7 +132,9 @@ def summary(user: User, code: str | None = None, year: int | None = None,
 def _figures(reader: Session, report: Summary, today: date) -> Summary:
     """Fill in `report`, reading through `reader`."""
     scope, year = report.scope, report.year
-    rows = _buckets(reader, scope, year)
+    every = _buckets(reader, scope, year)  # a failed project's subsidy still counts
+    library = {s.value for s in IN_LIBRARY}
+    rows = [r for r in every if r.status in library]
     by_plan = _sums_by(rows, lambda r: (r.industry, r.batch_year))
     completed = _sums_by([r for r in rows if r.status == Status.COMPLETED],
                          lambda r: (r.industry, r.batch_year))
@@ -139,9 +142,11 @@ def _figures(reader: Session, report: Summary, today: date) -> Summary:
     report.by_stage = {status: sums["projects"]
                        for status, sums in _sums_by(rows, lambda r: r.status).items()}
     report.by_industry = _industries(_sums_by(rows, lambda r: r.industry))
-    report.by_region = _by_region(reader, scope, _sums_by(rows, lambda r: r.child))
+    report.by_region = _by_region(reader, scope, _sums_by(rows, lambda r: r.child),
+                                  _sums_by(every, lambda r: r.child))
     report.totals = _totals(total)
-    report.financing = _financing(total)
+    report.financing = _financing(total) | _subsidies(
+        _sums_by(every, lambda r: None).get(None, dict.fromkeys(BUCKET_SUMS, 0)))
     report.stage_days = _stage_days(reader, scope, year)
     report.overdue = _overdue(reader, scope, year, today)
     report.escalated = _escalated(reader, scope)
@@ -203,6 +208,12 @@ def _financing(total: dict) -> dict:
             "subsidy": wan_from_yuan(total["subsidy_yuan"])}
 
 
+def _subsidies(total: dict) -> dict:
+    """Subsidy claimed, approved, paid and clawed back: every project's, a failed one's too."""
+    return {f"subsidy_{name}": wan_from_yuan(total[f"{name}_yuan"])
+            for name in ("claimed", "approved", "paid", "clawed_back")}
+
+
 def _overdue(reader: Session, scope: Jurisdiction, year: int | None, today: date) -> list[dict]:
     """Open steps past their due date, per agency role and level, most first."""
     return [{"role": role, "level": level, "count": count} for role, level, count in reader.execute(
@@ -239,19 +250,34 @@ def _buckets(reader: Session, scope: Jurisdiction, year: int | None):
     return reader.execute(
         select(*keys, child.label("child"),
                *[func.sum(getattr(StatsBucket, name)).label(name) for name in BUCKET_SUMS])
-        .where(*in_scope(StatsBucket, scope, year),
-               StatsBucket.status.in_([s.value for s in IN_LIBRARY]))
+        .where(*in_scope(StatsBucket, scope, year))
         .group_by(*groups).having(func.sum(StatsBucket.projects) > 0)).all()
 
 
-def _by_region(reader: Session, scope: Jurisdiction, by_region: dict) -> list[dict]:
+def _by_region(reader: Session, scope: Jurisdiction, by_region: dict,
+               every: dict) -> list[dict]:
     if scope.level not in CHILD_COLUMN:
         return []
+    empty = dict.fromkeys(BUCKET_SUMS, 0)
+    by_region = {code: by_region.get(code, empty) for code in sorted(set(by_region) | {
+        code for code, sums in every.items() if sums["claimed_yuan"] or sums["paid_yuan"]})}
     names = dict(reader.execute(select(Jurisdiction.code, Jurisdiction.name)
                                     .where(Jurisdiction.code.in_(list(by_region)))).all())
     return [{"code": code, "name": names.get(code, code), "projects": sums["projects"],
-             "total_investment": wan_from_yuan(sums["total_yuan"])}
+             "total_investment": wan_from_yuan(sums["total_yuan"]),
+             "programme": _programme_label(code),
+             "subsidy_claimed": wan_from_yuan(every.get(code, empty)["claimed_yuan"]),
+             "subsidy_paid": wan_from_yuan(every.get(code, empty)["paid_yuan"])}
             for code, sums in sorted(by_region.items())]
+
+
+def _programme_label(code: str) -> str:
+    """The fiscal support programme of the document in force in a region ("" for none)."""
+    try:
+        definition = workflows().resolve(code, china_today())
+    except DomainError:
+        return ""
+    return "、".join(p.label for p in definition.programmes)
 
 
 def _stage_days(reader: Session, scope: Jurisdiction, year: int | None) -> list[dict]:

@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from .. import access
 from ..extensions import db
 from ..i18n import gettext as _
-from ..labels import STATUS_LABELS, TASK_LABELS
+from ..labels import STATUS_LABELS, SUBSIDY_STATUS_LABELS, TASK_LABELS
 from ..models import Jurisdiction, Project, Status, User
 from ..projects.operations import ProjectFilter, list_projects
 from ..rules.cells import csv_safe
@@ -139,3 +139,58 @@ def csv_text(projects: list[Project]) -> str:
     for row in rows(projects):
         writer.writerow(["" if v is None else csv_safe(v) for v in row])
     return "\ufeff" + out.getvalue()  # the BOM lets Excel open Chinese CSV correctly
+
+
+# -- subsidy claims as a finance bureau files them upward: one row per loan per quarter ----
+
+SUBSIDY_COLUMNS = [  # header (translated), value of (claim, project, line or None)
+    (lambda: _("Claim"), lambda c, p, line: c.number),
+    (lambda: _("Period"), lambda c, p, line: c.period),
+    (lambda: _("Project code"), lambda c, p, line: p.project_code or ""),
+    (lambda: _("Project name"), lambda c, p, line: p.name),
+    (lambda: _("Enterprise"), lambda c, p, line: p.enterprise.name),
+    (lambda: _("Claimant"), lambda c, p, line: c.claimant.name),
+    (lambda: _("Loan"), lambda c, p, line: line["loan"] if line else ""),
+    (lambda: _("Principal (10k yuan)"),
+     lambda c, p, line: Decimal(line["principal"]) if line else None),
+    (lambda: _("Paid to supplier"), lambda c, p, line: line["supplier_paid"] if line else ""),
+    (lambda: _("Subsidised until"), lambda c, p, line: line["subsidy_last_day"] if line else ""),
+    (lambda: _("Days"), lambda c, p, line: line["days"] if line else None),
+    (lambda: _("Rates by period"), lambda c, p, line: "；".join(
+        f"{s['first']}～{s['last']} {s['days']}天 {(Decimal(s['rate']) * 100).normalize():f}%"
+        for s in line["segments"]) if line else ""),
+    (lambda: _("Claimed (10k yuan)"),
+     lambda c, p, line: Decimal(line["amount"]) if line else c.claimed),
+    (lambda: _("Status"), lambda c, p, line: str(SUBSIDY_STATUS_LABELS[c.status.value])),
+    (lambda: _("Paid on"), lambda c, p, line: c.paid_on.isoformat() if c.paid_on else ""),
+    (lambda: _("Payment voucher number"), lambda c, p, line: c.voucher or ""),
+]
+SUBSIDY_MONEY = (7, 12)
+
+
+def subsidy_rows(claims) -> list[list]:
+    """Each claim's loans, one row each (a grant, which lists no loans, one row)."""
+    return [[value(claim, project, line) for _header, value in SUBSIDY_COLUMNS]
+            for claim, project in claims for line in (claim.lines or [None])]
+
+
+def subsidy_workbook(claims) -> bytes:
+    """The claims with their loans, and per claim what was approved, paid and clawed back."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Subsidy claims"))
+    sheet.append([header() for header, _value in SUBSIDY_COLUMNS])
+    body = subsidy_rows(claims)
+    for row in body:
+        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+    claimed = sum((r[12] or Decimal(0) for r in body), Decimal(0))
+    sheet.append([_("Total"), *[""] * 11, float(claimed)])
+    ledger = book.create_sheet(_("Ledger"))
+    ledger.append([_("Claim"), _("Period"), _("Claimant"), _("Claimed (10k yuan)"),
+                   _("Approved (10k yuan)"), _("Paid (10k yuan)"), _("Clawed back (10k yuan)")])
+    for claim, _project in claims:
+        ledger.append([claim.number, claim.period, claim.claimant.name, float(claim.claimed),
+                       float(claim.approved or 0), float(claim.paid or 0),
+                       float(claim.clawed_back or 0)])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -22,6 +22,7 @@ from ..models import (
     StatsMonth,
     StatsStageDays,
     Status,
+    SubsidyClaim,
 )
 from ..models.base import yuan_from_wan
 from ..workflow.changeset import Tally
@@ -34,7 +35,9 @@ MONEY = {"total_yuan": "total_investment", "equipment_yuan": "equipment_investme
          "annual_yuan": "annual_investment", "need_yuan": "financing_need",
          "credit_yuan": "credit_total", "contract_yuan": "contract_total",
          "drawn_yuan": "drawn_total", "relending_yuan": "relending_total",
-         "subsidy_yuan": "subsidy_total"}
+         "subsidy_yuan": "subsidy_total", "claimed_yuan": "claimed_total",
+         "approved_yuan": "approved_total", "paid_yuan": "paid_total",
+         "clawed_back_yuan": "clawed_back_total"}
 COUNTS = {"new_units": "new_units", "loans": "loan_count"}
 MEASURED = (*MONEY.values(), *COUNTS.values())
 
@@ -166,7 +169,7 @@ def rebuild() -> None:
 def differences() -> list[str]:
     """Where the kept rollup and a fresh recount disagree, or a project's loan sums and its
     loans' kept figures (empty when all agree)."""
-    found = _loan_sum_differences()
+    found = _loan_sum_differences() + _claim_sum_differences()
     for table, (measures, query) in _recounts().items():
         columns = table.__table__.c
         kept = {tuple(row[:-len(measures)]): tuple(int(v) for v in row[-len(measures):])
@@ -225,3 +228,22 @@ def _loan_sum_differences() -> list[str]:
                  for i, kept in enumerate(LOAN_SUMS) if values[2 * i] != values[2 * i + 1]]
         found.append(f"project {public_id}: " + ", ".join(wrong))
     return found
+
+
+# A project's kept sums ← its subsidy claims (a returned claim counts nowhere).
+CLAIM_SUMS = {"claimed_total_yuan": "claimed_yuan", "approved_total_yuan": "approved_yuan",
+              "paid_total_yuan": "paid_yuan", "clawed_back_total_yuan": "clawed_back_yuan"}
+
+
+def _claim_sum_differences() -> list[str]:
+    projects, claims = Project.__table__, SubsidyClaim.__table__
+    sums = (select(claims.c.project_id, *[
+        func.sum(func.coalesce(claims.c[column], 0)).label(kept)
+        for kept, column in CLAIM_SUMS.items()])
+        .where(claims.c.status != "returned").group_by(claims.c.project_id).subquery())
+    pairs = [(projects.c[kept], func.coalesce(sums.c[kept], 0)) for kept in CLAIM_SUMS]
+    query = (select(projects.c.public_id, *[column for pair in pairs for column in pair])
+             .select_from(projects.outerjoin(sums, sums.c.project_id == projects.c.id))
+             .where(or_(*[kept != summed for kept, summed in pairs])))
+    return [f"project {public_id}: claims kept {values[0::2]}, its claims sum to {values[1::2]}"
+            for public_id, *values in db.session.execute(query)]

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from .. import access
 from ..errors import Invalid
 from ..extensions import db
+from ..financing import subsidies
 from ..i18n import gettext as _
 from ..jobs import imports as import_jobs
 from ..labels import STATUS_LABELS
@@ -120,6 +121,18 @@ def export_xlsx():
     data = exports.workbook(projects, exports.coverage(current_user, filters))
     return send_file(_bytes(data), mimetype=XLSX, as_attachment=True,
                      download_name=f"projects-{china_today().isoformat()}.xlsx")
+
+
+@bp.get("/subsidies/export.xlsx")
+def export_subsidies():
+    """Subsidy claims the reader may see, one row per loan per quarter (filters: programme,
+    period)."""
+    claims = subsidies.claims_for(current_user, programme=request.args.get("programme") or None,
+                                  period=request.args.get("period") or None,
+                                  limit=exports.MAX_ROWS)
+    return send_file(_bytes(exports.subsidy_workbook(claims)), mimetype=XLSX,
+                     as_attachment=True,
+                     download_name=f"subsidies-{china_today().isoformat()}.xlsx")
 
 
 @bp.get("/projects/export.csv")

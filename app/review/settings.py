@@ -18,6 +18,7 @@ from ..i18n import gettext as _
 from ..models import LocalSetting, User, utcnow
 from ..rules import settings as local
 from ..rules.guards import batch_cutoff
+from ..rules.money import MAX_AMOUNT
 from ..rules.parameters import figure, in_force
 from ..workflow import workflows
 from ..workflow.render import basis_text, number_text
@@ -52,6 +53,18 @@ def settings_for(user: User, today: date) -> list[SettingRow]:
         if entry.basis.kind == "local":
             rows.append(_row(user, entry.name, entry.label, "share",
                              figure(entry.name, today, place), definition))
+    for programme in definition.programmes:  # the numbers a programme's agency enters
+        for number in programme.numbers.values():
+            if number.basis is None:
+                continue  # a dated parameter, listed above where local
+            key = number.key(programme.key)
+            found = local.resolve(key, None, number.basis, place, today,
+                                  int if number.unit == "years" else Decimal)
+            row = _row(user, key, f"{programme.label}：{number.label}", number.unit,
+                       found, definition)
+            if found.value is None:
+                row.value = _("not set: claims wait until the agency sets it")
+            rows.append(row)
     for year in range(FIRST_BATCH, today.year + 2):
         set_ = batch_cutoff(year, place, today)
         basis = local.Basis("local", owner=OWNER_OF_BATCHES)
@@ -64,7 +77,8 @@ def settings_for(user: User, today: date) -> list[SettingRow]:
 
 
 def _row(user, key, label, unit, found, definition) -> SettingRow:
-    return SettingRow(key=key, label=label, unit=unit, value=number_text(found.value, unit),
+    return SettingRow(key=key, label=label, unit=unit, value=(number_text(found.value, unit)
+                                                           if found.value is not None else ""),
                       basis=basis_text(found.basis, definition, found),
                       owner=found.basis.owner or "",
                       may_set=found.basis.kind == "local"
@@ -103,9 +117,21 @@ def _parse(unit: str, raw: str) -> str:
             if not 0 < share <= 1:
                 raise ValueError
             return str(share.normalize())
+        if unit == "years":
+            years = int(raw)
+            if not 1 <= years <= 30:
+                raise ValueError
+            return str(years)
+        if unit == "wan":
+            amount = Decimal(raw.replace(",", ""))
+            if not 0 < amount <= MAX_AMOUNT or amount != amount.quantize(Decimal("0.0001")):
+                raise ValueError
+            return str(amount.normalize())
         return date.fromisoformat(raw).isoformat()
     except (ValueError, InvalidOperation):
         message = {"working_days": _("A whole number of working days from 1 to 365."),
                    "share": _("A share between 0 and 100%."),
+                   "years": _("A whole number of years from 1 to 30."),
+                   "wan": _("An amount in 10k yuan, up to four decimals."),
                    "date": _("A date.")}[unit]
         raise Invalid(message, fields={"value": message}) from None

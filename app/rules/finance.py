@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from ..i18n import gettext as _
 from .money import format_wan, to_yuan
-from .parameters import parameter
+from .parameters import ParameterMissing, parameter
 
 MONTHS = Decimal(12)
 
@@ -111,8 +111,13 @@ def loan_figures(loan, *, listed: bool, jurisdiction: str) -> LoanFigures:
     if not listed:
         return figures
     on = loan.drawdown_date
-    figures.relending_share = parameter("relending_share", on, jurisdiction)
-    figures.relending_rate = parameter("relending_rate", on, jurisdiction)
+    try:
+        figures.relending_share = parameter("relending_share", on, jurisdiction)
+        figures.relending_rate = parameter("relending_rate", on, jurisdiction)
+    except ParameterMissing:
+        figures.notes = [_("Drawn on %(date)s, before the relending tool existed: no relending "
+                           "and no subsidy.", date=on)]
+        return figures
     figures.relending_principal = to_yuan(loan.amount * figures.relending_share)
     if figures.notes:
         return figures

@@ -27,10 +27,12 @@ from .definitions import Definition, TransitionSpec
 from .vocabulary import TRIGGERS
 
 NEGATIVE = frozenset({"return", "reject", "withdraw", "decline_claim", "refuse_change",
-                      "return_completion", "fail_completion"})
-# Where a project waits for nobody.
+                      "return_completion", "fail_completion", "return_claim", "claw_back"})
+# Where a project waits for nobody — but the agencies still owe the decisions on its subsidy
+# claims (a completed project's last quarters, a claim filed before acceptance failed).
 ENDED = frozenset({Status.REJECTED, Status.WITHDRAWN, Status.COMPLETED, Status.FAILED,
                    Status.EXITED})
+AFTER_END = frozenset({"approve_subsidy", "record_payout"})
 # Steps owed again after they are taken, for as long as their guards pass (each monthly
 # report, each problem's answer): taking one closes its row and opens the next.
 RECURRING = frozenset({"report_progress", "answer_problem"})
@@ -113,10 +115,9 @@ def reschedule(project, definition: Definition, source: Status | None,
             resumed = project.clock_used_days
         if source is not None and project.status != source:
             project.clock_used_days, project.clock_paused_state = 0, None
-    if project.status in ENDED:
-        project.deadlines.clear()
-        return []
     owed = owed_steps(definition, project, today)
+    if project.status in ENDED:
+        owed = {key: spec for key, spec in owed.items() if key[2] in AFTER_END}
     fired_key = (fired.role, fired.level_key, fired.trigger, None) if fired else None
     taken = fired.trigger if fired and fired.trigger in RECURRING else None
     for key, row in list(rows.items()):

@@ -33,7 +33,7 @@ class DefinitionError(ValueError):
 TOP_LEVEL = frozenset({"key", "version", "title", "document", "source", "jurisdiction",
                        "effective", "expires", "dated", "draft", "assumed", "issuers", "notes",
                        "clauses", "settings", "targets", "energy_grade", "states",
-                       "transitions"})
+                       "transitions", "programmes"})
 ROLES = frozenset({"enterprise", "bank", "lead_bank"} | {f"agency:{k}" for k in AgencyKind})
 ELLIPSIS = "……"
 
@@ -86,6 +86,9 @@ class TransitionSpec:
     requires: tuple[str, ...] = ()
     # maker-checker: whoever fired one of these on the project may not fire this step
     distinct_from: tuple[str, ...] = ()
+    # 会签: the roles that must each take this step before it counts (one event each; the
+    # definition has a transition of the same trigger for every role named)
+    all_of: tuple[str, ...] = ()
 
     @cached_property
     def level_key(self) -> str:
@@ -95,6 +98,49 @@ class TransitionSpec:
     @cached_property
     def agency_kind(self) -> str | None:
         return self.role.split(":", 1)[1] if self.role.startswith("agency:") else None
+
+
+PROGRAMME_KINDS = {"interest": "bank", "grant": "enterprise"}  # kind → who claims
+PROGRAMME_NUMBERS = {"interest": ("rate", "max_years"), "grant": ()}  # required per kind
+NUMBER_NAMES = frozenset({"rate", "max_years", "cap_per_project"})
+NUMBER_UNITS = {"rate": "share", "max_years": "years", "cap_per_project": "wan"}
+
+
+@dataclass(frozen=True)
+class ProgrammeNumber:
+    """A number a programme runs on: a dated parameter (workflows/parameters, with its
+    practice or document basis), or a `local` setting its agency enters — no default: until
+    the agency sets it, claims that need it are refused saying so."""
+
+    name: str  # rate | max_years | cap_per_project
+    label: str
+    unit: str  # share | years | wan
+    basis: Basis | None  # None: the parameter's entries carry it
+    parameter: str | None = None
+
+    def key(self, programme: str) -> str:
+        """The local setting's key."""
+        return f"programme:{programme}:{self.name}"
+
+
+@dataclass(frozen=True)
+class Programme:
+    """A fiscal support programme the document names (财政贴息、奖补): who claims, per which
+    period, which loans count, and the numbers it runs on, citing its clause verbatim."""
+
+    key: str
+    label: str
+    kind: str  # interest (on loans, claimed by the lending bank) | grant (奖补, the enterprise)
+    period: str  # quarter | once
+    clause: str
+    quote: str
+    loans: str = "all"  # interest: all the bank's loans, or only relending-refinanced ones
+    note: str = ""
+    numbers: dict = field(default_factory=dict)  # name → ProgrammeNumber
+
+    @property
+    def claimant(self) -> str:
+        return PROGRAMME_KINDS[self.kind]
 
 
 @dataclass(frozen=True)
@@ -119,6 +165,7 @@ class Definition:
     settings: dict = field(default_factory=dict)  # name → Setting
     targets: tuple[Target, ...] = ()
     energy_grade: Setting | None = None  # the grade new equipment must reach, if demanded
+    programmes: tuple[Programme, ...] = ()
     path: Path | None = None
     _from: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -160,6 +207,7 @@ class Definition:
         numbers = [*self.settings.values(), *([self.energy_grade] if self.energy_grade else [])]
         found += [(s.basis.clause, s.basis.quote) for s in numbers if s.basis.kind == "document"]
         found += list(self.dated.values())
+        found += [(p.clause, p.quote) for p in self.programmes]
         return [(clause, quote) for clause, quote in found if quote]
 
 
@@ -239,15 +287,103 @@ def parse_text(text: str, path: Path) -> Definition:
         settings=settings,
         targets=targets,
         energy_grade=_parse_setting(path, "energy_grade", "energy_grade", grade) if grade else None,
+        programmes=tuple(_parse_programme(path, item) for item in raw.get("programmes", [])),
         path=path,
     )
-    cited = {t.clause for t in (*specs, *targets)} | {c for c, _q in dated.values()}
+    cited = {t.clause for t in (*specs, *targets, *definition.programmes)} | {
+        c for c, _q in dated.values()}
     missing = sorted(cited - set(clauses))
     if missing:
         _fail(path, f"clause(s) {', '.join(missing)} cited but not listed under [clauses]")
     _check_reachability(path, definition)
     _check_change_filing_route(path, definition)
+    _check_joint_steps(path, definition)
+    _check_programmes(path, definition)
     return definition
+
+
+def _check_joint_steps(path: Path, definition: Definition) -> None:
+    """会签: every role an `all_of` names takes the same trigger by a transition of its own,
+    and every such transition names the same roles."""
+    for spec in definition.transitions:
+        if not spec.all_of:
+            continue
+        if spec.role not in spec.all_of:
+            _fail(path, f"'{spec.trigger}' ({spec.role}): all_of does not name its own role")
+        roles = {t.role: t.all_of for t in definition.transitions_for(spec.trigger)}
+        for role in spec.all_of:
+            if role not in roles:
+                _fail(path, f"'{spec.trigger}': all_of names {role}, which has no "
+                            f"'{spec.trigger}' transition")
+            if set(roles[role]) != set(spec.all_of):
+                _fail(path, f"'{spec.trigger}': the transitions of {', '.join(spec.all_of)} "
+                            f"name different all_of roles")
+
+
+CLAIM_STEPS = ("claim_subsidy", "return_claim", "approve_subsidy", "record_payout")
+
+
+def _check_programmes(path: Path, definition: Definition) -> None:
+    """A document with a programme routes every step of a claim's life; its claims are filed
+    by the claimant its kind names (one programme per document)."""
+    if len(definition.programmes) > 1:
+        _fail(path, "one programme per document (its claims' steps are routed by the document)")
+    for programme in definition.programmes:
+        for trigger in CLAIM_STEPS:
+            if not definition.transitions_for(trigger):
+                _fail(path, f"programme '{programme.key}' has no '{trigger}' step")
+        for spec in definition.transitions_for("claim_subsidy"):
+            if spec.role != programme.claimant:
+                _fail(path, f"programme '{programme.key}' ({programme.kind}) is claimed by "
+                            f"{programme.claimant}, not '{spec.role}'")
+    if not definition.programmes:
+        for trigger in (*CLAIM_STEPS, "claw_back"):
+            if definition.transitions_for(trigger):
+                _fail(path, f"'{trigger}' without a [[programmes]] entry")
+
+
+PROGRAMME_FIELDS = frozenset({"key", "label", "kind", "period", "clause", "quote", "loans",
+                              "note", "numbers"})
+
+
+def _parse_programme(path: Path, item: dict) -> Programme:
+    where = f"programme '{item.get('key', '?')}'"
+    unknown = set(item) - PROGRAMME_FIELDS
+    if unknown:
+        _fail(path, f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    for required in ("key", "label", "kind", "period", "clause", "quote"):
+        if not item.get(required):
+            _fail(path, f"{where}: missing '{required}'")
+    kind = item["kind"]
+    if kind not in PROGRAMME_KINDS:
+        _fail(path, f"{where}: kind is interest or grant, not {kind!r}")
+    period = item["period"]
+    if period not in ("quarter", "once") or (kind == "interest") != (period == "quarter"):
+        _fail(path, f"{where}: interest is claimed per quarter, a grant once")
+    loans = item.get("loans", "all")
+    if loans not in ("all", "relending"):
+        _fail(path, f"{where}: loans is all or relending, not {loans!r}")
+    numbers = {}
+    for name, raw in item.get("numbers", {}).items():
+        if name not in NUMBER_NAMES:
+            _fail(path, f"{where}: unknown number '{name}'")
+        if "value" in raw:
+            _fail(path, f"{where}: number '{name}' states no value here: a dated parameter "
+                        f"(parameter = …) or the agency's own setting (basis = \"local\")")
+        if raw.get("parameter"):
+            numbers[name] = ProgrammeNumber(name, raw.get("label", name), NUMBER_UNITS[name],
+                                            None, raw["parameter"])
+            continue
+        basis = parse_basis(path, f"{where} number '{name}'", raw)
+        if basis.kind != "local":
+            _fail(path, f"{where}: number '{name}' is a dated parameter or a local setting")
+        numbers[name] = ProgrammeNumber(name, raw.get("label", name), NUMBER_UNITS[name], basis)
+    for name in PROGRAMME_NUMBERS[kind]:
+        if name not in numbers:
+            _fail(path, f"{where}: an {kind} programme needs the number '{name}'")
+    return Programme(key=item["key"], label=item["label"], kind=kind, period=period,
+                     clause=item["clause"], quote=item["quote"], loans=loans,
+                     note=item.get("note", ""), numbers=numbers)
 
 
 def _from_first_format(raw: dict) -> dict:
@@ -389,7 +525,8 @@ def _check_number_in_quote(path: Path, where: str, value: Decimal, unit: str,
 
 def _parse_transition(path, where, item, states) -> TransitionSpec:
     unknown = set(item) - {"trigger", "source", "dest", "role", "clause", "quote", "note",
-                           "time_limit", "level", "when", "guards", "requires", "distinct_from"}
+                           "time_limit", "level", "when", "guards", "requires", "distinct_from",
+                           "all_of"}
     if unknown:
         _fail(path, f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     for name in ("trigger", "source", "role", "clause", "quote"):
@@ -429,12 +566,16 @@ def _parse_transition(path, where, item, states) -> TransitionSpec:
     for other in item.get("distinct_from", []):
         if other not in TRIGGERS:
             _fail(path, f"{where}: distinct_from names unknown trigger '{other}'")
+    for other in item.get("all_of", []):
+        if other not in ROLES:
+            _fail(path, f"{where}: all_of names unknown role '{other}'")
     return TransitionSpec(
         trigger=trigger, sources=sources, dest=dest, role=role, clause=item["clause"],
         quote=item["quote"], note=item.get("note", ""), time_limit=item.get("time_limit"),
         levels=tuple(Level(level) for level in levels), when=when,
         guards=tuple(item.get("guards", [])), requires=tuple(item.get("requires", [])),
         distinct_from=tuple(item.get("distinct_from", [])),
+        all_of=tuple(item.get("all_of", [])),
     )
 
 
@@ -443,6 +584,8 @@ def _role_fits(role: str, expected: str) -> bool:
         return role.startswith("agency:")
     if expected == "bank":
         return role in ("bank", "lead_bank")
+    if expected == "claimant":  # the lending bank or the enterprise, by the programme's kind
+        return role in ("bank", "lead_bank", "enterprise")
     return role == expected
 
 

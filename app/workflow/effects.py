@@ -9,6 +9,7 @@ keeping in the audit event's data snapshot.
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from types import SimpleNamespace
 
 from ..models import (
@@ -20,6 +21,8 @@ from ..models import (
     Loan,
     Opinion,
     ProgressReport,
+    SubsidyClaim,
+    SubsidyStatus,
     Verdict,
 )
 from ..rules import RuleContext
@@ -34,6 +37,18 @@ from ..rules.guards import (
 )
 from ..rules.progress import due_on, month_of, open_problem, report_day
 from ..rules.project_values import apply_changes
+from ..rules.subsidy import (
+    ONCE,
+    claim_figures,
+    claim_of,
+    claim_view,
+    joint_roles,
+    lines_json,
+    period_claim,
+    programme_of,
+    quarter_days,
+    stage_claim,
+)
 from .changeset import ChangeSet
 
 EFFECTS: dict[str, Callable[[RuleContext, datetime, ChangeSet], dict]] = {}
@@ -351,3 +366,92 @@ def _defer_batch(ctx, now, changes):
     p.stall_warned_at, p.stall_reason = None, None
     p.progress_reset_on = ctx.today
     return {"batch_from": before, "batch_to": p.batch_year, "reason": reason}
+
+
+# -- fiscal support claims (贴息、奖补): rows of their own, the project's status unchanged ----
+
+
+@effect("claim_subsidy")
+def _claim_subsidy(ctx, now, changes):
+    """A claim for one period, with its loans' days and amounts as computed now; a returned
+    claim for the period is corrected in place (its number stays)."""
+    programme = programme_of(ctx.definition)
+    figures = claim_figures(ctx)
+    period = ctx.data.get("period") if programme.kind == "interest" else ONCE
+    first, last = quarter_days(period) if period != ONCE else (None, None)
+    values = {"status": SubsidyStatus.SUBMITTED, "claimed": figures.amount, "approved": None,
+              "lines": lines_json(figures.lines), "approvals": [], "comment": ctx.comment,
+              "updated_at": now}
+    earlier = period_claim(ctx.project, programme.key, period)
+    ctx.project.claimed_total += figures.amount  # a returned claim no longer counted
+    if earlier is not None:
+        changes.change(earlier, **values)
+        view = claim_view(earlier, **values)
+    else:
+        claim = SubsidyClaim(
+            public_id=uuid.uuid4(), number=f"{programme.key}-{ctx.project.id}-{period}",
+            project_id=ctx.project.id, workflow_key=ctx.definition.key, programme=programme.key,
+            jurisdiction_code=ctx.project.jurisdiction_code,
+            claimant_id=ctx.actor.organization_id, period=period, period_start=first,
+            period_end=last, clawed_back=Decimal(0), claimed_by_id=ctx.actor.id,
+            claimed_at=now, **values)
+        changes.add(claim)
+        view = claim_view(claim)
+    stage_claim(ctx.project, view)
+    return {"claim": view.number, "claimant": ctx.actor.organization.name,
+            "programme": programme.key, "period": period,
+            "amount": str(figures.amount), "computed": str(figures.computed),
+            "corrects": earlier is not None,
+            "loans": [{"loan": line.loan, "days": line.days, "amount": str(line.amount)}
+                      for line in figures.lines]}
+
+
+def _on_claim(ctx, now, changes, **values) -> dict:
+    claim = claim_of(ctx.project, ctx.data["claim"])
+    changes.change(claim, updated_at=now, **values)
+    stage_claim(ctx.project, claim_view(claim, **values))
+    return {"claim": claim.number, "period": claim.period, "claimant": claim.claimant.name}
+
+
+@effect("return_claim")
+def _return_claim(ctx, now, changes):
+    # Any objection returns the claim: the approvals so far lapse with it, and its amount
+    # counts nowhere until it is corrected.
+    ctx.project.claimed_total -= claim_of(ctx.project, ctx.data["claim"]).claimed
+    return _on_claim(ctx, now, changes, status=SubsidyStatus.RETURNED, approvals=[],
+                     comment=ctx.comment)
+
+
+@effect("approve_subsidy")
+def _approve_subsidy(ctx, now, changes):
+    """One agency's approval; the claim is approved once every co-signing role approved."""
+    claim = claim_of(ctx.project, ctx.data["claim"])
+    approvals = [*(claim.approvals or []), {
+        "role": ctx.acting_role, "org": ctx.actor.organization.name, "user": ctx.actor.id,
+        "at": now.isoformat()}]
+    joint = joint_roles(ctx.definition)
+    done = {a["role"] for a in approvals} >= set(joint)
+    values = {"approvals": approvals}
+    if done:
+        values.update(status=SubsidyStatus.APPROVED, approved=claim.claimed)
+        ctx.project.approved_total += claim.claimed
+    facts = _on_claim(ctx, now, changes, **values)
+    return {**facts, "approved": done, "amount": str(claim.claimed),
+            "awaiting": [r for r in joint if r not in {a["role"] for a in approvals}]}
+
+
+@effect("record_payout")
+def _record_payout(ctx, now, changes):
+    ctx.project.paid_total += ctx.data["amount"]
+    facts = _on_claim(ctx, now, changes, status=SubsidyStatus.PAID, paid=ctx.data["amount"],
+                      paid_on=ctx.data["paid_on"], voucher=ctx.data["voucher"])
+    return {**facts, "amount": str(ctx.data["amount"])}
+
+
+@effect("claw_back")
+def _claw_back(ctx, now, changes):
+    claim = claim_of(ctx.project, ctx.data["claim"])
+    total = claim.clawed_back + ctx.data["amount"]
+    ctx.project.clawed_back_total += ctx.data["amount"]
+    facts = _on_claim(ctx, now, changes, clawed_back=total, comment=ctx.comment)
+    return {**facts, "amount": str(ctx.data["amount"]), "clawed_back": str(total)}

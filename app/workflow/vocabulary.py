@@ -85,6 +85,36 @@ class ReportCompletionData(_Data):
     completed_on: date | None = None
 
 
+ClaimRef = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F-]{32,36}$")]
+Period = Annotated[str, StringConstraints(pattern=r"^20[0-9]{2}Q[1-4]$")]
+
+
+class ClaimSubsidyData(_Data):
+    """A claim: the quarter of an interest programme; a grant's amount applied for."""
+
+    period: Period | None = None
+    amount: PositiveAmount | None = None
+
+
+class ClaimData(_Data):
+    """A decision on one claim (return, approval)."""
+
+    claim: ClaimRef | None = None
+
+
+class RecordPayoutData(_Data):
+    claim: ClaimRef | None = None
+    amount: PositiveAmount | None = None
+    paid_on: date | None = None
+    voucher: Text64 | None = None  # the payment voucher's number (凭证号)
+
+
+class ClawBackData(_Data):
+    claim: ClaimRef | None = None
+    amount: PositiveAmount | None = None
+    ground: Literal["failed_acceptance", "broken_commitment", "misuse"] | None = None
+
+
 Position = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,2}$")]
 Grade = Annotated[int, Field(ge=1, le=5)]
 
@@ -181,6 +211,12 @@ TRIGGERS = {t.name: t for t in (
     Trigger("answer_problem", "agency"),
     Trigger("exit_library", "agency"),
     Trigger("defer_batch", "agency", DeferBatchData, owed=False),
+    # Fiscal support (贴息、奖补): a claim's life, in the stage (the status does not change).
+    Trigger("claim_subsidy", "claimant", ClaimSubsidyData, owed=False),
+    Trigger("return_claim", "agency", ClaimData, owed=False),
+    Trigger("approve_subsidy", "agency", ClaimData),
+    Trigger("record_payout", "agency", RecordPayoutData),
+    Trigger("claw_back", "agency", ClawBackData, owed=False),
 )}
 
 # Audit-only steps: changes to a project that are not workflow triggers, each its own kind

@@ -1,0 +1,379 @@
+"""Fiscal support claims (贴息、奖补): the arithmetic, the programme's numbers, the guards.
+
+Interest on loans is counted by the day. For each loan the days of the claimed quarter are
+those from the day its equipment supplier was paid, up to the end of the programme's period
+(`max_years` in force on that day, counted per loan); each day earns the principal times the
+rate in force that day over the day basis, so a loan straddling a change of rate is split at
+it. Each segment is rounded down to 4 places of 万元 (one yuan): the sum never exceeds what
+the days and the parameters give. A per-project cap, where the agency set one, bounds the
+total of a project's claims. Rates, periods and caps no document states are the agency's own
+settings (`local`, no default): until it sets them, claims are refused saying so.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, Decimal
+from types import SimpleNamespace
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..i18n import gettext as _
+from ..labels import ROLE_LABELS, SUBSIDY_STATUS_LABELS, join_list
+from ..models import Loan, SubsidyClaim, SubsidyStatus
+from .context import RuleContext, guard
+from .money import format_wan
+from .parameters import ParameterMissing, parameter
+from .settings import local_value
+
+PLACES = Decimal("0.0001")  # 万元 to the yuan
+ONCE = "once"
+
+
+class NumberMissing(LookupError):
+    """A number the programme runs on has no value for the day (the agency has not set it)."""
+
+    def __init__(self, name: str, on: date):
+        super().__init__(name, on)
+        self.name, self.on = name, on
+
+
+# -- pure arithmetic ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Segment:
+    first: date
+    last: date
+    days: int
+    rate: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class LoanLine:
+    loan: str
+    principal: Decimal
+    supplier_paid: date
+    subsidy_last_day: date  # the last day the programme's period covers
+    segments: tuple[Segment, ...]
+
+    @property
+    def days(self) -> int:
+        return sum(s.days for s in self.segments)
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((s.amount for s in self.segments), Decimal(0))
+
+
+def quarter_days(period: str) -> tuple[date, date]:
+    """The first and last day of a quarter written `2025Q2`."""
+    year, q = int(period[:4]), int(period[5])
+    first = date(year, 3 * q - 2, 1)
+    after = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
+    return first, after - timedelta(days=1)
+
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return date(day.year + years, 3, 1)
+
+
+def loan_line(loan: str, principal: Decimal, supplier_paid: date, first: date, last: date, *,
+              rate_on: Callable[[date], Decimal | None], years: int,
+              day_basis: Decimal) -> LoanLine:
+    """One loan's subsidy for the days `first`..`last`: its days within the programme's
+    period counted from `supplier_paid`, split wherever the rate in force changes."""
+    ends = add_years(supplier_paid, years) - timedelta(days=1)
+    day, end = max(first, supplier_paid), min(last, ends)
+    segments = []
+    while day <= end:
+        rate = rate_on(day)
+        if rate is None:
+            raise NumberMissing("rate", day)
+        start = day
+        while day < end and rate_on(day + timedelta(days=1)) == rate:
+            day += timedelta(days=1)
+        days = (day - start).days + 1
+        amount = (principal * rate * days / day_basis).quantize(PLACES, rounding=ROUND_DOWN)
+        segments.append(Segment(start, day, days, rate, amount))
+        day += timedelta(days=1)
+    return LoanLine(loan, principal, supplier_paid, ends, tuple(segments))
+
+
+def capped(amount: Decimal, cap: Decimal | None, claimed_before: Decimal) -> Decimal:
+    """The amount within what a cap leaves after the claims before it."""
+    if cap is None:
+        return amount
+    return max(min(amount, cap - claimed_before), Decimal(0))
+
+
+# -- the programme's numbers --------------------------------------------------------------
+
+
+def programme_of(definition):
+    return definition.programmes[0] if definition is not None and definition.programmes else None
+
+
+def number_on(programme, name: str, place: str, on: date) -> Decimal | None:
+    """A programme's number for a place on a day: its dated parameter, or the value its
+    agency set (None: not set)."""
+    spec = programme.numbers.get(name)
+    if spec is None:
+        return None
+    if spec.parameter:
+        try:
+            return parameter(spec.parameter, on, place)
+        except ParameterMissing:
+            return None
+    found = local_value(spec.key(programme.key), place, on)
+    return Decimal(found.value) if found is not None else None
+
+
+def _missing_reason(programme, err: NumberMissing) -> str:
+    spec = programme.numbers[err.name]
+    owner = ROLE_LABELS.get(spec.basis.owner, spec.basis.owner) if spec.basis else ""
+    return _("“%(number)s” of %(programme)s is not set for %(date)s: no document states it, "
+             "and the %(owner)s has not entered it yet.", number=spec.label,
+             programme=programme.label, date=err.on, owner=owner)
+
+
+@dataclass
+class ClaimFigures:
+    lines: list[LoanLine] = field(default_factory=list)
+    computed: Decimal = Decimal(0)
+    amount: Decimal = Decimal(0)  # after the per-project cap
+    cap: Decimal | None = None
+    reasons: list[str] = field(default_factory=list)
+
+
+def eligible_loans(project, programme, bank_id: int) -> list[Loan]:
+    """The bank's loans on the project that the programme subsidises."""
+    query = select(Loan).where(Loan.project_id == project.id, Loan.bank_id == bank_id,
+                               Loan.other_subsidy.is_(False),
+                               Loan.supplier_paid_date.is_not(None)).order_by(Loan.id)
+    if programme.loans == "relending":
+        query = query.where(Loan.refinanced_on.is_not(None))
+    return list(db.session.scalars(query))
+
+
+def interest_claim(project, programme, bank_id: int, period: str) -> ClaimFigures:
+    """What a bank may claim for its loans on the project for one quarter."""
+    place = project.jurisdiction_code
+    first, last = quarter_days(period)
+    figures = ClaimFigures()
+    basis = parameter("interest_day_basis", last, place)
+    try:
+        for loan in eligible_loans(project, programme, bank_id):
+            years = number_on(programme, "max_years", place, loan.supplier_paid_date)
+            if years is None:
+                raise NumberMissing("max_years", loan.supplier_paid_date)
+            line = loan_line(str(loan.public_id), loan.amount, loan.supplier_paid_date, first,
+                             last, years=int(years), day_basis=basis,
+                             rate_on=lambda day: number_on(programme, "rate", place, day))
+            if line.segments:
+                figures.lines.append(line)
+    except NumberMissing as err:
+        figures.reasons.append(_missing_reason(programme, err))
+        return figures
+    figures.computed = sum((line.amount for line in figures.lines), Decimal(0))
+    return figures
+
+
+def lines_json(lines: list[LoanLine]) -> list[dict]:
+    return [{"loan": line.loan, "principal": str(line.principal),
+             "supplier_paid": line.supplier_paid.isoformat(),
+             "subsidy_last_day": line.subsidy_last_day.isoformat(), "days": line.days,
+             "amount": str(line.amount),
+             "segments": [{"first": s.first.isoformat(), "last": s.last.isoformat(),
+                           "days": s.days, "rate": str(s.rate), "amount": str(s.amount)}
+                          for s in line.segments]} for line in lines]
+
+
+# -- a project's claims, as the step being decided leaves them ----------------------------
+
+CLAIM_COLUMNS = ("id", "public_id", "number", "project_id", "programme", "claimant_id", "period",
+                 "status", "claimed", "approved", "paid", "clawed_back", "approvals", "claimed_at")
+
+
+def claim_view(claim, **changed) -> SimpleNamespace:
+    return SimpleNamespace(**{**{c: getattr(claim, c, None) for c in CLAIM_COLUMNS}, **changed})
+
+
+def stage_claim(project, view: SimpleNamespace) -> None:
+    """Let the step's own later rules (what is owed next) see the claim as it leaves it."""
+    project.staged.setdefault("claims", {})[str(view.public_id)] = view
+
+
+def claims_of(project) -> list:
+    """The project's claims (ORM rows, or views where the step being decided changed them)."""
+    staged = (getattr(project, "staged", None) or {}).get("claims", {})
+    found = [staged.get(str(c.public_id), c) for c in db.session.scalars(
+        select(SubsidyClaim).where(SubsidyClaim.project_id == project.id)
+        .order_by(SubsidyClaim.id))]
+    known = {str(c.public_id) for c in found}
+    return found + [v for key, v in staged.items() if key not in known]
+
+
+def claim_of(project, public_id):
+    return next((c for c in claims_of(project) if str(c.public_id) == str(public_id)), None)
+
+
+def period_claim(project, programme: str, period: str):
+    return next((c for c in claims_of(project)
+                 if c.programme == programme and c.period == period), None)
+
+
+def claimed_total(project, programme: str, leaving_out: str | None = None) -> Decimal:
+    """What the project's claims under the programme add up to (returned ones aside)."""
+    return sum((c.claimed for c in claims_of(project) if c.programme == programme
+                and c.status != SubsidyStatus.RETURNED and c.period != leaving_out), Decimal(0))
+
+
+def claim_figures(ctx: RuleContext) -> ClaimFigures:
+    """The figures of the claim `ctx` would file (its reasons: why it may not)."""
+    programme = programme_of(ctx.definition)
+    project, period = ctx.project, ctx.data.get("period")
+    if programme.kind == "interest":
+        if period is None:
+            return ClaimFigures(reasons=[_("Name the quarter claimed.")])
+        if quarter_days(period)[1] >= ctx.today:
+            return ClaimFigures(reasons=[_("The quarter %(period)s has not ended yet.",
+                                           period=period)])
+        figures = interest_claim(project, programme, ctx.actor.organization_id, period)
+        if figures.reasons:
+            return figures
+        if figures.computed <= 0:
+            figures.reasons.append(_("None of your bank's loans on this project earns %(name)s "
+                                     "in %(period)s.", name=programme.label, period=period))
+            return figures
+    else:
+        period = ONCE
+        figures = ClaimFigures(computed=ctx.data.get("amount") or Decimal(0))
+    figures.cap = number_on(programme, "cap_per_project", project.jurisdiction_code, ctx.today)
+    before = claimed_total(project, programme.key, leaving_out=period)
+    figures.amount = capped(figures.computed, figures.cap, before)
+    if figures.amount <= 0:
+        figures.reasons.append(_("The project's claims have reached the cap of %(cap)s "
+                                 "(10k yuan).", cap=format_wan(figures.cap)))
+    elif programme.kind == "grant" and figures.amount < figures.computed:
+        figures.reasons.append(_("At most %(room)s (10k yuan) is left under the cap of "
+                                 "%(cap)s (10k yuan).", room=format_wan(figures.amount),
+                                 cap=format_wan(figures.cap)))
+    return figures
+
+
+def _status(claim) -> str:
+    return str(SUBSIDY_STATUS_LABELS[SubsidyStatus(claim.status).value])
+
+
+@guard("subsidy_claimable")
+def subsidy_claimable(ctx: RuleContext):
+    programme = programme_of(ctx.definition)
+    if programme is None:
+        return _("The project's document runs no subsidy programme.")
+    if ctx.probing:
+        if programme.kind == "interest" and ctx.actor is not None and not eligible_loans(
+                ctx.project, programme, ctx.actor.organization_id):
+            return _("Your bank has no loan on this project that %(name)s covers.",
+                     name=programme.label)
+        return None
+    period = ctx.data.get("period") if programme.kind == "interest" else ONCE
+    earlier = period and period_claim(ctx.project, programme.key, period)
+    if earlier is not None and earlier.status != SubsidyStatus.RETURNED:
+        return _("%(period)s is already claimed: claim %(number)s of %(date)s (%(status)s).",
+                 period=period if period != ONCE else _("This programme"),
+                 number=earlier.number, date=earlier.claimed_at.date(), status=_status(earlier))
+    if earlier is not None and earlier.claimant_id != ctx.actor.organization_id:
+        return _("Claim %(number)s was filed by another organisation.", number=earlier.number)
+    figures = claim_figures(ctx)
+    return " ".join(figures.reasons) if figures.reasons else None
+
+
+def _claim(ctx: RuleContext, *statuses):
+    """The claim the step names, or the reason it cannot act on it."""
+    claim = claim_of(ctx.project, ctx.data.get("claim"))
+    if claim is None:
+        return None, _("No such subsidy claim on this project.")
+    if claim.status not in statuses:
+        return None, _("Claim %(number)s is %(status)s.", number=claim.number,
+                       status=_status(claim))
+    return claim, None
+
+
+def _any(ctx: RuleContext, test) -> str | None:
+    if any(test(c) for c in claims_of(ctx.project)):
+        return None
+    return _("No subsidy claim of this project awaits this step.")
+
+
+def approved_roles(claim) -> set[str]:
+    return {a["role"] for a in claim.approvals or ()}
+
+
+@guard("claim_under_review")
+def claim_under_review(ctx: RuleContext):
+    if ctx.probing:
+        return _any(ctx, lambda c: c.status == SubsidyStatus.SUBMITTED)
+    return _claim(ctx, SubsidyStatus.SUBMITTED)[1]
+
+
+@guard("claim_awaits_approval")
+def claim_awaits_approval(ctx: RuleContext):
+    role = ctx.acting_role
+    if ctx.probing:
+        return _any(ctx, lambda c: c.status == SubsidyStatus.SUBMITTED
+                    and role not in approved_roles(c))
+    claim, refusal = _claim(ctx, SubsidyStatus.SUBMITTED)
+    if refusal:
+        return refusal
+    if role in approved_roles(claim):
+        waiting = [str(ROLE_LABELS.get(r, r)) for r in joint_roles(ctx.definition)
+                   if r not in approved_roles(claim)]
+        return _("Your agency approved claim %(number)s already; it awaits %(others)s.",
+                 number=claim.number, others=join_list(waiting))
+    return None
+
+
+def joint_roles(definition) -> tuple[str, ...]:
+    """The roles whose approvals together approve a claim (会签), or the one approving role."""
+    specs = definition.transitions_for("approve_subsidy")
+    joint = next((s.all_of for s in specs if s.all_of), None)
+    return joint or tuple(dict.fromkeys(s.role for s in specs))[:1]
+
+
+@guard("claim_payable")
+def claim_payable(ctx: RuleContext):
+    if ctx.probing:
+        return _any(ctx, lambda c: c.status == SubsidyStatus.APPROVED)
+    claim, refusal = _claim(ctx, SubsidyStatus.APPROVED)
+    if refusal:
+        return refusal
+    amount = ctx.data.get("amount")
+    if amount is not None and amount > claim.approved:
+        return _("The payout (%(amount)s, 10k yuan) exceeds the approved %(approved)s "
+                 "(10k yuan).", amount=format_wan(amount), approved=format_wan(claim.approved))
+    if ctx.data.get("paid_on") and ctx.data["paid_on"] > ctx.today:
+        return _("The payment date %(date)s lies in the future.", date=ctx.data["paid_on"])
+    return None
+
+
+@guard("claim_recoverable")
+def claim_recoverable(ctx: RuleContext):
+    if ctx.probing:
+        return _any(ctx, lambda c: c.status == SubsidyStatus.PAID)
+    claim, refusal = _claim(ctx, SubsidyStatus.PAID)
+    if refusal:
+        return refusal
+    room = claim.paid - claim.clawed_back
+    amount = ctx.data.get("amount")
+    if amount is not None and amount > room:
+        return _("At most %(room)s (10k yuan) of claim %(number)s remains to claw back.",
+                 room=format_wan(room), number=claim.number)
+    if ctx.data.get("ground") == "failed_acceptance" and ctx.project.status.value != "failed":
+        return _("The project has not failed its acceptance.")
+    return None
