@@ -144,7 +144,7 @@ def csv_text(projects: list[Project]) -> str:
 # -- subsidy claims as a finance bureau files them upward: one row per loan per quarter ----
 
 SUBSIDY_COLUMNS = [  # header (translated), value of (claim, project, line or None)
-    (lambda: _("Claim"), lambda c, p, line: c.number),
+    (lambda: _("Claim number"), lambda c, p, line: c.number),
     (lambda: _("Period"), lambda c, p, line: c.period),
     (lambda: _("Project code"), lambda c, p, line: p.project_code or ""),
     (lambda: _("Project name"), lambda c, p, line: p.name),
@@ -185,7 +185,7 @@ def subsidy_workbook(claims) -> bytes:
     claimed = sum((r[12] or Decimal(0) for r in body), Decimal(0))
     sheet.append([_("Total"), *[""] * 11, float(claimed)])
     ledger = book.create_sheet(_("Ledger"))
-    ledger.append([_("Claim"), _("Period"), _("Claimant"), _("Claimed (10k yuan)"),
+    ledger.append([_("Claim number"), _("Period"), _("Claimant"), _("Claimed (10k yuan)"),
                    _("Approved (10k yuan)"), _("Paid (10k yuan)"), _("Clawed back (10k yuan)")])
     for claim, _project in claims:
         ledger.append([claim.number, claim.period, claim.claimant.name, float(claim.claimed),
