@@ -180,6 +180,9 @@ EVENT_LABELS = {
     "attach": _l("Added a file"),
     "remind": _l("Reminded: the time limit is near"),
     "escalate": _l("Escalated: the time limit has passed"),
+    "claim_step": _l("Claimed a step"),
+    "release_step": _l("Released a step"),
+    "reassign_step": _l("Reassigned a step"),
 }
 
 CLAIM_LABELS = {"open": _l("claim awaiting decision"), "declined": _l("claim declined"),

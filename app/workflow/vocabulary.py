@@ -157,5 +157,8 @@ SET_INTENDED_BANKS = "set_intended_banks"
 IMPORT = "import"  # a draft entered by an agency from an offline declaration
 ATTACH = "attach"  # a file added to the project
 REMIND, ESCALATE = "remind", "escalate"  # a time limit near its end, or past it (the system)
+# An officer takes an owed step from the role's shared queue, gives it back, or a head of
+# section hands it to another officer (app.review.people).
+CLAIM, RELEASE, REASSIGN = "claim_step", "release_step", "reassign_step"
 AUDIT_ONLY = frozenset({CREATE, EDIT, REQUEST_CHANGE, SET_INTENDED_BANKS, IMPORT, ATTACH,
-                        REMIND, ESCALATE})
+                        REMIND, ESCALATE, CLAIM, RELEASE, REASSIGN})
