@@ -162,6 +162,7 @@ class Panel:
     other: list[Available]
     blocked: list[Available]
     awaited: list["Awaited"]
+    handling: list["Handling"] = ()
 
 
 def action_panel(user: User, project, today: date | None = None) -> Panel:
@@ -171,7 +172,34 @@ def action_panel(user: User, project, today: date | None = None) -> Panel:
     return Panel(owed=[a for a in actions if a.ready and a.trigger in owed],
                  other=[a for a in actions if a.ready and a.trigger not in owed],
                  blocked=[a for a in actions if not a.ready],
-                 awaited=[w for w in waits if not w.mine])
+                 awaited=[w for w in waits if not w.mine],
+                 handling=handling(user, project, waits, today))
+
+
+@dataclass(frozen=True)
+class Handling:
+    """An agency step of the reader's role: who holds it, and whether the reader may claim
+    it, release it or (a head of section) reassign it."""
+
+    row: Deadline
+    holder: str | None
+    claim: bool
+    release: bool
+    reassign: bool
+
+
+def handling(user: User, project, waits: list["Awaited"], today: date | None = None) -> list:
+    if not is_agency(user):
+        return []
+    found = []
+    for w in waits:
+        if w.row.org_id is not None or w.row.role != user.organization.role:
+            continue
+        found.append(Handling(
+            w.row, w.holder, claim=w.row.holder_id is None and w.mine,
+            release=release_refusal(user, project, w.row) is None,
+            reassign=is_head_for(user, w.row.role)))
+    return [h for h in found if h.holder or h.claim or h.reassign]
 
 
 @dataclass(frozen=True)
@@ -510,6 +538,7 @@ def sections(user: User) -> dict[str, bool]:
     """Which parts of the app the main navigation offers `user` (each route checks the same
     predicate before it answers)."""
     return {"queue": has_queue(user), "review": is_agency(user), "settings": is_agency(user),
+            "delegations": is_agency(user),
             "dashboard": can_read_reports(user),
             "imports": is_agency(user), "market": is_bank(user), "loans": is_bank(user),
             "declare": is_enterprise(user)}

@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from app import access
 from app.accounts import operations as accounts
 from app.extensions import db
-from app.models import Deadline, Organization, Project, WorkflowEvent, china_today
+from app.models import Deadline, Delegation, Organization, Project, WorkflowEvent, china_today
 from app.projects.operations import get_project
 from app.review.people import create_delegation
 from tests.helpers import PASSWORD, Cast, project_payload
+from tests.web import post, signed_in
 
 OFFICERS = 20
 TODAY = china_today()
@@ -225,3 +226,38 @@ def test_delegations_from_the_command_line(clean_app, cast):
     delegation_id = made.output.split()[1].rstrip(":")
     assert runner.invoke(args=["delegations", "end", delegation_id]).exit_code == 0
     assert "ended" in runner.invoke(args=["delegations", "list"]).output
+
+
+def test_the_cover_page_names_each_bad_field_and_writes_nothing(clean_app, cast):
+    web = signed_in(clean_app, "jia", lang="zh")
+    start = TODAY.isoformat()
+    bad = post(web, "/delegations", {"officer": "jia", "deputy": "jia", "starts_on": start,
+                                     "ends_on": "不是日期"}, token_from="/delegations")
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    field = page[page.index('for="in-ends_on"') - 80:page.index('for="in-ends_on"') + 400]
+    assert "field--invalid" in field and "field__error" in field
+    same = post(web, "/delegations", {"officer": "jia", "deputy": "jia", "starts_on": start,
+                                      "ends_on": start}, token_from="/delegations")
+    assert same.status_code == 422 and "经办人不能代理自己" in same.get_data(as_text=True)
+    assert post(web, "/delegations", {"officer": "jia", "deputy": "yi", "starts_on": start,
+                                      "ends_on": start}, token_from="/delegations").status_code == 302
+    # 丙, not a head, cannot name a deputy for 甲
+    other = signed_in(clean_app, "bing")
+    refused = post(other, "/delegations", {"officer": "jia", "deputy": "bing",
+                                           "starts_on": start, "ends_on": start},
+                   token_from="/delegations")
+    assert refused.status_code == 403
+    with clean_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Delegation)) == 1
+
+
+def test_steps_per_officer_show_time_held_to_the_head_only(client, cast):
+    p = declared(client, cast)
+    jia = cast.api(client, "jia")
+    hold(jia, p["id"], step_id(jia, p["id"]), "claim")
+    head = signed_in(client.application, "chief").get("/").get_data(as_text=True)
+    officer = signed_in(client.application, "bing").get("/").get_data(as_text=True)
+    assert 'id="officers"' in head and 'id="officers"' in officer
+    assert "Longest held (days)" in head or "最长持有" in head
+    assert "Longest held (days)" not in officer and "最长持有" not in officer

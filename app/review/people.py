@@ -70,6 +70,14 @@ def reassign(user: User, project, deadline_id: int, to_username: str, reason: st
                               today=today)
 
 
+def user_named(username: str) -> User | None:
+    return db.session.scalar(select(User).where(User.username == (username or "").strip()))
+
+
+def delegation(delegation_id: int) -> Delegation | None:
+    return db.session.get(Delegation, delegation_id)
+
+
 def colleagues(user: User) -> list[User]:
     return list(db.session.scalars(select(User).where(
         User.organization_id == user.organization_id, User.active.is_(True),
