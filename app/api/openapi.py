@@ -5,7 +5,7 @@ from functools import cache
 from pydantic import BaseModel
 
 from ..rules.project_input import ProjectCreate, ProjectPatch
-from .requests import IntendedBanksRequest, OrganizationCreate, TransitionRequest
+from .requests import HoldRequest, IntendedBanksRequest, OrganizationCreate, TransitionRequest
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -46,7 +46,7 @@ PROJECT_ID = {"name": "project_id", "in": "path", "required": True,
 @cache
 def openapi_document() -> dict:
     schemas = _schemas(ProjectCreate, ProjectPatch, TransitionRequest, OrganizationCreate,
-                       IntendedBanksRequest)
+                       IntendedBanksRequest, HoldRequest)
     schemas.update({
         "Error": {"type": "object", "required": ["error", "message", "fields"], "properties": {
             "error": {"type": "string"}, "message": {"type": "string"},
@@ -120,6 +120,20 @@ def openapi_document() -> dict:
             "put": {"operationId": "setIntendedBanks", "requestBody": _body("IntendedBanksRequest"),
                     "responses": {"200": _json("Project"),
                                   **_errors(400, 401, 403, 404, 409, 422)}},
+        },
+        "/projects/{project_id}/steps/{step_id}/{action}": {
+            "parameters": [PROJECT_ID,
+                           {"name": "step_id", "in": "path", "required": True,
+                            "schema": {"type": "integer"},
+                            "description": "`id` of a `waiting_for` row (the queue's `step_id`)"},
+                           {"name": "action", "in": "path", "required": True,
+                            "schema": {"type": "string",
+                                       "enum": ["claim", "release", "reassign"]}}],
+            "post": {"operationId": "holdStep", "requestBody": _body("HoldRequest"),
+                     "description": "Claim (认领), release (释放) or, for a head of section, "
+                                    "reassign (转办: `to`, `reason`) an owed agency step.",
+                     "responses": {"200": _json("Project"),
+                                   **_errors(400, 401, 403, 404, 409, 422)}},
         },
         "/projects/{project_id}/financing": {
             "parameters": [PROJECT_ID],
