@@ -141,6 +141,8 @@ def event_json(event: WorkflowEvent, project: Project) -> dict:
                   "organization": event.actor_org_name},
         "comment": event.comment, "data": event.data, "at": event.created_at,
         "on_behalf_of": (event.data or {}).get("on_behalf_of") if event.on_behalf_of_id else None,
+        # each field an edit, a change filing or its approval changed: {"old", "new"}
+        "fields": (event.data or {}).get("fields") or {},
         "hashed": hashed_body(event, project.public_id),
         "prev_hash": event.prev_hash, "hash": event.hash,
     }

@@ -39,6 +39,7 @@ from ..rules.project_values import (
     check_values,
     current_values,
     enterprise_by_credit_code,
+    field_changes,
 )
 from ..validation import jsonable
 from ..workflow import CREATE, EDIT, IMPORT, REQUEST_CHANGE, workflows
@@ -124,8 +125,9 @@ def update_project(actor: User, project: Project, patch: ProjectPatch,
         _request_change(actor, project, patch.version, changes, reasons, today)
     else:
         def edit(state: ProjectState, _changes) -> dict:
+            fields = field_changes(state, changes)
             apply_values(state, changes)
-            return jsonable(changes)
+            return {**jsonable(changes), "fields": fields}
 
         workflows().record(project, EDIT, actor, version=patch.version, change=edit, today=today)
     return project
@@ -147,7 +149,8 @@ def _request_change(actor, project, version, changes, reasons, today) -> None:
                             requested_at=utcnow())
         step_changes.add(row)
         state.staged["change_request"] = row  # the filing agency now owes a decision on it
-        return {"changes": jsonable(changes), "reasons": reasons}
+        return {"changes": jsonable(changes), "reasons": reasons,
+                "fields": field_changes(state, changes)}
 
     engine.record(project, REQUEST_CHANGE, actor, version=version, change=request,
                   clause=approve.clause, today=today)
