@@ -297,10 +297,14 @@ def claim_refusal(user: User, project, row, today: date | None = None) -> Domain
     """An officer claims an open step of their role they owe now, held by nobody."""
     if not can_see(user, project) or not _agency_row(row):
         return NotFound(_("No such step is owed on this project."))
-    if row.holder_id is not None:
-        holder = db.session.get(User, row.holder_id)
+    owed = row.id in {owed.id for owed in owed_rows(user, project, today)}
+    # held as read for the decision, or since by a colleague quicker to claim it
+    holder_id = row.holder_id or db.session.scalar(select(Deadline.holder_id).where(
+        Deadline.id == row.id))
+    if holder_id is not None:
+        holder = db.session.get(User, holder_id)
         return Conflict(_("%(name)s has already claimed this step.", name=holder.display_name))
-    if row.id not in {owed.id for owed in owed_rows(user, project, today)}:
+    if not owed:
         return Forbidden(_("This step is not yours to claim."))
     return None
 
