@@ -12,7 +12,15 @@ from sqlalchemy import func, select
 from app import access
 from app.accounts import operations as accounts
 from app.extensions import db
-from app.models import Deadline, Delegation, Organization, Project, WorkflowEvent, china_today
+from app.models import (
+    Deadline,
+    Delegation,
+    Organization,
+    Project,
+    SecurityEvent,
+    WorkflowEvent,
+    china_today,
+)
 from app.projects.operations import get_project
 from app.review.people import create_delegation
 from tests.helpers import PASSWORD, Cast, project_payload
@@ -226,6 +234,10 @@ def test_delegations_from_the_command_line(clean_app, cast):
     delegation_id = made.output.split()[1].rstrip(":")
     assert runner.invoke(args=["delegations", "end", delegation_id]).exit_code == 0
     assert "ended" in runner.invoke(args=["delegations", "list"]).output
+    with clean_app.app_context():
+        logged = db.session.scalars(select(SecurityEvent.kind).where(
+            SecurityEvent.kind.like("delegation_%")).order_by(SecurityEvent.id)).all()
+        assert logged == ["delegation_created", "delegation_ended"]
 
 
 def test_the_cover_page_names_each_bad_field_and_writes_nothing(clean_app, cast):
@@ -261,3 +273,23 @@ def test_steps_per_officer_show_time_held_to_the_head_only(client, cast):
     assert 'id="officers"' in head and 'id="officers"' in officer
     assert "Longest held (days)" in head or "最长持有" in head
     assert "Longest held (days)" not in officer and "最长持有" not in officer
+
+
+def test_the_project_page_claims_and_names_a_missing_reason_beside_its_field(client, cast):
+    p = declared(client, cast)
+    sid = step_id(cast.api(client, "jia"), p["id"])
+    page = f"/projects/{p['id']}"
+    jia = signed_in(client.application, "jia", lang="zh")
+    assert "待认领" in jia.get(page).get_data(as_text=True)
+    claimed = post(jia, f"{page}/steps/{sid}/claim", {"version": p["version"]}, token_from=page)
+    assert claimed.status_code == 302
+    assert "已由 jia 经办人 认领" in jia.get(page).get_data(as_text=True)
+    chief = signed_in(client.application, "chief", lang="zh")
+    shown = cast.api(client, "chief").get(page).json
+    bad = post(chief, f"{page}/steps/{sid}/reassign", {"version": shown["version"], "to": "bing",
+                                                        "reason": ""}, token_from=page)
+    assert bad.status_code == 422
+    body = bad.get_data(as_text=True)
+    field = body[body.index(f'for="reason-{sid}"'):][:400]
+    assert "请说明转办理由" in field
+    assert cast.api(client, "chief").get(page).json["version"] == shown["version"]
