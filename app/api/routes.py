@@ -133,10 +133,11 @@ def projects_transition(project_id):
                 "message": _("Done. The project now lies outside your jurisdiction.")}
 
 
-@bp.post("/projects/<project_id>/steps/<int:step_id>/<any(claim, release, reassign):action>")
+@bp.post("/projects/<project_id>/steps/<step_id>/<action>")
 def projects_hold(project_id, step_id, action):
     """Claim (认领), release (释放) or, for a head of section, reassign (转办) an owed step."""
     project = get_project(api_user(), project_id)
+    step_id = people.step_key(step_id, action)
     body = parse_body(HoldRequest)
     if action == "reassign":
         people.reassign(api_user(), project, step_id, body.to or "", body.reason or "",

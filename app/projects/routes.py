@@ -223,10 +223,11 @@ def act(project_id, trigger):
     return redirect(url_for("projects.show", project_id=project.public_id))
 
 
-@bp.post("/projects/<project_id>/steps/<int:step_id>/<any(claim, release, reassign):action>")
+@bp.post("/projects/<project_id>/steps/<step_id>/<action>")
 def hold(project_id, step_id, action):
     """Claim (认领), release (释放) or reassign (转办) an owed step from the project page."""
     project = get_project(current_user, project_id)
+    step_id = people.step_key(step_id, action)
     try:
         if action == "reassign":
             people.reassign(current_user, project, step_id, request.form.get("to", ""),

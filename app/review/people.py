@@ -12,21 +12,39 @@ from sqlalchemy import func, select
 from .. import access
 from ..accounts.security import log_event
 from ..database import unit_of_work
-from ..errors import Invalid
+from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..i18n import gettext as _
 from ..models import Deadline, Delegation, User, WorkflowEvent, china_today, utcnow
 from ..workflow import workflows
 from ..workflow.vocabulary import CLAIM, REASSIGN, RELEASE
 
+ACTIONS = ("claim", "release", "reassign")
+
+
+def step_key(step_id: str, action: str) -> int:
+    """A step's row id and an action on it, as a URL gives them (404 when they are none)."""
+    if action not in ACTIONS or not step_id.isdigit() or len(step_id) > 12:
+        raise NotFound(_("No such step is owed on this project."))
+    return int(step_id)
+
 
 def _row(state, deadline_id: int):
     return next((row for row in state.deadlines if row.id == deadline_id), None)
 
 
+def _owed_on(project, deadline_id: int) -> None:
+    """A step the project does not wait for is none (404), whatever version was seen."""
+    if db.session.scalar(select(Deadline.id).where(
+            Deadline.id == deadline_id, Deadline.project_id == project.id,
+            Deadline.met_at.is_(None), Deadline.org_id.is_(None))) is None:
+        raise NotFound(_("No such step is owed on this project."))
+
+
 def claim(user: User, project, deadline_id: int, *, version: int | None = None,
           today: date | None = None):
     """`user` takes the owed step for themselves; others in the role see it as theirs."""
+    _owed_on(project, deadline_id)
     def change(state, _changes):
         row = _row(state, deadline_id)
         if refusal := access.claim_refusal(user, state, row, today):
@@ -39,6 +57,7 @@ def claim(user: User, project, deadline_id: int, *, version: int | None = None,
 def release(user: User, project, deadline_id: int, *, version: int | None = None,
             today: date | None = None):
     """The holder (or a head of section) gives the step back to the role's shared queue."""
+    _owed_on(project, deadline_id)
     def change(state, _changes):
         row = _row(state, deadline_id)
         if refusal := access.release_refusal(user, state, row):
@@ -52,6 +71,7 @@ def release(user: User, project, deadline_id: int, *, version: int | None = None
 def reassign(user: User, project, deadline_id: int, to_username: str, reason: str, *,
              version: int | None = None, today: date | None = None):
     """A head of section hands the step to another officer of the organisation, saying why."""
+    _owed_on(project, deadline_id)
     reason = (reason or "").strip()
     if not reason:
         raise Invalid(_("Please correct the marked fields."),
