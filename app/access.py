@@ -17,7 +17,7 @@ from datetime import date
 from sqlalchemy import exists, false, or_, select, true, tuple_
 from sqlalchemy.orm import aliased
 
-from .errors import Conflict, DomainError, Forbidden, NotFound
+from .errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from .extensions import db
 from .i18n import gettext as _
 from .labels import ROLE_LABELS
@@ -36,7 +36,7 @@ from .models import (
     china_today,
 )
 from .models.org import LEVEL_PREFIX
-from .rules.roles import duty_denial, role_denial
+from .rules.roles import covered, duty_denial, hold_denial, one_person, role_denial
 from .workflow import Available, workflows
 
 # -- visibility --------------------------------------------------------------------------
@@ -117,10 +117,12 @@ def available_steps(user: User, project, today: date | None = None) -> list[Avai
 # may then do is `available_steps`.
 
 
-def owed_condition(user: User):
+def owed_condition(user: User, today: date | None = None):
     """SQL condition on `Deadline` joined to `Project`: the open steps `user` owes — an
-    agency's by role, level and place, never the maker's own check (maker-checker) nor on
-    an enterprise the agency is linked to; an enterprise's or a bank's by organisation."""
+    agency's by role, level and place, unclaimed or claimed by them or by an officer they
+    stand in for today, never the maker's own check (maker-checker, a deputy and the officer
+    as one person) nor on an enterprise the agency is linked to; an enterprise's or a bank's
+    by organisation."""
     org = user.organization
     if user.is_admin or org.kind == OrgKind.OPERATOR:
         return false()
@@ -130,20 +132,24 @@ def owed_condition(user: User):
     event = _EVENT
     # (the step owed, a step its maker took): the maker may not take the step owed
     apart = [(trigger, made) for trigger, steps in workflows().apart_pairs() for made in steps]
-    made = exists().where(event.project_id == Deadline.project_id, event.actor_id == user.id,
+    people = one_person(user, today)
+    made = exists().where(event.project_id == Deadline.project_id,
+                          or_(event.actor_id.in_(people), event.on_behalf_of_id.in_(people)),
                           tuple_(Deadline.trigger, event.trigger).in_(apart)) if apart else false()
     linked = exists().where(OrgLink.agency_id == org.id,
                             OrgLink.enterprise_id == Project.enterprise_id)
+    held = or_(Deadline.holder_id.is_(None),
+               Deadline.holder_id.in_({user.id, *covered(user, today)}))
     return (Deadline.met_at.is_(None) & Deadline.org_id.is_(None) & (Deadline.role == org.role)
             & or_(Deadline.level == "", Deadline.level.contains(level))
-            & visible_condition(user) & ~linked & ~made)
+            & visible_condition(user) & held & ~linked & ~made)
 
 
-def owed_rows(user: User, project) -> list[Deadline]:
+def owed_rows(user: User, project, today: date | None = None) -> list[Deadline]:
     """The rows of `project` that `user` owes now."""
     return list(db.session.scalars(select(Deadline).join(Project, Deadline.project_id == Project.id)
                                    .where(Deadline.project_id == project.id,
-                                          owed_condition(user)).order_by(Deadline.id)))
+                                          owed_condition(user, today)).order_by(Deadline.id)))
 
 
 @dataclass(frozen=True)
@@ -156,16 +162,44 @@ class Panel:
     other: list[Available]
     blocked: list[Available]
     awaited: list["Awaited"]
+    handling: list["Handling"] = ()
 
 
 def action_panel(user: User, project, today: date | None = None) -> Panel:
     actions = available_steps(user, project, today)
-    waits = awaited(user, project)
+    waits = awaited(user, project, today)
     owed = {w.row.trigger for w in waits if w.mine}
     return Panel(owed=[a for a in actions if a.ready and a.trigger in owed],
                  other=[a for a in actions if a.ready and a.trigger not in owed],
                  blocked=[a for a in actions if not a.ready],
-                 awaited=[w for w in waits if not w.mine])
+                 awaited=[w for w in waits if not w.mine],
+                 handling=handling(user, project, waits, today))
+
+
+@dataclass(frozen=True)
+class Handling:
+    """An agency step of the reader's role: who holds it, and whether the reader may claim
+    it, release it or (a head of section) reassign it."""
+
+    row: Deadline
+    holder: str | None
+    claim: bool
+    release: bool
+    reassign: bool
+
+
+def handling(user: User, project, waits: list["Awaited"], today: date | None = None) -> list:
+    if not is_agency(user):
+        return []
+    found = []
+    for w in waits:
+        if w.row.org_id is not None or w.row.role != user.organization.role:
+            continue
+        found.append(Handling(
+            w.row, w.holder, claim=w.row.holder_id is None and w.mine,
+            release=release_refusal(user, project, w.row) is None,
+            reassign=is_head_for(user, w.row.role)))
+    return [h for h in found if h.holder or h.claim or h.reassign]
 
 
 @dataclass(frozen=True)
@@ -178,15 +212,16 @@ class Awaited:
     owed_by: str
     mine: bool
     reason: str | None
+    holder: str | None = None  # the officer who claimed it (认领)
 
 
-def awaited(user: User, project) -> list[Awaited]:
+def awaited(user: User, project, today: date | None = None) -> list[Awaited]:
     """What `project` waits for now, for the project page. A bank learns nothing of another
     bank's dealings (their steps are left out)."""
     if not can_see(user, project):
         return []
     org = user.organization
-    mine = {row.id for row in owed_rows(user, project)}
+    mine = {row.id for row in owed_rows(user, project, today)}
     definition = workflows().for_project(project) if project.workflow_key else None
     found = []
     for row in project.deadlines:
@@ -200,8 +235,10 @@ def awaited(user: User, project) -> list[Awaited]:
                          if s.role == row.role and s.level_key == row.level), None)
             if spec is not None:
                 reason = (role_denial(user, spec.role, project, spec.levels)
-                          or duty_denial(user, spec, project))
-        found.append(Awaited(row, _owed_by(row), row.id in mine, reason))
+                          or hold_denial(user, spec, project, today)
+                          or duty_denial(user, spec, project, today))
+        holder = db.session.get(User, row.holder_id).display_name if row.holder_id else None
+        found.append(Awaited(row, _owed_by(row), row.id in mine, reason, holder))
     return found
 
 
@@ -245,6 +282,100 @@ def own_rows(user: User, rows: list, attribute: str = "bank_id") -> list:
     if user.organization.kind == OrgKind.BANK:
         return [r for r in rows if getattr(r, attribute) == user.organization_id]
     return rows
+
+
+# -- who in an agency handles a step -------------------------------------------------------
+
+
+def _agency_row(row) -> bool:
+    return row is not None and row.met_at is None and row.org_id is None
+
+
+def is_head_for(user: User, role: str) -> bool:
+    """A head of section of an agency holding `role` (or that agency's administrator)."""
+    return is_agency(user) and user.organization.role == role and user.is_head
+
+
+def claim_refusal(user: User, project, row, today: date | None = None) -> DomainError | None:
+    """An officer claims an open step of their role they owe now, held by nobody."""
+    if not can_see(user, project) or not _agency_row(row):
+        return NotFound(_("No such step is owed on this project."))
+    owed = row.id in {owed.id for owed in owed_rows(user, project, today)}
+    # held as read for the decision, or since by a colleague quicker to claim it
+    holder_id = row.holder_id or db.session.scalar(select(Deadline.holder_id).where(
+        Deadline.id == row.id))
+    if holder_id is not None:
+        holder = db.session.get(User, holder_id)
+        return Conflict(_("%(name)s has already claimed this step.", name=holder.display_name))
+    if not owed:
+        return Forbidden(_("This step is not yours to claim."))
+    return None
+
+
+def release_refusal(user: User, project, row) -> DomainError | None:
+    """The holder gives a step back; a head of section may too."""
+    if not can_see(user, project) or not _agency_row(row):
+        return NotFound(_("No such step is owed on this project."))
+    if row.holder_id is None:
+        return Conflict(_("Nobody has claimed this step."))
+    if row.holder_id != user.id and not is_head_for(user, row.role):
+        return Forbidden(_("Only the officer who claimed the step, or a head of section, "
+                           "releases it."))
+    return None
+
+
+def reassign_refusal(user: User, project, row, target: User | None) -> DomainError | None:
+    """A head of section hands an open step of their role to an officer of their agency."""
+    if not can_see(user, project) or not _agency_row(row):
+        return NotFound(_("No such step is owed on this project."))
+    if not is_head_for(user, row.role):
+        return Forbidden(_("Only a head of section reassigns steps."))
+    if target is None or not target.active or target.organization_id != user.organization_id:
+        return Invalid(_("Please correct the marked fields."),
+                       fields={"to": _("Choose an officer of your agency.")})
+    if target.id == row.holder_id:
+        return Invalid(_("Please correct the marked fields."),
+                       fields={"to": _("The step is already theirs.")})
+    return None
+
+
+def delegation_refusal(user: User, officer: User | None, deputy: User | None, starts_on: date,
+                       ends_on: date, today: date) -> DomainError | None:
+    """An officer names their own deputy; a head of section (or an administrator) names one
+    for any officer of the agency. Officer and deputy share the organisation, hence the role."""
+    if officer is None or not is_agency(officer):
+        return Invalid(_("Please correct the marked fields."),
+                       fields={"officer": _("Choose an officer of an agency.")})
+    if not (user.is_admin or user.id == officer.id
+            or (user.is_head and user.organization_id == officer.organization_id)):
+        return Forbidden(_("Only the officer, a head of section of their agency or an "
+                           "administrator names a deputy."))
+    if deputy is None or not deputy.active or deputy.organization_id != officer.organization_id:
+        return Invalid(_("Please correct the marked fields."),
+                       fields={"deputy": _("Choose a colleague of the same agency.")})
+    if deputy.id == officer.id:
+        return Invalid(_("Please correct the marked fields."),
+                       fields={"deputy": _("An officer cannot stand in for themselves.")})
+    if ends_on < starts_on:
+        return Invalid(_("Please correct the marked fields."),
+                       fields={"ends_on": _("The end comes before the start.")})
+    if ends_on < today:
+        return Invalid(_("Please correct the marked fields."),
+                       fields={"ends_on": _("The cover would already be over.")})
+    return None
+
+
+def end_delegation_refusal(user: User, delegation) -> DomainError | None:
+    if delegation is None or not (user.is_admin or user.organization_id
+                                  == delegation.organization_id):
+        return NotFound(_("No such delegation."))
+    if not (user.is_admin or user.id == delegation.officer_id
+            or (user.is_head and user.organization_id == delegation.organization_id)):
+        return Forbidden(_("Only the officer, a head of section of their agency or an "
+                           "administrator ends a cover."))
+    if delegation.ended_at is not None:
+        return Conflict(_("This cover has already ended."))
+    return None
 
 
 # -- changing a project besides its steps --------------------------------------------------
@@ -493,6 +624,7 @@ def sections(user: User) -> dict[str, bool]:
     """Which parts of the app the main navigation offers `user` (each route checks the same
     predicate before it answers)."""
     return {"queue": has_queue(user), "review": is_agency(user), "settings": is_agency(user),
+            "delegations": is_agency(user),
             "dashboard": can_read_reports(user),
             "imports": is_agency(user), "market": is_bank(user), "loans": is_bank(user),
             "declare": is_enterprise(user), "accounts": can_manage_accounts(user)}

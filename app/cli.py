@@ -14,7 +14,8 @@ from .accounts import operations as accounts
 from .errors import DomainError
 from .extensions import db
 from .labels import ROLE_LABELS
-from .models import DefinitionSnapshot, Job, JobStatus, Organization, User
+from .models import DefinitionSnapshot, Delegation, Job, JobStatus, Organization, User, china_today
+from .review.people import create_delegation, end_delegation, in_force
 from .rules.parameters import ParameterError, all_entries
 from .workflow import DefinitionError, load_definitions
 from .workflow.definitions import unquoted
@@ -198,13 +199,67 @@ def plan_import(path, jurisdiction):
         click.echo("stated totals agree with the rows")
 
 
+delegations_cli = AppGroup("delegations", help="An officer's cover while away (职务代理).")
+
+
+def _day(value):
+    return value.date() if value is not None else None
+
+
+@delegations_cli.command("create")
+@click.argument("officer")
+@click.argument("deputy")
+@click.option("--from", "starts_on", type=click.DateTime(formats=["%Y-%m-%d"]), required=True)
+@click.option("--to", "ends_on", type=click.DateTime(formats=["%Y-%m-%d"]), required=True)
+@click.option("--reason", default=None)
+@click.option("--by", "by", default=None, help="Who names the deputy (default: the officer).")
+def delegations_create(officer, deputy, starts_on, ends_on, reason, by):
+    """DEPUTY takes OFFICER's steps from --from to --to (both days included)."""
+    actor = _user(by or officer)
+    try:
+        made = create_delegation(actor, _user(officer), _user(deputy), _day(starts_on),
+                                 _day(ends_on), reason)
+    except DomainError as err:
+        _fail("; ".join(f"{k}: {v}" for k, v in err.fields.items()) or err.message)
+    click.echo(f"delegation {made.id}: {deputy} for {officer}, "
+               f"{made.starts_on.isoformat()} to {made.ends_on.isoformat()}")
+
+
+@delegations_cli.command("list")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
+def delegations_list(today):
+    """Every delegation, newest first, and whether it is in force."""
+    day = _day(today) or china_today()
+    for d in db.session.scalars(select(Delegation).order_by(Delegation.id.desc())):
+        state = "ended" if d.ended_at else ("in force" if in_force(d, day) else
+                                            ("over" if d.ends_on < day else "planned"))
+        click.echo(f"{d.id}\t{d.deputy.username} for {d.officer.username}\t"
+                   f"{d.starts_on.isoformat()}..{d.ends_on.isoformat()}\t{state}")
+
+
+@delegations_cli.command("end")
+@click.argument("delegation_id", type=int)
+@click.option("--by", "by", default=None, help="Who ends it (default: the officer).")
+def delegations_end(delegation_id, by):
+    """End a cover before its last day."""
+    delegation = db.session.get(Delegation, delegation_id)
+    if delegation is None:
+        _fail(f"no delegation {delegation_id}")
+    try:
+        end_delegation(_user(by) if by else delegation.officer, delegation)
+    except DomainError as err:
+        _fail(err.message)
+    click.echo(f"delegation {delegation_id} ended")
+
+
 @users_cli.command("create")
 @click.argument("username")
 @click.option("--org", "org_name", required=True, help="Exact name of the user's organisation.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--display-name", default=None)
 @click.option("--admin", is_flag=True, help="Give the user administrator rights.")
-def users_create(username, org_name, password, display_name, admin):
+@click.option("--head", is_flag=True, help="A head of section: reassigns the agency's steps.")
+def users_create(username, org_name, password, display_name, admin, head):
     """Create a user in an existing organisation."""
     org = db.session.scalar(select(Organization).where(Organization.name == org_name))
     if org is None:
@@ -212,6 +267,9 @@ def users_create(username, org_name, password, display_name, admin):
     try:
         user = accounts.create_user(username=username, password=password, organization=org,
                                     display_name=display_name, is_admin=admin)
+        if head:
+            user.is_head = True
+            db.session.commit()
     except DomainError as err:
         _fail("; ".join(f"{k}: {v}" for k, v in err.fields.items()) or err.message)
     click.echo(f"created {user.username} ({user.role}, {org.name})")
@@ -343,6 +401,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(reminders_cli)
     app.cli.add_command(progress_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(delegations_cli)
 
     @app.cli.command("demo")
     def demo_command():

@@ -213,6 +213,9 @@ EVENT_LABELS = {
     "remind": _l("Reminded: the time limit is near"),
     "escalate": _l("Escalated: the time limit has passed"),
     "warn_stalled": _l("Warned: progress reports missed or no start"),
+    "claim_step": _l("Claimed a step"),
+    "release_step": _l("Released a step"),
+    "reassign_step": _l("Reassigned a step"),
 }
 
 DESIGNATION_LABELS = {

@@ -130,6 +130,14 @@ WEB = {
                             if is_agency(w) or w.kind == "anon" else 403),
     ("GET", "/market"): ("plain", lambda w: web(w, 200, allowed=is_bank)),
     ("GET", "/loans"): ("plain", lambda w: web(w, 200, allowed=is_bank)),
+    # releasing a step the project does not owe (its batch is closed): none for anyone
+    ("POST", "/projects/<project_id>/steps/<step_id>/<action>"): (
+        "release", lambda w: web(w, 404, "declared")),
+    ("GET", "/delegations"): ("plain", lambda w: web(w, 200, allowed=is_agency)),
+    # naming a deputy who does not exist: the field is marked, for an agency's officer
+    ("POST", "/delegations"): ("cover", lambda w: web(w, 422, allowed=is_agency)),
+    ("POST", "/delegations/<int:delegation_id>/end"): (
+        "end-cover", lambda w: web(w, 302, allowed=is_agency)),
     ("GET", "/workflows"): ("plain", lambda w: web(w, 200)),
     ("GET", "/workflows/<key>"): ("workflow", lambda w: web(w, 200)),
     ("GET", "/dashboard"): ("plain", lambda w: web(w, 200, allowed=reports_ok)),
@@ -181,6 +189,8 @@ API = {
     ("GET", "/banks"): ("plain", lambda w: api(w, 200)),
     ("GET", "/overdue"): ("plain", lambda w: api(w, 200)),
     ("GET", "/queue"): ("plain", lambda w: api(w, 200)),
+    ("POST", "/projects/{project_id}/steps/{step_id}/{action}"): (
+        "release", lambda w: api(w, 404, "declared")),
     ("GET", "/stats/summary"): ("plain", lambda w: api(w, 200, allowed=reports_ok)),
     ("GET", "/progress"): ("plain", lambda w: api(w, 200)),
     ("POST", "/projects/{project_id}/redeclare"): (
@@ -288,6 +298,11 @@ def web_request(client, key, world, who):
         "form": (None, {}),
         "declared-form": (f"/projects/{d['id']}/edit", {"version": d["version"]}),
         "accept": (f"/projects/{d['id']}/act/accept", {"version": d["version"]}),
+        "release": (f"/projects/{d['id']}/steps/999999/release",
+                    {"version": d["version"]}),
+        "cover": ("/delegations", {"officer": who.name, "deputy": "nobody",
+                                   "starts_on": "2026-12-01", "ends_on": "2099-12-31"}),
+        "end-cover": ("/delegations/999999/end", {}),
         "comment": (f"/projects/{d['id']}/comments", {"body": "看看"}),
         "redeclare": (f"/projects/{d['id']}/redeclare", {}),
         "designate": (f"/projects/{d['id']}/designations", {"tags": "typical_case"}),
@@ -346,6 +361,8 @@ def api_request(key, world):
         "patch": ("PATCH", f"/projects/{d['id']}", {"version": d["version"], "address": "x"}),
         "accept": ("POST", f"/projects/{d['id']}/transitions",
                    {"trigger": "accept", "version": d["version"]}),
+        "release": ("POST", f"/projects/{d['id']}/steps/999999/release",
+                    {"version": d["version"]}),
         "intended": ("PUT", f"/projects/{m['id']}/intended-banks",
                      {"version": m["version"], "banks": []}),
         "redeclare": ("POST", f"/projects/{d['id']}/redeclare", None),

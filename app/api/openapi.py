@@ -25,6 +25,7 @@ from .requests import (
     SUBSIDY_QUERY,
     VERSION,
     DesignationsRequest,
+    HoldRequest,
     IntendedBanksRequest,
     OrganizationCreate,
     TransitionRequest,
@@ -111,7 +112,8 @@ def openapi_document() -> dict:
         Jurisdiction.level == Level.COUNTY).order_by(Jurisdiction.code)))
     industries = list(key_industries())
     schemas = _schemas(ProjectCreate, ProjectPatch, TransitionRequest, OrganizationCreate,
-                       IntendedBanksRequest, DesignationsRequest)
+                       IntendedBanksRequest, DesignationsRequest,
+                       HoldRequest)
     for model in ("ProjectCreate", "ProjectPatch"):
         _set(schemas[model]["properties"]["jurisdiction"], counties)
         _set(schemas[model]["properties"]["industry"], industries)
@@ -200,6 +202,20 @@ def openapi_document() -> dict:
                         400, 401, 403, 404, 409, 422, s409=STATE,
                         s422="A bank id that names no bank serving the project's place, "
                              "or a bank named twice")}},
+        },
+        "/projects/{project_id}/steps/{step_id}/{action}": {
+            "parameters": [PROJECT_ID,
+                           {"name": "step_id", "in": "path", "required": True,
+                            "schema": {"type": "integer"},
+                            "description": "`id` of a `waiting_for` row (the queue's `step_id`)"},
+                           {"name": "action", "in": "path", "required": True,
+                            "schema": {"type": "string",
+                                       "enum": ["claim", "release", "reassign"]}}],
+            "post": {"operationId": "holdStep", "requestBody": _body("HoldRequest"),
+                     "description": "Claim (认领), release (释放) or, for a head of section, "
+                                    "reassign (转办: `to`, `reason`) an owed agency step.",
+                     "responses": {"200": _json("Project"),
+                                   **_errors(400, 401, 403, 404, 409, 422)}},
         },
         "/projects/{project_id}/financing": {
             "parameters": [PROJECT_ID],

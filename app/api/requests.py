@@ -21,6 +21,16 @@ from ..models import AgencyKind, OrgKind, Status
 from ..validation import validation_fields
 
 
+class HoldRequest(BaseModel):
+    """Claiming, releasing or reassigning an owed step (`to`, `reason`: a reassignment)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    version: int | None = Field(default=None, ge=1)
+    to: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
 class TransitionRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 

@@ -30,6 +30,7 @@ from ..projects.operations import (
 )
 from ..reporting import dashboard as reports
 from ..review import overdue as deadlines
+from ..review import people
 from ..review import queue as owed
 from ..review.queue import QueueFilter
 from ..rules.project_input import ProjectCreate, ProjectPatch
@@ -47,6 +48,7 @@ from .requests import (
     SUBSIDY_QUERY,
     VERSION,
     DesignationsRequest,
+    HoldRequest,
     IntendedBanksRequest,
     OrganizationCreate,
     TransitionRequest,
@@ -140,6 +142,20 @@ def projects_transition(project_id):
     except NotFound:  # the step (a change filing) moved it beyond the caller's jurisdiction
         return {**project_state(moved), "jurisdiction": moved.jurisdiction_code,
                 "message": _("Done. The project now lies outside your jurisdiction.")}
+
+
+@bp.post("/projects/<project_id>/steps/<step_id>/<action>")
+def projects_hold(project_id, step_id, action):
+    """Claim (认领), release (释放) or, for a head of section, reassign (转办) an owed step."""
+    project = get_project(api_user(), project_id)
+    step_id = people.step_key(step_id, action)
+    body = parse_body(HoldRequest)
+    if action == "reassign":
+        people.reassign(api_user(), project, step_id, body.to or "", body.reason or "",
+                        version=body.version)
+    else:
+        getattr(people, action)(api_user(), project, step_id, version=body.version)
+    return project_detail(get_project(api_user(), project.public_id, whole=True), api_user())
 
 
 def _prefers_minimal() -> bool:

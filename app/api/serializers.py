@@ -98,7 +98,8 @@ def project_detail(project: Project, user: User) -> dict:
         "deadlines": [deadline_json(d) for d in project.deadlines
                       if d.met_at is None and d.due_on is not None],
         # everything the project waits for, as the caller sees it
-        "waiting_for": [{**deadline_json(a.row), "owed_by": a.owed_by, "yours": a.mine,
+        "waiting_for": [{**deadline_json(a.row), "id": a.row.id, "owed_by": a.owed_by,
+                         "held_by": a.holder, "yours": a.mine,
                          "why_not_yours": a.reason} for a in access.awaited(user, project)],
         "procedures": [{"procedure": PROCEDURE_OF_ROLE.get(o.role), "role": o.role,
                         "organization": o.organization.name, "verdict": o.verdict.value,
@@ -142,7 +143,8 @@ def deadline_json(deadline: Deadline) -> dict:
 
 def queue_item_json(deadline: Deadline, today) -> dict:
     """An owed step in a queue: the project, the step, since when and until when."""
-    return {"project": project_summary(deadline.project), "trigger": deadline.trigger,
+    return {"project": project_summary(deadline.project), "step_id": deadline.id,
+            "held": deadline.holder_id is not None, "trigger": deadline.trigger,
             "step": str(TRIGGERS[deadline.trigger].label), "since": deadline.started_on,
             "due": deadline.due_on,
             "overdue": deadline.due_on is not None and deadline.due_on < today,
@@ -160,6 +162,9 @@ def event_json(event: WorkflowEvent, project: Project) -> dict:
         "actor": {"name": event.actor_name, "role": event.actor_role,
                   "organization": event.actor_org_name},
         "comment": event.comment, "data": event.data, "at": event.created_at,
+        "on_behalf_of": (event.data or {}).get("on_behalf_of") if event.on_behalf_of_id else None,
+        # each field an edit, a change filing or its approval changed: {"old", "new"}
+        "fields": (event.data or {}).get("fields") or {},
         "hashed": hashed_body(event, project.public_id),
         "prev_hash": event.prev_hash, "hash": event.hash,
     }

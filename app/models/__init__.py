@@ -9,6 +9,7 @@ from .jobs import Job, JobFile, JobStatus
 from .org import (
     AgencyKind,
     ApiToken,
+    Delegation,
     Jurisdiction,
     Level,
     Organization,
@@ -50,7 +51,7 @@ __all__ = [
     "SecurityTally",
     "CHINA",
     "Baseline", "Job", "JobFile", "JobStatus", "MailState", "PlanEntry", "PlanImport", "StageTime",
-    "AgencyKind", "ApiToken", "Attachment", "AttachmentKind", "BankClaim", "Base",
+    "AgencyKind", "ApiToken", "Delegation", "Attachment", "AttachmentKind", "BankClaim", "Base",
     "ChangeRequest", "ChangeStatus", "ClaimStatus", "Comment", "Deadline", "DefinitionSnapshot",
     "Engagement", "EquipmentItem", "EquipmentKind", "IntendedBank", "Jurisdiction", "Level",
     "ListEntry", "LocalSetting", "Loan", "Notification", "Opinion", "OrgKind", "Organization", "PolicyClass",

@@ -45,6 +45,9 @@ class WorkflowEvent(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # A deputy acting for a colleague (职务代理): whom they acted for (their name is in
+    # `data.on_behalf_of`, under the hash).
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

@@ -2,7 +2,7 @@
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -197,6 +198,8 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A head of section (科长) reassigns the steps of their organisation's officers.
+    is_head: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Every signed-in session carries the epoch it began in; moving it on ends them all.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
@@ -253,3 +256,24 @@ class OrgLink(Base):
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
     note: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Delegation(Base):
+    """An officer's cover (职务代理): from `starts_on` to `ends_on` (China dates, both
+    included) the deputy, of the same organisation, takes the officer's steps for them."""
+
+    __tablename__ = "delegations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)  # ended early by hand
+
+    officer: Mapped[User] = relationship(foreign_keys=[officer_id], lazy="joined")
+    deputy: Mapped[User] = relationship(foreign_keys=[deputy_id], lazy="joined")

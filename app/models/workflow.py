@@ -76,6 +76,10 @@ class Deadline(Base):
     province_code: Mapped[str] = mapped_column(String(6))
     city_code: Mapped[str] = mapped_column(String(6))
     batch_year: Mapped[int | None] = mapped_column(Integer)
+    # The officer who took an agency's step from the role's shared queue (认领); none while
+    # anyone holding the role may take it.
+    holder_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    held_since: Mapped[datetime | None] = mapped_column(DateTime)
 
     project = relationship("Project", back_populates="deadlines")
 

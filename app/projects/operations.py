@@ -38,6 +38,7 @@ from ..rules.project_values import (
     check_values,
     current_values,
     enterprise_by_credit_code,
+    field_changes,
     values_before,
 )
 from ..validation import jsonable
@@ -147,8 +148,9 @@ def update_project(actor: User, project: Project, patch: ProjectPatch,
         before = values_before(project, changes)
 
         def edit(state: ProjectState, _changes) -> dict:
+            fields = field_changes(state, changes)
             apply_values(state, changes)
-            return {"changes": jsonable(changes), "before": before}
+            return {"changes": jsonable(changes), "before": before, "fields": fields}
 
         workflows().record(project, EDIT, actor, version=patch.version, change=edit, today=today)
     return project
@@ -171,7 +173,8 @@ def _request_change(actor, project, version, changes, reasons, today) -> None:
         step_changes.add(row)
         state.staged["change_request"] = row  # the filing agency now owes a decision on it
         return {"changes": jsonable(changes), "reasons": reasons,
-                "before": values_before(project, changes)}
+                "before": values_before(project, changes),
+                "fields": field_changes(state, changes)}
 
     engine.record(project, REQUEST_CHANGE, actor, version=version, change=request,
                   clause=approve.clause, today=today)

@@ -22,6 +22,7 @@ from ..financing.operations import parse_ids, set_intended_banks
 from ..i18n import gettext as _
 from ..labels import step_label
 from ..models import Jurisdiction, Level, Project, china_today
+from ..review import people
 from ..rules.guards import missing_declaration_fields
 from ..rules.parameters import parameter
 from ..rules.project_input import ProjectCreate, ProjectPatch
@@ -222,6 +223,8 @@ def show(project_id):
 def _render_show(project, *, action_error=None, status=200):
     page = project_page(current_user, project)
     return render_template("projects/show.html", page=page, p=project, inputs_for=inputs_for,
+                           colleagues=people.colleagues(current_user)
+                           if any(h.reassign for h in page.panel.handling) else [],
                            action_error=action_error, comment_form=CommentForm(),
                            attachment_form=AttachmentForm()), status
 
@@ -274,6 +277,25 @@ def act(project_id, trigger):
         flash(_("The project now lies outside your jurisdiction."), "info")
         return redirect(url_for("review.queue"))
     return redirect(url_for("projects.show", project_id=project.public_id))
+
+
+@bp.post("/projects/<project_id>/steps/<step_id>/<action>")
+def hold(project_id, step_id, action):
+    """Claim (认领), release (释放) or reassign (转办) an owed step from the project page."""
+    project = get_project(current_user, project_id)
+    step_id = people.step_key(step_id, action)
+    try:
+        if action == "reassign":
+            people.reassign(current_user, project, step_id, request.form.get("to", ""),
+                            request.form.get("reason", ""), version=form_version())
+        else:
+            getattr(people, action)(current_user, project, step_id, version=form_version())
+    except DomainError as err:
+        db.session.rollback()
+        return _render_show(project, action_error=(f"{action}-{step_id}", err),
+                            status=err.status)
+    flash(_("Done: %(step)s.", step=step_label(f"{action}_step")), "success")
+    return redirect(url_for("projects.show", project_id=project.public_id) + "#handling")
 
 
 @bp.post("/projects/<project_id>/intended-banks")

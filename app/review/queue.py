@@ -69,7 +69,7 @@ def _sort(user: User, name: str):
 
 def _base(user: User, filters: QueueFilter, today: date, *, with_step: bool = True):
     query = (select(Deadline).join(Project, Deadline.project_id == Project.id)
-             .where(owed_condition(user)))
+             .where(owed_condition(user, today)))
     if with_step and filters.step:
         query = query.where(Deadline.trigger == filters.step)
     if filters.industry:

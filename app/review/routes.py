@@ -15,8 +15,8 @@ from ..projects.regions import regions
 from ..rules.calendar import working_days_left
 from ..workflow.vocabulary import TRIGGERS
 from . import bulk as bulk_ops
+from . import people, settings
 from . import queue as owed
-from . import settings
 from .queue import QueueFilter
 from .workbench import workbench
 
@@ -117,3 +117,47 @@ def local_settings():
             error = (request.form.get("key"), err)
     return render_template("review/settings.html", rows=settings.settings_for(current_user, today),
                            error=error, today=today), 422 if error else 200
+
+
+def _date_field(name: str) -> date | None:
+    value = request.form.get(name) or ""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Invalid(_("Please correct the marked fields."),
+                      fields={name: _("A date.")}) from None
+
+
+@bp.route("/delegations", methods=["GET", "POST"])
+@login_required
+def delegations():
+    """An officer's cover while away (职务代理): who stands in for whom, when."""
+    _agencies_only()
+    today, error, status = china_today(), None, 200
+    if request.method == "POST":
+        try:
+            officer = people.user_named(request.form.get("officer", ""))
+            deputy = people.user_named(request.form.get("deputy", ""))
+            people.create_delegation(current_user, officer, deputy, _date_field("starts_on"),
+                                     _date_field("ends_on"), request.form.get("reason"), today)
+            flash(_("Saved: the deputy stands in for the officer in those days."), "success")
+            return redirect(url_for("review.delegations"))
+        except DomainError as err:
+            error, status = err, err.status
+    officers = [current_user, *people.colleagues(current_user)] if current_user.is_head \
+        else [current_user]
+    return render_template("review/delegations.html", rows=people.delegations_of(current_user),
+                           officers=officers, deputies=people.colleagues(current_user),
+                           error=error, today=today, in_force=people.in_force), status
+
+
+@bp.post("/delegations/<int:delegation_id>/end")
+@login_required
+def end_delegation(delegation_id):
+    _agencies_only()
+    try:
+        people.end_delegation(current_user, people.delegation(delegation_id))
+        flash(_("The cover has ended."), "success")
+    except DomainError as err:
+        flash(err.message, "error")
+    return redirect(url_for("review.delegations"))

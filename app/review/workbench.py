@@ -10,6 +10,7 @@ from ..access import visible_condition
 from ..extensions import db
 from ..labels import step_label
 from ..models import ListEntry, OrgKind, Project, Status, User, WorkflowEvent
+from .people import officer_counts
 from .queue import QueueFilter, queue, step_counts
 
 
@@ -21,6 +22,7 @@ class Workbench:
     events: list = field(default_factory=list)  # the latest steps on projects the user sees
     counts: list = field(default_factory=list)  # (step, owed, overdue): the queue's tabs
     totals: dict = field(default_factory=dict)
+    officers: list = field(default_factory=list)  # per officer of an agency: held, taken
 
 
 def workbench(user: User, today: date) -> Workbench:
@@ -35,6 +37,7 @@ def workbench(user: User, today: date) -> Workbench:
     if kind == OrgKind.AGENCY:
         board.to_do, _cursor = queue(user, QueueFilter(overdue=True), today, limit=10)
         board.events = recent_events(user)
+        board.officers = officer_counts(user, today)
         return board
     rows, _cursor = queue(user, QueueFilter(), today, limit=100)
     board.to_do = _by_project(rows)

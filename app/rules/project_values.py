@@ -92,6 +92,30 @@ def equipment_total_problem(equipment_investment, rows: list[dict]) -> str | Non
              subtotal=format_wan(subtotal), investment=format_wan(Decimal(equipment_investment)))
 
 
+def field_changes(project, values: dict) -> dict:
+    """Each field `values` changes on `project`, with its old and new value as the audit
+    event keeps them (JSON): {field: {"old": …, "new": …}}; fields set to what they were are
+    left out."""
+    before = current_values(project)
+    found = {}
+    for name, new in values.items():
+        if name == "equipment":
+            if new is None:
+                continue
+            old = [{key: getattr(item, key) for key in EQUIPMENT_KEYS} for item in db.session.scalars(
+                select(EquipmentItem).where(EquipmentItem.project_id == project.id)
+                .order_by(EquipmentItem.position))]
+            new = [{key: item.get(key) for key in EQUIPMENT_KEYS} for item in new]
+        elif name == "enterprise_credit_code":
+            old = db.session.get(Organization, project.enterprise_id).credit_code
+        else:
+            old = before.get(name)
+        old, new = jsonable(old), jsonable(new)
+        if old != new:
+            found[name] = {"old": old, "new": new}
+    return found
+
+
 def check_values(values: dict, *, code_follows_location: bool = True) -> None:
     """Rules across fields and against the database; all problems reported at once.
 
@@ -151,7 +175,11 @@ def enterprise_by_credit_code(code: str) -> Organization:
     return org
 
 
-def apply_changes(project: Project, changes: dict) -> None:
-    """Apply changes kept as JSON (a change filing's) with their proper types."""
+def apply_changes(project: Project, changes: dict) -> dict:
+    """Apply changes kept as JSON (a change filing's) with their proper types; returns each
+    field's old and new value (`field_changes`)."""
     parsed = ProjectPatch.model_validate({**changes, "version": 1}, strict=False)
-    apply_values(project, parsed.model_dump(include=set(changes)))
+    values = parsed.model_dump(include=set(changes))
+    fields = field_changes(project, values)
+    apply_values(project, values)
+    return fields

@@ -7,12 +7,52 @@ Every "may this user …" question of the app is answered in `app.access`, which
 these for the steps.
 """
 
-from sqlalchemy import select
+from datetime import date
+
+from sqlalchemy import or_, select
 
 from ..extensions import db
 from ..i18n import gettext as _
 from ..labels import LEVEL_LABELS, ROLE_LABELS, join_list, step_label
-from ..models import Level, OrgKind, WorkflowEvent
+from ..models import Delegation, Level, OrgKind, User, WorkflowEvent, china_today
+
+
+def _in_force(today: date):
+    return ((Delegation.starts_on <= today) & (Delegation.ends_on >= today)
+            & Delegation.ended_at.is_(None))
+
+
+def covered(user, today: date | None = None) -> set[int]:
+    """The officers `user` stands in for today (职务代理): a delegation in force ends by
+    itself after its last day."""
+    if user.organization.kind != OrgKind.AGENCY:
+        return set()
+    return set(db.session.scalars(select(Delegation.officer_id).where(
+        Delegation.deputy_id == user.id, _in_force(today or china_today()))))
+
+
+def one_person(user, today: date | None = None) -> set[int]:
+    """Who counts as `user` for maker-checker today: themselves, the officers they stand in
+    for and the deputies standing in for them."""
+    if user.organization.kind != OrgKind.AGENCY:
+        return {user.id}
+    rows = db.session.execute(select(Delegation.officer_id, Delegation.deputy_id).where(
+        or_(Delegation.deputy_id == user.id, Delegation.officer_id == user.id),
+        _in_force(today or china_today())))
+    return {user.id, *(person for row in rows for person in row)}
+
+
+def hold_denial(user, spec, project, today: date | None = None) -> str | None:
+    """An owed step an officer claimed is theirs (and their deputy's): a colleague may not
+    take it until it is released or reassigned."""
+    holder = next((row.holder_id for row in project.deadlines
+                   if row.met_at is None and row.org_id is None and row.trigger == spec.trigger
+                   and row.role == spec.role and row.level == spec.level_key), None)
+    if holder is None or holder == user.id or holder in covered(user, today):
+        return None
+    name = db.session.scalar(select(User.display_name).where(User.id == holder))
+    return _("%(name)s has claimed this step; they, or a head of section reassigning it, "
+             "decide on it.", name=name)
 
 
 def role_denial(user, role: str, project, levels: tuple[Level, ...] = ()) -> str | None:
@@ -48,12 +88,15 @@ def role_denial(user, role: str, project, levels: tuple[Level, ...] = ()) -> str
     return None
 
 
-def duty_denial(user, spec, project) -> str | None:
-    """Maker-checker: who fired one of `spec.distinct_from` on the project may not fire it."""
+def duty_denial(user, spec, project, today: date | None = None) -> str | None:
+    """Maker-checker: who fired one of `spec.distinct_from` on the project may not fire it —
+    a deputy and the officer they stand in for count as one person."""
     if not spec.distinct_from or project.id is None:
         return None
+    people = one_person(user, today)
     done = db.session.scalar(select(WorkflowEvent.trigger).where(
-        WorkflowEvent.project_id == project.id, WorkflowEvent.actor_id == user.id,
+        WorkflowEvent.project_id == project.id,
+        or_(WorkflowEvent.actor_id.in_(people), WorkflowEvent.on_behalf_of_id.in_(people)),
         WorkflowEvent.trigger.in_(spec.distinct_from)).limit(1))
     if done is None:
         return None

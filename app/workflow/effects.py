@@ -126,11 +126,11 @@ def _decide_change(ctx, now, changes, status: ChangeStatus, **values):
 def _approve_change(ctx, now, changes):
     number = ctx.data["filing_number"]
     request = _decide_change(ctx, now, changes, ChangeStatus.APPROVED, filing_number=number)
-    apply_changes(ctx.project, request.changes)
+    fields = apply_changes(ctx.project, request.changes)
     ctx.project.filing_number = number
     ctx.project.filed_at = now
     moved = ctx.relocation.apply(ctx.project, changes, now) if ctx.relocation else {}
-    return {"changes": request.changes, **moved}
+    return {"changes": request.changes, "fields": fields, **moved}
 
 
 @effect("refuse_change")

@@ -45,13 +45,14 @@ from ..models import (
     EquipmentItem,
     Project,
     Status,
+    User,
     WorkflowEvent,
     ancestor_codes,
     china_today,
     utcnow,
 )
 from ..rules import BRANCHES, GUARDS, RuleContext
-from ..rules.roles import duty_denial, role_denial
+from ..rules.roles import duty_denial, hold_denial, role_denial
 from ..validation import jsonable, validation_fields
 from .audit import GENESIS, event_hash
 from .changeset import ChangeSet, Delete, Insert, column_values, row_values, write
@@ -106,7 +107,8 @@ def _admissible(spec: TransitionSpec, event) -> bool:
         return False
     attempt.considered = spec
     denial = (role_denial(attempt.actor, spec.role, attempt.project, spec.levels)
-              or duty_denial(attempt.actor, spec, attempt.project))
+              or hold_denial(attempt.actor, spec, attempt.project, attempt.today)
+              or duty_denial(attempt.actor, spec, attempt.project, attempt.today))
     if denial:
         attempt.denials.append(denial)
         return False
@@ -386,6 +388,9 @@ class Workflows:
         if definition is not None and state.workflow_key is not None and (
                 state.workflow_key, state.workflow_version) != (definition.key, definition.version):
             definition = self.for_project(state, today)  # moved under another place's document
+        on_behalf = _held_for(state, fired, actor) if fired is not None else None
+        if on_behalf is not None:
+            snapshot["on_behalf_of"] = on_behalf.display_name
         stay = None
         if source is not None and dest != source:
             state.status = dest
@@ -400,7 +405,7 @@ class Workflows:
                   if definition is not None else [])
         row = event_row(state, state.version + 1, kind, source, state.status, actor,
                         clause=clause, comment=comment, data=snapshot, at=now,
-                        previous=state.last_hash)
+                        previous=state.last_hash, on_behalf_of=on_behalf)
         changes.writes.append(Insert(WorkflowEvent.__table__, row))
         changes.event = SimpleNamespace(**row)
         step = Step(state=state, event=changes.event, opened=opened, stay=stay)
@@ -413,6 +418,17 @@ class Workflows:
         if state.new_equipment is not None:
             changes.extend(equipment_writes(state))
         return changes, step
+
+
+def _held_for(state: ProjectState, fired: TransitionSpec, actor) -> User | None:
+    """The officer a deputy takes this step for: its holder, when that is someone else (the
+    role rule let the deputy take it only in a delegation in force)."""
+    holder = next((row.holder_id for row in state.deadlines
+                   if row.met_at is None and row.org_id is None and row.trigger == fired.trigger
+                   and row.role == fired.role and row.level == fired.level_key), None)
+    if holder is None or holder == actor.id:
+        return None
+    return db.session.get(User, holder)
 
 
 def _state(project, actor, version: int | None) -> ProjectState:
@@ -510,7 +526,7 @@ def _next_project_id(connection) -> int:
 
 def event_row(project, seq: int, trigger: str, source: Status | None, dest: Status, actor, *,
               clause: str | None, comment: str | None, data: dict, at,
-              previous: str | None) -> dict:
+              previous: str | None, on_behalf_of=None) -> dict:
     """The columns of the audit event numbered `seq` (the project's version after the
     change), chained to the hash of event `seq - 1`."""
     if seq == 1:
@@ -523,7 +539,8 @@ def event_row(project, seq: int, trigger: str, source: Status | None, dest: Stat
            "workflow_key": project.workflow_key, "workflow_version": project.workflow_version,
            "clause": clause, "actor_id": actor.id, "actor_name": actor.display_name,
            "actor_role": actor.role, "actor_org_id": org.id, "actor_org_name": org.name,
-           "comment": comment, "data": data, "created_at": at, "prev_hash": previous}
+           "comment": comment, "data": data, "created_at": at, "prev_hash": previous,
+           "on_behalf_of_id": on_behalf_of.id if on_behalf_of is not None else None}
     row["hash"] = event_hash(SimpleNamespace(**row), project.public_id)
     return row
 

@@ -51,6 +51,8 @@ class DeadlineRow:
     province_code: str | None = None
     city_code: str | None = None
     batch_year: int | None = None
+    holder_id: int | None = None
+    held_since: datetime | None = None
     project_id: int | None = None
     id: int | None = None
 

@@ -229,5 +229,9 @@ DETACH = "detach"  # a file its uploader took away again (draft or returned)
 REMIND, ESCALATE = "remind", "escalate"  # a time limit near its end, or past it (the system)
 WARN_STALLED = "warn_stalled"  # reports missed or no start: the accepting agency is warned
 DESIGNATE = "designate"  # key-list and demonstration tags set by the accepting agency
+# An officer takes an owed step from the role's shared queue, gives it back, or a head of
+# section hands it to another officer (app.review.people).
+CLAIM, RELEASE, REASSIGN = "claim_step", "release_step", "reassign_step"
 AUDIT_ONLY = frozenset({CREATE, EDIT, REQUEST_CHANGE, SET_INTENDED_BANKS, IMPORT, ATTACH,
-                        DETACH, REMIND, ESCALATE, WARN_STALLED, DESIGNATE})
+                        DETACH, REMIND, ESCALATE, WARN_STALLED, DESIGNATE, CLAIM, RELEASE,
+                        REASSIGN})
