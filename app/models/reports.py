@@ -113,6 +113,11 @@ class StatsBucket(Base):
     approved_yuan: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     paid_yuan: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     clawed_back_yuan: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # construction progress (月调度): filed, started, warned projects and investment completed
+    filed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    started: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    warned: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    completed_yuan: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class StatsMonth(Base):

@@ -167,11 +167,12 @@ def _progress(reader: Session, scope: Jurisdiction, year: int | None, today: dat
     building = (Status.COMMITMENT_FILING, Status.FINANCING_MATCHMAKING,
                 Status.LEAD_BANK_DESIGNATED)
     filed, started, invested, warned = reader.execute(
-        select(func.count(), func.count(Project.actual_start_on),
-               func.sum(Project.investment_completed),
-               func.count(Project.stall_warned_at))
-        .where(*in_scope(Project, scope, year), Project.status.in_(building),
-               Project.filed_at.is_not(None))).one()
+        select(*[func.coalesce(func.sum(column), 0) for column in (
+            StatsBucket.filed, StatsBucket.started, StatsBucket.completed_yuan,
+            StatsBucket.warned)])
+        .where(*in_scope(StatsBucket, scope, year),
+               StatsBucket.status.in_([s.value for s in building]))).one()
+    invested = wan_from_yuan(invested)
     late = reader.scalar(select(func.count()).select_from(Deadline).where(
         *in_scope(Deadline, scope, year), Deadline.trigger == "report_progress",
         Deadline.met_at.is_(None), Deadline.due_on < today))

@@ -37,9 +37,11 @@ MONEY = {"total_yuan": "total_investment", "equipment_yuan": "equipment_investme
          "drawn_yuan": "drawn_total", "relending_yuan": "relending_total",
          "subsidy_yuan": "subsidy_total", "claimed_yuan": "claimed_total",
          "approved_yuan": "approved_total", "paid_yuan": "paid_total",
-         "clawed_back_yuan": "clawed_back_total"}
+         "clawed_back_yuan": "clawed_back_total", "completed_yuan": "investment_completed"}
 COUNTS = {"new_units": "new_units", "loans": "loan_count"}
-MEASURED = (*MONEY.values(), *COUNTS.values())
+# projects counted where a date of theirs is set: filed, construction started, warned
+MARKED = {"filed": "filed_at", "started": "actual_start_on", "warned": "stall_warned_at"}
+MEASURED = (*MONEY.values(), *COUNTS.values(), *MARKED.values())
 
 
 def _month(moment) -> str:
@@ -53,7 +55,8 @@ def _place(code: str) -> dict:
 def measures_of(values: dict) -> dict:
     """A project's measures in the bucket it counts in (money in whole yuan)."""
     return {"projects": 1, **{c: yuan_from_wan(values[a] or 0) for c, a in MONEY.items()},
-            **{c: values[a] or 0 for c, a in COUNTS.items()}}
+            **{c: values[a] or 0 for c, a in COUNTS.items()},
+            **{c: int(values[a] is not None) for c, a in MARKED.items()}}
 
 
 def contributions(project_id: int, values: dict,
@@ -112,7 +115,7 @@ KEYS = {StatsBucket: ("jurisdiction_code", "batch_year", "status", "industry", "
         StatsCompletion: ("jurisdiction_code", "year", "shard")}
 
 
-MEASURES = {StatsBucket: ("projects", *MONEY, *COUNTS), StatsMonth: ("declared",),
+MEASURES = {StatsBucket: ("projects", *MONEY, *COUNTS, *MARKED), StatsMonth: ("declared",),
             StatsStageDays: ("stays", "days", "longest"),
             StatsCompletion: ("projects", "actual_total_yuan", "actual_equipment_yuan")}
 
@@ -134,11 +137,12 @@ def _recounts() -> dict[type, tuple[list[str], object]]:
     stay_regions = tuple(func.substr(StageTime.jurisdiction_code, 1, n).concat(literal_column(pad))
                          for n, pad in ((2, "'0000'"), (4, "'00'")))
     return {
-        StatsBucket: (["projects", *MONEY, *COUNTS], select(
+        StatsBucket: (["projects", *MONEY, *COUNTS, *MARKED], select(
             *place, Project.status, industry, shard, *regions, func.count(),
             # raw sums in yuan, not read back through the 万元 column type
             *[func.coalesce(func.sum(getattr(Project, a)), literal_column("0"), type_=BigInteger)
-              for a in (*MONEY.values(), *COUNTS.values())])
+              for a in (*MONEY.values(), *COUNTS.values())],
+            *[func.count(getattr(Project, a)) for a in MARKED.values()])
             .group_by(*place, Project.status, industry, shard, *regions)),
         StatsMonth: (["declared"], select(*place, month, shard, *regions, func.count())
                      .where(Project.declared_at.is_not(None))
