@@ -15,7 +15,7 @@ from app.config import TestConfig
 from app.errors import Invalid
 from app.models.base import WanYuan
 from app.projects.attachments import clean_filename
-from app.projects.operations import decode_cursor, encode_cursor
+from app.projects.operations import MAX_ID, decode_cursor, encode_cursor
 from app.reporting.plans import parse_plan
 from app.review.queue import decode
 from app.rules.calendar import add_working_days, is_working_day, working_days_between
@@ -56,9 +56,15 @@ def test_cursors_decode_or_are_refused(text):
 
 
 @SETTINGS
-@given(st.integers(min_value=1, max_value=10**18 - 1))
+@given(st.integers(min_value=1, max_value=MAX_ID))
 def test_cursor_round_trip(last_id):
     assert decode_cursor(encode_cursor(last_id)) == last_id
+
+
+@SETTINGS
+@given(st.integers(min_value=MAX_ID + 1, max_value=10**18 - 1))
+def test_a_cursor_beyond_every_id_starts_from_the_newest(beyond):
+    assert decode_cursor(encode_cursor(beyond)) == MAX_ID
 
 
 json_values = st.recursive(

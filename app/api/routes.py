@@ -21,6 +21,7 @@ from ..projects import attachments, designations, progress
 from ..projects.operations import (
     ProjectFilter,
     create_project,
+    decode_cursor,
     get_project,
     list_projects,
     parse_public_id,
@@ -261,7 +262,7 @@ def progress_index():
     items, next_cursor = progress.visible_reports(
         user, project_id=project.id if project else None,
         open_problems=args["problems"] == "open", limit=args["limit"] or 50,
-        cursor=int(args["cursor"]) if args["cursor"] else None)
+        cursor=decode_cursor(args["cursor"]) if args["cursor"] else None)
     body = {"items": [progress.report_json(r, p) for r, p in items],
             "next_cursor": str(next_cursor) if next_cursor else None}
     if project is not None:

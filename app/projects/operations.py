@@ -295,18 +295,19 @@ def named_like(query: Select, needle: str) -> Select:
     return query.where(Project.name.ilike(f"%{escaped}%", escape="\\"))
 
 
-MAX_ID = 2**63 - 1  # the largest a BIGINT key holds, on either database
+MAX_ID = 2**31 - 1  # the largest an INTEGER key (projects, deadlines) holds, on either database
 
 
 def encode_cursor(last_id: int) -> str:
     return str(last_id)
 
 
-CURSOR = re.compile(r"[1-9][0-9]{0,17}")  # a row id: 18 digits stay below MAX_ID
+CURSOR = re.compile(r"[1-9][0-9]{0,17}")  # a row id, as the API document states it
 
 
 def decode_cursor(cursor: str) -> int:
-    """The row id a page ended at; the API document states the same pattern."""
+    """The row id a page ended at; the API document states the same pattern. A cursor
+    beyond every id the key can hold starts from the newest, as it would on any database."""
     if not CURSOR.fullmatch(cursor):
         raise Invalid(_("Invalid cursor."), fields={"cursor": _("Invalid cursor.")})
-    return int(cursor)
+    return min(int(cursor), MAX_ID)
