@@ -64,3 +64,12 @@ def test_json_nested_thousands_deep_is_refused_naming_the_body(client, cast, nul
     assert response.status_code == 422, response.get_data(as_text=True)[:300]
     assert set(response.json["fields"]) & {"body", "data"}, response.json
     assert api.get(f"/projects/{project['id']}").json["status"] == "draft"
+
+
+@pytest.mark.parametrize(("who", "path"), [("ent_a", "/projects"), ("bank_a", "/market"),
+                                           ("ent_a", "/progress")])
+def test_a_numeric_cursor_beyond_every_id_lists_from_the_newest(client, cast, who, path):
+    # well-formed by the document's pattern, but larger than a PostgreSQL INTEGER key
+    response = cast.api(client, who).get(path, cursor="999999999999999999")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.json["items"] == [] and response.json["next_cursor"] is None
