@@ -138,6 +138,8 @@ def openapi_document() -> dict:
         "Workflows": {"type": "object", "required": ["items"], "properties": {
             "items": {"type": "array", "items": {"$ref": "#/components/schemas/Workflow"}}}},
         "Organization": {"type": "object", "required": ["id", "name", "kind"]},
+        "Tags": {"type": "object", "required": ["tags"], "properties": {
+            "tags": {"type": "array", "items": {"type": "string"}}}},
         "Items": {"type": "object", "required": ["items"], "properties": {
             "items": {"type": "array", "items": {"type": "object"}}}},
         "Financing": {"type": "object", "required": ["intended_banks", "lists", "claims",
@@ -206,7 +208,7 @@ def openapi_document() -> dict:
         "/projects/{project_id}/steps/{step_id}/{action}": {
             "parameters": [PROJECT_ID,
                            {"name": "step_id", "in": "path", "required": True,
-                            "schema": {"type": "integer"},
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
                             "description": "`id` of a `waiting_for` row (the queue's `step_id`)"},
                            {"name": "action", "in": "path", "required": True,
                             "schema": {"type": "string",
@@ -225,7 +227,7 @@ def openapi_document() -> dict:
         "/projects/{project_id}/designations": {
             "parameters": [PROJECT_ID],
             "put": {"operationId": "setDesignations", "requestBody": _body("DesignationsRequest"),
-                    "responses": {"200": _json("Items"),
+                    "responses": {"200": _json("Tags"),
                                   **_errors(400, 401, 403, 404, 409, 422)}},
         },
         "/projects/{project_id}/redeclare": {

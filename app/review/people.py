@@ -16,6 +16,7 @@ from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..i18n import gettext as _
 from ..models import Deadline, Delegation, User, WorkflowEvent, china_today, utcnow
+from ..projects.operations import MAX_ID
 from ..workflow import workflows
 from ..workflow.vocabulary import CLAIM, REASSIGN, RELEASE
 
@@ -24,7 +25,8 @@ ACTIONS = ("claim", "release", "reassign")
 
 def step_key(step_id: str, action: str) -> int:
     """A step's row id and an action on it, as a URL gives them (404 when they are none)."""
-    if action not in ACTIONS or not step_id.isdigit() or len(step_id) > 12:
+    if action not in ACTIONS or not step_id.isdigit() or len(step_id) > 10 \
+            or int(step_id) > MAX_ID:
         raise NotFound(_("No such step is owed on this project."))
     return int(step_id)
 
