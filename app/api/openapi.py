@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..labels import key_industries
-from ..models import Jurisdiction, Level
+from ..models import DesignationTag, Jurisdiction, Level
 from ..rules.project_input import ProjectCreate, ProjectPatch
 from ..workflow import TRIGGERS, workflows
 from .requests import (
@@ -118,6 +118,8 @@ def openapi_document() -> dict:
         _set(schemas[model]["properties"]["jurisdiction"], counties)
         _set(schemas[model]["properties"]["industry"], industries)
     _set(schemas["TransitionRequest"]["properties"]["trigger"], sorted(TRIGGERS))
+    _set(schemas["DesignationsRequest"]["properties"]["tags"]["items"],
+         sorted(tag.value for tag in DesignationTag))
     _set(schemas["OrganizationCreate"]["properties"]["jurisdiction"], codes)
     _set(schemas["OrganizationCreate"]["properties"]["serves"]["items"], codes)
     schemas.update({

@@ -26,7 +26,8 @@ class HoldRequest(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    # a JSON number that is whole (226.0) is the integer the schema allows
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1, strict=False)
     to: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
