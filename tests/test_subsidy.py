@@ -233,15 +233,7 @@ def test_heilongjiang_four_quarters_claimed_cosigned_paid_and_partly_clawed_back
 
 
 def test_claims_wait_for_the_treasury_to_set_its_rate(clean_app, client):
-    cast = whitelist_cast(clean_app, 1, county="230110")
-    [(pid, v)] = whitelisted_projects(clean_app, cast, 1)
-    bank = cast.api(client, "bank00")
-    v = bank.fire(pid, "express_interest", v).json["version"]
-    v = bank.fire(pid, "claim_lead_bank", v).json["version"]
-    v = cast.api(client, "pboc").fire(pid, "designate_lead_bank", v).json["version"]
-    v = bank.fire(pid, "approve_credit", v, amount="100", approved_on="2025-01-02").json["version"]
-    v = bank.fire(pid, "sign_contract", v, amount="100", signed_on="2025-01-03",
-                  contract_number="1").json["version"]
+    pid, v, bank = _contracted(clean_app, client, "2025")
     v = bank.fire(pid, "record_loan", v, amount="100", drawdown_date="2025-01-04",
                   supplier_paid_date="2025-01-05").json["version"]
     refused = bank.fire(pid, "claim_subsidy", v, period="2025Q3")
@@ -252,17 +244,23 @@ def test_claims_wait_for_the_treasury_to_set_its_rate(clean_app, client):
 
 
 def test_a_loan_drawn_before_relending_existed_is_recorded_without_relending(clean_app, client):
+    pid, v, bank = _contracted(clean_app, client, "2023")
+    done = bank.fire(pid, "record_loan", v, amount="100", drawdown_date="2023-01-04",
+                     supplier_paid_date="2023-01-05")
+    assert done.status_code == 200, done.json
+    [loan] = bank.get("/loans").json["items"]
+    assert D(loan["figures"]["relending_principal"]) == 0
+
+
+def _contracted(clean_app, client, year: str):
+    """A heilongjiang project whose designated lead bank has signed a contract in `year`."""
     cast = whitelist_cast(clean_app, 1, county="230110")
     [(pid, v)] = whitelisted_projects(clean_app, cast, 1)
     bank = cast.api(client, "bank00")
     v = bank.fire(pid, "express_interest", v).json["version"]
     v = bank.fire(pid, "claim_lead_bank", v).json["version"]
     v = cast.api(client, "pboc").fire(pid, "designate_lead_bank", v).json["version"]
-    v = bank.fire(pid, "approve_credit", v, amount="100", approved_on="2023-01-02").json["version"]
-    v = bank.fire(pid, "sign_contract", v, amount="100", signed_on="2023-01-03",
+    v = bank.fire(pid, "approve_credit", v, amount="100", approved_on=f"{year}-01-02").json["version"]
+    v = bank.fire(pid, "sign_contract", v, amount="100", signed_on=f"{year}-01-03",
                   contract_number="1").json["version"]
-    done = bank.fire(pid, "record_loan", v, amount="100", drawdown_date="2023-01-04",
-                     supplier_paid_date="2023-01-05")
-    assert done.status_code == 200, done.json
-    [loan] = bank.get("/loans").json["items"]
-    assert D(loan["figures"]["relending_principal"]) == 0
+    return pid, v, bank
