@@ -60,10 +60,16 @@ def psql(database: str, sql: str) -> str:
                           capture_output=True, text=True).stdout.strip()
 
 
+def bin_of(code: Path) -> Path:
+    """The environment that runs the checkout at `code`: its own where it has one."""
+    own = code / ".venv" / "bin"
+    return own if code != ROOT and (own / "python").exists() else BIN
+
+
 def flask(url: str, *args: str, code: Path = ROOT) -> str:
     """A flask command of the checkout at `code` (this repo, or an earlier commit's)."""
     env = {**os.environ, "DATABASE_URL": url}
-    done = subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=code, env=env,
+    done = subprocess.run([str(bin_of(code) / "flask"), "--app", "wsgi", *args], cwd=code, env=env,
                           check=True, capture_output=True, text=True)
     return done.stdout.strip()
 
@@ -191,7 +197,7 @@ def server(app: str, port: int, env: dict, workers: int, threads: int, code: Pat
     repo, or an earlier commit's, to compare with), until the block ends."""
     log = open(ROOT / "instance" / f"bench-{port}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", str(code / "gunicorn.conf.py"), app],
+        [str(bin_of(code) / "gunicorn"), "-c", str(code / "gunicorn.conf.py"), app],
         cwd=code, stdout=log, stderr=subprocess.STDOUT,
         env={**os.environ, **env, "JIGAI_BIND": f"127.0.0.1:{port}",
              "WEB_CONCURRENCY": str(workers), "JIGAI_THREADS": str(threads),
@@ -412,9 +418,16 @@ def checkout_of(ref: str):
         archive = subprocess.run(["git", "archive", sha], cwd=ROOT, check=True,
                                  capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(where)], input=archive, check=True)
+    if (where / "pyproject.toml").read_bytes() != (ROOT / "pyproject.toml").read_bytes() \
+            and not (where / ".venv" / "bin" / "gunicorn").exists():
+        # Its own dependencies (a library since removed or changed), in an environment of its own.
+        say(f"installing the dependencies of {sha}")
+        subprocess.run([sys.executable, "-m", "venv", str(where / ".venv")], check=True)
+        subprocess.run([str(where / ".venv" / "bin" / "pip"), "install", "--quiet", "-e", "."],
+                       cwd=where, check=True, capture_output=True)
     if not (where / "translations" / "zh" / "LC_MESSAGES" / "messages.mo").exists():
-        subprocess.run([str(BIN / "pybabel"), "compile", "-d", "translations"], cwd=where,
-                       check=True, capture_output=True)
+        subprocess.run([str(bin_of(where) / "pybabel"), "compile", "-d", "translations"],
+                       cwd=where, check=True, capture_output=True)
     yield sha, where
 
 
@@ -422,7 +435,7 @@ def prepared_by(code: Path, url: str, clients: int) -> Actors:
     """Tokens and projects chosen by the checkout at `code` with its own rules and models."""
     script = ("import json, sys; from bench.run import prepare; a = prepare(sys.argv[1], "
               "int(sys.argv[2])); print(json.dumps([a.cycles, a.bare, a.samples]))")
-    done = subprocess.run([sys.executable, "-c", script, url, str(clients)], cwd=code,
+    done = subprocess.run([str(bin_of(code) / "python"), "-c", script, url, str(clients)], cwd=code,
                           check=True, capture_output=True, text=True)
     return Actors(*json.loads(done.stdout.strip().splitlines()[-1]))
 
