@@ -194,3 +194,26 @@ def test_name_search_uses_the_index_and_matches_substrings(clean_app, cast):
                 {"q": f"%{needle}%"}))
             assert "VIRTUAL TABLE INDEX" in plan and ":L" in plan  # the trigram LIKE index
         db.session.rollback()
+
+
+def test_a_step_reads_its_projects_deadlines_by_index(clean_app):
+    """The step's one read (caller, project and its owed rows) must not scan the deadline
+    table: at a million projects that scan would cost every step milliseconds."""
+    from datetime import datetime
+    from uuid import uuid4
+
+    from app.accounts.principals import _caller_and_state_statement
+
+    with clean_app.app_context():
+        generate(40, seed=8)
+        statement = _caller_and_state_statement().params(
+            digest="0" * 64, key=uuid4(), now=datetime(2026, 12, 2))
+        sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = " ".join(db.session.execute(text("EXPLAIN " + sql)).scalars())
+            assert "Seq Scan on deadlines" not in plan, plan
+        else:
+            plan = " ".join(str(r) for r in db.session.execute(text("EXPLAIN QUERY PLAN " + sql)))
+            assert "SCAN deadlines" not in plan and "deadlines USING INDEX" in plan, plan
+        db.session.rollback()

@@ -54,8 +54,10 @@ class Deadline(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Found by project through uq_deadlines_step, which leads with it.
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    # A step reads and rewrites its project's rows by this index: the two unique indexes
+    # that lead with project_id are partial, so a plain lookup by project cannot use them.
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
+                                            index=True)
     role: Mapped[str] = mapped_column(String(40))
     level: Mapped[str] = mapped_column(String(16), default="")  # "" = any level
     trigger: Mapped[str] = mapped_column(String(40))
