@@ -107,6 +107,8 @@ def number_text(value, unit: str) -> str:
         return f"{(value * 100).normalize():f}%"
     if unit == "working_days":
         return _("%(n)s working days", n=value)
+    if unit == "days":
+        return _("%(n)s days", n=value)
     if unit == "grade":
         return _("grade %(n)s", n=value)
     if unit == "count_per_year":
