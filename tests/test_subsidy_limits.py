@@ -14,7 +14,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.models import Project, User
 from app.workflow import workflows
-from tests.test_subsidy import HLJ, claims, hlj, set_local  # noqa: F401 (hlj: a fixture)
+from tests.test_subsidy import HLJ, claims, hlj, owes, set_local  # noqa: F401 (hlj: a fixture)
 from tests.test_subsidy_routing import World, area_world
 from tests.test_subsidy_routing import set_local as set_city
 from tests.web import signed_in
@@ -50,6 +50,11 @@ def test_interest_claims_are_limited_by_the_tightest_cap_and_the_event_names_it(
     # the project page says which cap cut the claim
     page = signed_in(clean_app, "ent").get(f"/projects/{cast.pid}").get_data(as_text=True)
     assert "单个项目贴息上限（万元）" in page and 'data-limited-by="cap_per_year"' in page
+    # one claim decided, the others still wait in the treasury's queue
+    approved = cast.api(client, "treasury").fire(cast.pid, "approve_subsidy", cast.version(),
+                                                 claim=found["2025Q2"]["id"])
+    assert approved.status_code == 200, approved.json
+    assert owes(clean_app, "treasury", "approve_subsidy")
     # nothing is left under the project's cap: a further quarter is refused naming it
     refused = fire("2025Q4")
     assert refused.status_code == 422
