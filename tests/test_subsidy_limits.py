@@ -3,6 +3,7 @@ own settings (no document states them). Unset, none applies; set, a claim is lim
 room the tightest cap leaves (an interest claim) or refused naming the cap (a grant asking for
 more), and a quarter's claims close that many days after it ends."""
 
+import re
 import uuid
 from datetime import date
 from decimal import Decimal as D
@@ -17,7 +18,7 @@ from app.workflow import workflows
 from tests.test_subsidy import HLJ, claims, hlj, owes, set_local  # noqa: F401 (hlj: a fixture)
 from tests.test_subsidy_routing import World, area_world
 from tests.test_subsidy_routing import set_local as set_city
-from tests.web import signed_in
+from tests.web import post, signed_in
 
 
 def _events(cast, client, trigger):
@@ -100,6 +101,18 @@ def test_unset_caps_and_deadline_are_shown_as_not_applying(clean_app, client, hl
     for name in ("cap_per_enterprise", "cap_per_year", "claim_days"):
         assert f'data-programme="{HLJ}:{name}"' in page
     assert "本级设定（无默认值），由" in page
+    # the treasury enters its deadline on the form: a bad value is refused beside the field
+    treasury = signed_in(clean_app, "treasury")
+    key = f"{HLJ}:claim_days"
+    bad = post(treasury, "/settings", {"key": key, "value": "0", "effective_on": "2025-01-01"},
+               token_from="/settings")
+    assert bad.status_code == 422 and "1至365之间的整数天数。" in bad.get_data(as_text=True)
+    ok = post(treasury, "/settings", {"key": key, "value": "10", "effective_on": "2025-01-01"},
+              token_from="/settings")
+    assert ok.status_code == 302
+    row = re.search(rf'<tr data-key="{re.escape(key)}">.*?</tr>',
+                    treasury.get("/settings").get_data(as_text=True), re.S).group(0)
+    assert "10天" in row and "2025-01-01" in row
 
 
 def test_a_quarter_closes_the_days_the_agency_set_after_it_ends(clean_app, client, hlj):  # noqa: F811
