@@ -90,6 +90,23 @@ def test_a_grant_over_the_enterprise_cap_is_refused_naming_it(clean_app, client)
     assert D(first.claim(ent)["claimed"]) + D(second.claim(ent)["claimed"]) == D(60)
 
 
+def test_ledger_totals_count_every_claim_not_only_those_listed(clean_app, client, monkeypatch):
+    from app.financing import subsidies
+    pid, tokens, seeing = area_world(clean_app, "liaocheng",
+                                     ["submit", "accept", "sign_commitment", "file"])
+    first = World(client, pid, tokens, seeing)
+    second = World(client, area_world(clean_app, "liaocheng", ["submit", "accept",
+                                                               "sign_commitment", "file"],
+                                      name="轴承热处理线改造项目")[0], tokens, seeing)
+    assert first.fire("liaocheng-enterprise1", "claim_subsidy", amount="30").status_code == 200
+    assert second.fire("liaocheng-enterprise1", "claim_subsidy", amount="12.5").status_code == 200
+    # a list cut at its limit (1,000 claims; here one) still totals them all
+    monkeypatch.setitem(subsidies.claims_for.__kwdefaults__, "limit", 1)
+    found = first.api("liaocheng-treasury").get("/subsidies").json
+    assert len(found["items"]) == 1
+    assert D(found["totals"]["claimed"]) == D("42.5")
+
+
 def test_unset_caps_and_deadline_are_shown_as_not_applying(clean_app, client, hlj):  # noqa: F811
     page = signed_in(clean_app, "treasury").get("/settings").get_data(as_text=True)
     assert "单个企业贴息上限（万元，该企业各项目合计）" in page
