@@ -24,7 +24,9 @@ from .models import (
     Organization,
     OrgKind,
     Project,
+    SubsidyClaim,
     User,
+    china_date,
     china_today,
 )
 from .projects.operations import create_project, take_step
@@ -116,6 +118,9 @@ class Plan:
     financing: bool = True
     eligible: bool = True
     comment: str | None = None
+    # the enterprise's monthly report for the filing month (月调度): percent complete,
+    # whether it has started, a problem needing the agency's help
+    progress: dict | None = None
 
 
 PLANS = [
@@ -125,10 +130,13 @@ PLANS = [
                                 "confirm_refinancing", "report_completion", "verify_completion"]),
     Plan("智能工厂数字化改造项目", ["submit", "accept", "sign_commitment", "file", "whitelist",
                                  "express_interest", "approve_credit", "claim_lead_bank",
-                                 "designate_lead_bank", "sign_contract", "record_loan"]),
+                                 "designate_lead_bank", "sign_contract", "record_loan"],
+         progress={"percent_complete": 35, "started": True}),
     Plan("余热回收节能改造项目", ["submit", "accept", "sign_commitment", "file", "whitelist",
                                "express_interest", "claim_lead_bank"]),
-    Plan("老旧装置本质安全改造项目", ["submit", "accept", "sign_commitment", "file"]),
+    Plan("老旧装置本质安全改造项目", ["submit", "accept", "sign_commitment", "file"],
+         progress={"percent_complete": 0, "started": False,
+                   "problems": "进口检测设备报关周期较长，影响安装进度，请协调加快通关。"}),
     Plan("生产线自动化升级项目", ["submit", "accept"]),
     Plan("空压机能效提升项目", ["submit", "accept", "sign_commitment", "file",
                               "report_completion"], financing=False),
@@ -168,6 +176,7 @@ def seed(today: date | None = None) -> list[tuple[str, str, str]]:
         for enterprise_user in (users["enterprise1"], users["enterprise2"]):
             for index, plan in enumerate(PLANS):
                 _seed_project(area, users, enterprise_user, plan, index, today)
+        _seed_claims(area, users, today)
     admin_org = _org("技改项目库运营中心", kind=OrgKind.OPERATOR, jurisdiction_code="000000")
     admin = _user("admin", admin_org, "系统管理员")
     if not admin.is_admin:
@@ -205,11 +214,13 @@ def _seed_area(area: Area, logins: list) -> dict[str, User]:
     return users
 
 
-def _seed_project(area, users, enterprise_user, plan: Plan, index: int, today: date):
+def _seed_project(area, users, enterprise_user, plan: Plan, index: int,
+                  today: date) -> Project | None:
+    """The plan's project of the enterprise, walked to its stage (None: it exists already)."""
     enterprise = enterprise_user.organization
     name = f"{enterprise.name.removesuffix('有限公司').removesuffix('股份')}{plan.name}"
     if db.session.scalar(select(Project.id).where(Project.name == name)):
-        return
+        return None
     total = Decimal(3000 + 700 * index)
     equipment = (total * Decimal("0.7") if plan.eligible else total * Decimal("0.3"))
     serial = 100000 + AREAS.index(area) * 1000 + index * 10 + int(enterprise_user.username[-1])
@@ -239,6 +250,90 @@ def _seed_project(area, users, enterprise_user, plan: Plan, index: int, today: d
     }, strict=False)
     project = create_project(enterprise_user, payload)
     walk(project, plan.steps, users, comment=plan.comment, today=today)
+    if plan.progress and enterprise_user is users["enterprise1"]:
+        _report_progress(project, plan.progress, enterprise_user, today)
+    return project
+
+
+def _report_progress(project: Project, progress: dict, enterprise_user: User, today: date):
+    """The filing month's report (月调度), where that month has begun by `today`."""
+    month = china_date(project.filed_at).replace(day=1) if project.filed_at else None
+    if month is None or month > today:
+        return
+    share = Decimal(progress["percent_complete"]) / 100
+    data = {"month": month.isoformat(), "percent_complete": progress["percent_complete"],
+            "investment_completed": str((project.total_investment * share).quantize(
+                Decimal("0.0001"))), "problems": progress.get("problems")}
+    if progress["started"]:
+        data["actual_start_on"] = max(month, today - timedelta(days=20)).isoformat()
+    take_step(enterprise_user, project, "report_progress", version=project.version, data=data,
+              today=today)
+
+
+# Fiscal support claims (贴息、奖补) where the programme's numbers need no agency setting: luoyang's
+# interest subsidy on relending loans runs on 财金〔2024〕54号's practice parameters, liaocheng's
+# 奖补 on the amount applied for. Heilongjiang's and shanxi's rates are their agencies' own
+# settings, left unset: their settings pages say claims wait for them.
+FISCAL = {
+    "luoyang": Plan("高端轴承产线再贷款技术改造项目", [
+        "submit", "accept", "sign_commitment", "file", "whitelist", "express_interest",
+        "approve_credit", "sign_contract", "record_loan", "confirm_refinancing"]),
+    "liaocheng": Plan("高效节能电机替换项目", ["submit", "accept", "sign_commitment", "file"],
+                      financing=False),
+}
+
+
+def _quarter(day: date) -> str:
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def _seed_claims(area: Area, users: dict[str, User], today: date) -> None:
+    """A few claims in different states, each through the engine: luoyang's bank claims the
+    two quarters before this one (the earlier approved, the later awaiting 市财政局);
+    liaocheng's enterprises claim 奖补 (one paid, one returned for a missing invoice)."""
+    plan = FISCAL.get(area.slug)
+    if plan is None:
+        return
+    if area.slug == "luoyang":
+        this_quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+        lent = this_quarter - timedelta(days=150)  # in the quarter before the last
+        project = _seed_project(area, users, users["enterprise1"], plan, 11, lent)
+        if project is None:
+            return
+        last = this_quarter - timedelta(days=1)
+        before = date(last.year, 3 * ((last.month - 1) // 3) + 1, 1) - timedelta(days=1)
+        for period in (_quarter(before), _quarter(last)):
+            _decide(project, "claim_subsidy", users, today, period=period)
+        _decide(project, "approve_subsidy", users, today, claim=_claim(project, 0))
+        return
+    for number, (amount, fate) in enumerate((("80", "paid"), ("60", "returned")), start=1):
+        project = _seed_project(area, users, users[f"enterprise{number}"], plan, 11, today)
+        if project is None:
+            continue
+        _decide(project, "claim_subsidy", users, today, amount=amount)
+        if fate == "returned":
+            _decide(project, "return_claim", users, today, "请补充设备购置发票及付款凭证。",
+                    claim=_claim(project, 0))
+            continue
+        _decide(project, "approve_subsidy", users, today, claim=_claim(project, 0))
+        _decide(project, "record_payout", users, today, claim=_claim(project, 0), amount=amount,
+                paid_on=today.isoformat(), voucher=f"聊财奖{today.year}-{project.id:04d}")
+
+
+def _claim(project: Project, index: int) -> str:
+    return str(db.session.scalars(select(SubsidyClaim.public_id).where(
+        SubsidyClaim.project_id == project.id).order_by(SubsidyClaim.id)).all()[index])
+
+
+def _decide(project: Project, trigger: str, users: dict[str, User], today: date,
+            comment: str | None = None, **data) -> None:
+    """Fire a claim's step by the demo user the definition routes it to (another officer
+    of the agency where the step must be checked by someone else)."""
+    definition = workflows().for_project(project, today)
+    spec = definition.transitions_for(trigger)[0]
+    actor = actor_for(spec.role, project, users, spec.levels, checker=bool(spec.distinct_from))
+    take_step(actor, project, trigger, version=project.version, comment=comment, data=data,
+              today=today)
 
 
 def step_data(trigger: str, project: Project, today: date) -> dict:

@@ -2,19 +2,24 @@
 the test itself did — on the page, in the Excel file, for the city and for its province."""
 
 import io
+from datetime import timedelta
 from decimal import Decimal
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 
-from app.accounts.operations import system_user
+from app.accounts.operations import create_user, system_user
 from app.extensions import db
-from app.models import Project, china_today
+from app.models import Project, User, china_today
 from app.projects.operations import create_project
 from app.review import progress
 from app.rules.project_input import ProjectCreate
 from app.workflow import workflows
-from tests.helpers import Cast, project_payload
+from tests.helpers import PASSWORD, Cast, project_payload
+from tests.test_subsidy_routing import World, area_world
 from tests.web import signed_in
+
+FILED = ["submit", "accept", "sign_commitment", "file"]
 
 # name, county, total investment, started, investment completed, what befell it
 SCENARIO = [
@@ -76,9 +81,9 @@ def recount(rows) -> dict:
 
 
 def figures(values) -> dict:
-    _name, projects, started, in_month, planned, completed, rate, warned, exited, subsidy = \
-        values
-    assert subsidy in (None, "—")  # the subsidy column waits for the subsidy programmes
+    _name, projects, started, in_month, planned, completed, rate, warned, exited, claimed, \
+        paid = values
+    assert (claimed, paid) == (0, 0)  # the national document runs no subsidy programme
     return {"projects": int(projects), "started": int(started), "started_in_month": int(in_month),
             "planned": Decimal(str(planned).replace(",", "")),
             "completed": Decimal(str(completed).replace(",", "")), "warned": int(warned),
@@ -121,3 +126,49 @@ def test_bulletin_equals_a_recount_for_city_and_province(clean_app):
     rows = list(load_workbook(io.BytesIO(county.get(
         f"/bulletin.xlsx?month={month}").data)).worksheets[0].iter_rows(values_only=True))
     assert [figures(r) for r in rows[2:-1]] == [by_county["320506"]]
+
+
+# -- subsidy claimed and paid: liaocheng's 市级设备更新奖补 ------------------------------------
+
+def test_bulletin_subsidy_columns_equal_a_recount_of_the_claims(clean_app, client):
+    pid, tokens, seeing = area_world(clean_app, "liaocheng", FILED)
+    first = World(client, pid, tokens, seeing)
+    second = World(client, area_world(clean_app, "liaocheng", FILED, name="轴承热处理线改造项目")[0],
+                   tokens, seeing)
+    ent, treasury, payer = "liaocheng-enterprise1", "liaocheng-treasury", "liaocheng-treasury-2"
+    ledger = {"claimed": Decimal(0), "paid": Decimal(0)}  # what this test does, counted here
+
+    assert first.fire(ent, "claim_subsidy", amount="30").status_code == 200
+    ledger["claimed"] += Decimal(30)
+    claim = first.claim(ent)["id"]
+    assert first.fire(treasury, "approve_subsidy", claim=claim).status_code == 200
+    paid = first.fire(payer, "record_payout", claim=claim, amount="30",
+                      paid_on=china_today().isoformat(), voucher="聊财奖-1")
+    assert paid.status_code == 200, paid.json
+    ledger["paid"] += Decimal(30)
+    assert second.fire(ent, "claim_subsidy", amount="20").status_code == 200
+    claim = second.claim(ent)["id"]
+    assert second.fire(treasury, "return_claim", "金额有误", claim=claim).status_code == 200
+    assert second.fire(ent, "claim_subsidy", "已更正", amount="15").status_code == 200
+    ledger["claimed"] += Decimal(15)  # the returned 20 counts nowhere
+
+    with clean_app.app_context():
+        org = db.session.scalar(select(User).where(User.username == "liaocheng-miit")).organization
+        create_user(username="lc_city", password=PASSWORD, organization=org,
+                    display_name="聊城市工信局科员")
+    city = signed_in(clean_app, "lc_city")
+    month = china_today().strftime("%Y-%m")
+    rows = list(load_workbook(io.BytesIO(city.get(f"/bulletin.xlsx?month={month}").data))
+                .worksheets[0].iter_rows(values_only=True))
+    assert rows[1][-2:] == ("贴息奖补申领（万元）", "贴息奖补拨付（万元）")
+    [(region, *_rest, claimed, paid), total] = rows[2:]
+    assert region == "东昌府区"
+    assert (Decimal(str(claimed)), Decimal(str(paid))) == (ledger["claimed"], ledger["paid"])
+    assert (Decimal(str(total[-2])), Decimal(str(total[-1]))) == (ledger["claimed"], ledger["paid"])
+    page = city.get(f"/bulletin?month={month}").get_data(as_text=True)
+    assert '<td class="num">45</td><td class="num">30</td></tr>' in page
+    # a month before any claim was filed shows none
+    earlier = (china_today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    rows = list(load_workbook(io.BytesIO(city.get(f"/bulletin.xlsx?month={earlier}").data))
+                .worksheets[0].iter_rows(values_only=True))
+    assert all(r[-2:] == (0, 0) for r in rows[2:])

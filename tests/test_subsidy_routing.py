@@ -24,14 +24,14 @@ LOAN = ["submit", "accept", "sign_commitment", "file", "whitelist", "express_int
         "record_loan", "confirm_refinancing"]
 
 
-def area_world(app, slug: str, steps: list[str]):
+def area_world(app, slug: str, steps: list[str], name: str | None = None):
     """The area's demo users (each with a token) and one project of theirs walked through
-    `steps` on SEEDED."""
+    `steps` on SEEDED (another of the same enterprise where `name` is given)."""
     area = next(a for a in AREAS if a.slug == slug)
     with app.app_context():
         users = _seed_area(area, [])
-        plan = PLANS[0].__class__(PLANS[0].name, steps)
-        _seed_project(area, users, users["enterprise1"], plan, 0, SEEDED)
+        plan = PLANS[0].__class__(name or PLANS[0].name, steps)
+        _seed_project(area, users, users["enterprise1"], plan, 1 if name else 0, SEEDED)
         project = db.session.scalar(select(Project).order_by(Project.id.desc()))
         tokens = {u.username: accounts.issue_token(u) for u in users.values()}
         seeing = {u.username for u in users.values() if can_see(u, project)}

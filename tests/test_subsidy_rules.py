@@ -110,8 +110,9 @@ def test_heilongjiang_programme_and_its_joint_approval_are_read():
     assert (programme.key, programme.kind, programme.claimant, programme.clause) == (
         "hlj-tech-interest", "interest", "bank", "三(三)")
     assert {n.name: n.basis.owner for n in programme.numbers.values()} == {
-        "rate": "agency:treasury", "max_years": "agency:treasury",
-        "cap_per_project": "agency:treasury"}
+        name: "agency:treasury" for name in ("rate", "max_years", "cap_per_project",
+                                             "cap_per_enterprise", "cap_per_year",
+                                             "claim_days")}
     assert {(s.role, s.all_of) for s in definition.transitions_for("approve_subsidy")} == {
         ("agency:treasury", ("agency:treasury", "agency:miit")),
         ("agency:miit", ("agency:treasury", "agency:miit"))}
@@ -124,9 +125,23 @@ def test_heilongjiang_programme_and_its_joint_approval_are_read():
      '[programmes.numbers.rate]\nvalue = "0.02"\nlabel = "省级技术改造贴息（年化比例）"',
      "states no value here"),
     ('kind = "interest"', 'kind = "grant"', "interest is claimed per quarter"),
+    ('[programmes.numbers.claim_days]\nlabel = "申报期限（季度结束后天数）"\nbasis = "local"\n'
+     'owner = "agency:treasury"',
+     '[programmes.numbers.claim_days]\nlabel = "申报期限（季度结束后天数）"\nvalue = 10',
+     "states no value here"),
 ])
 def test_workflows_check_refuses_a_joint_step_or_programme_it_cannot_run(old, new, problem):
     text = HLJ.read_text(encoding="utf-8")
     assert old in text
     with pytest.raises(DefinitionError, match=re.escape(problem)):
         parse_text(text.replace(old, new), HLJ)
+
+
+def test_a_grant_claimed_once_has_no_claim_deadline():
+    path = HLJ.with_name("liaocheng-2024-draft.toml")
+    text = path.read_text(encoding="utf-8")
+    deadline = ('[programmes.numbers.claim_days]\nlabel = "申报期限"\nbasis = "local"\n'
+                'owner = "agency:treasury"\n\n')
+    with pytest.raises(DefinitionError, match="a grant claimed once has none"):
+        parse_text(text.replace("[programmes.numbers.cap_per_project]",
+                                deadline + "[programmes.numbers.cap_per_project]", 1), path)

@@ -281,10 +281,11 @@ def subsidies_index():
     args, project_id = query(*SUBSIDY_QUERY), None
     if args["project"]:
         project_id = get_project(api_user(), args["project"]).id
-    rows = subsidies.claims_for(api_user(), project_id=project_id,
-                                programme=args["programme"] or None, period=args["period"] or None)
+    filters = {"project_id": project_id, "programme": args["programme"] or None,
+               "period": args["period"] or None}
+    rows = subsidies.claims_for(api_user(), **filters)
     return {"items": [subsidy_claim_json(claim, project) for claim, project in rows],
-            "totals": subsidy_totals_json(subsidies.totals(rows))}
+            "totals": subsidy_totals_json(subsidies.totals_for(api_user(), **filters))}
 
 
 @bp.get("/stats/summary")

@@ -6,13 +6,15 @@ projects warned as stalled or lapsed, those exited (退库); and the overdue ste
 Figures stand as of the month's end: a project counts if it was filed by then, its start and
 its investment completed are those of its latest monthly report for the month or before.
 Warnings, exits and overdue steps are as they stand on the day the bulletin is read.
-Subsidy claimed and paid is left as a column for the subsidy programmes (issue 16 §1).
+Subsidy claimed sums the claims filed by the month's end that stand claimed today (a
+returned claim counts once corrected); subsidy paid, those of them paid on or before the
+month's last day — every programme of the place, exited projects' claims included.
 """
 
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from openpyxl import Workbook
@@ -27,6 +29,8 @@ from ..models import (
     ProgressReport,
     Project,
     Status,
+    SubsidyClaim,
+    SubsidyStatus,
     User,
     china_today,
     utcnow,
@@ -36,7 +40,7 @@ from ..rules.progress import next_month
 from .dashboard import CHILD_COLUMN, in_scope, scope_for
 
 FIGURES = ("projects", "started", "started_in_month", "planned_investment",
-           "investment_completed", "warned", "exited")
+           "investment_completed", "warned", "exited", "subsidy_claimed", "subsidy_paid")
 
 
 @dataclass
@@ -50,6 +54,8 @@ class Row:
     investment_completed: Decimal = Decimal(0)  # by their latest reports
     warned: int = 0  # stalled or lapsed, awaiting the agency's decision
     exited: int = 0  # 退库
+    subsidy_claimed: Decimal = Decimal(0)  # claims filed by the month's end, not returned
+    subsidy_paid: Decimal = Decimal(0)  # of them, paid by the month's end
 
     @property
     def completion_rate(self) -> Decimal | None:
@@ -117,6 +123,16 @@ def bulletin(user: User, month: date, code: str | None = None,
         if p.stall_warned_at is not None:
             row.warned += 1
             found.stalled.append({"project": p.name, "region": p.child, "reason": p.stall_reason})
+    last_day = next_month(month) - timedelta(days=1)
+    for region, claimed, paid, paid_on in db.session.execute(
+            select(child, SubsidyClaim.claimed, SubsidyClaim.paid, SubsidyClaim.paid_on)
+            .join(Project, SubsidyClaim.project_id == Project.id)
+            .where(*in_scope(Project, scope, None), SubsidyClaim.claimed_at < cut,
+                   SubsidyClaim.status != SubsidyStatus.RETURNED)):
+        row = rows.setdefault(region, Row(region, ""))
+        row.subsidy_claimed += claimed
+        if paid is not None and paid_on <= last_day:
+            row.subsidy_paid += paid
     names = dict(db.session.execute(select(Jurisdiction.code, Jurisdiction.name).where(
         Jurisdiction.code.in_(list(rows)))).all())
     for row in rows.values():
@@ -141,14 +157,16 @@ def headers() -> list[str]:
     return [_("Region"), _("Filed projects"), _("Started"), _("Started this month"),
             _("Planned investment (10k yuan)"), _("Investment completed (10k yuan)"),
             _("Completed against plan (%)"), _("Warned: stalled or lapsed"),
-            _("Exited from the library"), _("Subsidy claimed / paid (10k yuan)")]
+            _("Exited from the library"), _("Subsidy claimed (10k yuan)"),
+            _("Subsidy paid (10k yuan)")]
 
 
 def row_values(row: Row) -> list:
     rate = row.completion_rate
     return [row.name, row.projects, row.started, row.started_in_month,
             float(row.planned_investment), float(row.investment_completed),
-            float(rate) if rate is not None else None, row.warned, row.exited, None]
+            float(rate) if rate is not None else None, row.warned, row.exited,
+            float(row.subsidy_claimed), float(row.subsidy_paid)]
 
 
 def workbook(report: Bulletin) -> bytes:

@@ -21,6 +21,7 @@ from ..rules.guards import batch_cutoff
 from ..rules.money import MAX_AMOUNT
 from ..rules.parameters import figure, in_force
 from ..workflow import workflows
+from ..workflow.definitions import OPTIONAL_NUMBERS
 from ..workflow.render import basis_text, number_text
 
 BATCH = "batch_cutoff"
@@ -32,7 +33,7 @@ FIRST_BATCH = 2024  # the documents' first year
 class SettingRow:
     key: str
     label: str
-    unit: str  # working_days | share | date
+    unit: str  # working_days | share | years | days | wan | date
     value: str  # as shown
     basis: str  # where the value in force comes from, in words
     owner: str
@@ -59,10 +60,13 @@ def settings_for(user: User, today: date) -> list[SettingRow]:
                 continue  # a dated parameter, listed above where local
             key = number.key(programme.key)
             found = local.resolve(key, None, number.basis, place, today,
-                                  int if number.unit == "years" else Decimal)
+                                  int if number.unit in ("years", "days") else Decimal)
             row = _row(user, key, f"{programme.label}：{number.label}", number.unit,
                        found, definition)
-            if found.value is None:
+            if found.value is None and number.name in OPTIONAL_NUMBERS:
+                row.value = _("not set: no cap applies") if number.unit == "wan" else \
+                    _("not set: no deadline applies")
+            elif found.value is None:
                 row.value = _("not set: claims wait until the agency sets it")
             rows.append(row)
     for year in range(FIRST_BATCH, today.year + 2):
@@ -122,6 +126,11 @@ def _parse(unit: str, raw: str) -> str:
             if not 1 <= years <= 30:
                 raise ValueError
             return str(years)
+        if unit == "days":
+            days = int(raw)
+            if not 1 <= days <= 365:
+                raise ValueError
+            return str(days)
         if unit == "wan":
             amount = Decimal(raw.replace(",", ""))
             if not 0 < amount <= MAX_AMOUNT or amount != amount.quantize(Decimal("0.0001")):
@@ -132,6 +141,7 @@ def _parse(unit: str, raw: str) -> str:
         message = {"working_days": _("A whole number of working days from 1 to 365."),
                    "share": _("A share between 0 and 100%."),
                    "years": _("A whole number of years from 1 to 30."),
+                   "days": _("A whole number of days from 1 to 365."),
                    "wan": _("An amount in 10k yuan, up to four decimals."),
                    "date": _("A date.")}[unit]
         raise Invalid(message, fields={"value": message}) from None

@@ -5,9 +5,14 @@ those from the day its equipment supplier was paid, up to the end of the program
 (`max_years` in force on that day, counted per loan); each day earns the principal times the
 rate in force that day over the day basis, so a loan straddling a change of rate is split at
 it. Each segment is rounded down to 4 places of 万元 (one yuan): the sum never exceeds what
-the days and the parameters give. A per-project cap, where the agency set one, bounds the
-total of a project's claims. Rates, periods and caps no document states are the agency's own
-settings (`local`, no default): until it sets them, claims are refused saying so.
+the days and the parameters give. Caps, where the agency set them, bound the total of the
+claims they count: a project's, an enterprise's over all its projects, an enterprise's in a
+year (the claimed quarter's year; a grant's, the year it is claimed). An interest claim is
+limited to the room the tightest cap leaves (the event names that cap); a grant asking for
+more is refused naming it. A claim deadline, where set, closes a quarter's claims that many
+days after it ends (a returned claim may still be corrected). Rates, periods, caps and
+deadlines no document states are the agency's own settings (`local`, no default): until it
+sets a rate or period, claims are refused saying so; an unset cap or deadline does not apply.
 """
 
 from collections.abc import Callable
@@ -19,9 +24,10 @@ from types import SimpleNamespace
 from sqlalchemy import select
 
 from ..extensions import db
+from ..i18n import format_day
 from ..i18n import gettext as _
 from ..labels import ROLE_LABELS, SUBSIDY_STATUS_LABELS, join_list
-from ..models import Loan, SubsidyClaim, SubsidyStatus
+from ..models import Loan, Project, SubsidyClaim, SubsidyStatus, china_date
 from .context import RuleContext, guard
 from .money import format_wan
 from .parameters import ParameterMissing, parameter
@@ -142,12 +148,27 @@ def _missing_reason(programme, err: NumberMissing) -> str:
              programme=programme.label, date=err.on, owner=owner)
 
 
+@dataclass(frozen=True)
+class Limit:
+    """A cap the agency set, and the room it leaves this claim."""
+
+    name: str  # cap_per_project | cap_per_enterprise | cap_per_year
+    label: str
+    cap: Decimal
+    before: Decimal  # what the claims it counts add up to already
+    room: Decimal
+
+    def json(self) -> dict:
+        return {"cap": self.name, "label": self.label, "value": str(self.cap),
+                "claimed_before": str(self.before)}
+
+
 @dataclass
 class ClaimFigures:
     lines: list[LoanLine] = field(default_factory=list)
     computed: Decimal = Decimal(0)
-    amount: Decimal = Decimal(0)  # after the per-project cap
-    cap: Decimal | None = None
+    amount: Decimal = Decimal(0)  # within every cap
+    limited_by: Limit | None = None  # the cap that made the amount less than computed
     reasons: list[str] = field(default_factory=list)
 
 
@@ -234,6 +255,47 @@ def claimed_total(project, programme: str, leaving_out: str | None = None) -> De
                 and c.status != SubsidyStatus.RETURNED and c.period != leaving_out), Decimal(0))
 
 
+def claim_year(claim) -> int:
+    """The year a claim counts in against a yearly cap: its quarter's, or for a grant the
+    year it was claimed."""
+    return int(claim.period[:4]) if claim.period != ONCE else china_date(claim.claimed_at).year
+
+
+def enterprise_claimed(project, programme: str, leaving_out: str,
+                       year: int | None = None) -> Decimal:
+    """What the enterprise's claims under the programme add up to — all its projects', this
+    one's as the step leaves them, its claim for `leaving_out` aside, returned ones aside —
+    in `year` only where given."""
+    others = db.session.execute(
+        select(SubsidyClaim.period, SubsidyClaim.claimed, SubsidyClaim.claimed_at)
+        .join(Project, SubsidyClaim.project_id == Project.id)
+        .where(Project.enterprise_id == project.enterprise_id, Project.id != project.id,
+               SubsidyClaim.programme == programme,
+               SubsidyClaim.status != SubsidyStatus.RETURNED)).all()
+    own = [c for c in claims_of(project) if c.programme == programme
+           and c.status != SubsidyStatus.RETURNED and c.period != leaving_out]
+    return sum((c.claimed for c in [*others, *own] if year is None or claim_year(c) == year),
+               Decimal(0))
+
+
+def limits(ctx: RuleContext, programme, period: str, computed: Decimal) -> list[Limit]:
+    """The caps the programme's agency set, each with the room it leaves this claim."""
+    project, place = ctx.project, ctx.project.jurisdiction_code
+    year = int(period[:4]) if period != ONCE else ctx.today.year
+    counted = {
+        "cap_per_project": lambda: claimed_total(project, programme.key, leaving_out=period),
+        "cap_per_enterprise": lambda: enterprise_claimed(project, programme.key, period),
+        "cap_per_year": lambda: enterprise_claimed(project, programme.key, period, year)}
+    found = []
+    for name, before in counted.items():
+        cap = number_on(programme, name, place, ctx.today)
+        if cap is not None:
+            spent = before()
+            found.append(Limit(name, programme.numbers[name].label, cap, spent,
+                               capped(computed, cap, spent)))
+    return found
+
+
 def claim_figures(ctx: RuleContext) -> ClaimFigures:
     """The figures of the claim `ctx` would file (its reasons: why it may not)."""
     programme = programme_of(ctx.definition)
@@ -254,17 +316,30 @@ def claim_figures(ctx: RuleContext) -> ClaimFigures:
     else:
         period = ONCE
         figures = ClaimFigures(computed=ctx.data.get("amount") or Decimal(0))
-    figures.cap = number_on(programme, "cap_per_project", project.jurisdiction_code, ctx.today)
-    before = claimed_total(project, programme.key, leaving_out=period)
-    figures.amount = capped(figures.computed, figures.cap, before)
-    if figures.amount <= 0:
-        figures.reasons.append(_("The project's claims have reached the cap of %(cap)s "
-                                 "(10k yuan).", cap=format_wan(figures.cap)))
-    elif programme.kind == "grant" and figures.amount < figures.computed:
-        figures.reasons.append(_("At most %(room)s (10k yuan) is left under the cap of "
-                                 "%(cap)s (10k yuan).", room=format_wan(figures.amount),
-                                 cap=format_wan(figures.cap)))
+    figures.amount = figures.computed
+    tightest = min(limits(ctx, programme, period, figures.computed), key=lambda lim: lim.room,
+                   default=None)
+    if tightest is not None and tightest.room < figures.computed:
+        figures.amount, figures.limited_by = tightest.room, tightest
+    cap = figures.limited_by
+    if cap is not None and figures.amount <= 0:
+        figures.reasons.append(_("The cap “%(cap)s” of %(value)s (10k yuan) is reached: the "
+                                 "claims it counts add up to %(before)s (10k yuan).",
+                                 cap=cap.label, value=format_wan(cap.cap),
+                                 before=format_wan(cap.before)))
+    elif cap is not None and programme.kind == "grant":
+        figures.reasons.append(_("At most %(room)s (10k yuan) is left under the cap "
+                                 "“%(cap)s” of %(value)s (10k yuan).", room=format_wan(cap.room),
+                                 cap=cap.label, value=format_wan(cap.cap)))
     return figures
+
+
+def claim_deadline(programme, project, period: str) -> date | None:
+    """The last day a quarter's claim may be filed, where the agency set a deadline (the
+    setting in force when the quarter ended)."""
+    last = quarter_days(period)[1]
+    days = number_on(programme, "claim_days", project.jurisdiction_code, last)
+    return None if days is None else last + timedelta(days=int(days))
 
 
 def _status(claim) -> str:
@@ -290,6 +365,14 @@ def subsidy_claimable(ctx: RuleContext):
                  number=earlier.number, date=earlier.claimed_at.date(), status=_status(earlier))
     if earlier is not None and earlier.claimant_id != ctx.actor.organization_id:
         return _("Claim %(number)s was filed by another organisation.", number=earlier.number)
+    if earlier is None and period and period != ONCE:  # a returned claim may be corrected late
+        closed = claim_deadline(programme, ctx.project, period)
+        if closed is not None and ctx.today > closed:
+            spec = programme.numbers["claim_days"]
+            owner = spec.basis.owner if spec.basis else ""
+            return _("Claims for %(period)s closed on %(date)s: “%(label)s” is set by the "
+                     "%(owner)s.", period=period, date=format_day(closed), label=spec.label,
+                     owner=ROLE_LABELS.get(owner, owner))
     figures = claim_figures(ctx)
     return " ".join(figures.reasons) if figures.reasons else None
 

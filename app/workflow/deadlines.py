@@ -36,6 +36,9 @@ AFTER_END = frozenset({"approve_subsidy", "record_payout"})
 # Steps owed again after they are taken, for as long as their guards pass (each monthly
 # report, each problem's answer): taking one closes its row and opens the next.
 RECURRING = frozenset({"report_progress", "answer_problem"})
+# Steps taken per subsidy claim: one claim decided, the row stays open (its clock running
+# from the oldest claim waiting) while another claim of the project still waits for it.
+PER_CLAIM = frozenset({"approve_subsidy", "record_payout"})
 
 
 def _report_due(project, definition: Definition, today: date) -> date | None:
@@ -124,7 +127,7 @@ def reschedule(project, definition: Definition, source: Status | None,
         if key not in owed or key[2] == taken:
             project.deadlines.remove(row)
             del rows[key]
-        elif key == fired_key and row.met_at is None:
+        elif key == fired_key and row.met_at is None and key[2] not in PER_CLAIM:
             row.met_at = now  # an in-stage step done (e.g. whitelisted); its clock stops
         elif key[2] in DUE_RULES:
             row.due_on = DUE_RULES[key[2]](project, definition, today)

@@ -102,8 +102,12 @@ class TransitionSpec:
 
 PROGRAMME_KINDS = {"interest": "bank", "grant": "enterprise"}  # kind → who claims
 PROGRAMME_NUMBERS = {"interest": ("rate", "max_years"), "grant": ()}  # required per kind
-NUMBER_NAMES = frozenset({"rate", "max_years", "cap_per_project"})
-NUMBER_UNITS = {"rate": "share", "max_years": "years", "cap_per_project": "wan"}
+NUMBER_UNITS = {"rate": "share", "max_years": "years", "cap_per_project": "wan",
+                "cap_per_enterprise": "wan", "cap_per_year": "wan", "claim_days": "days"}
+NUMBER_NAMES = frozenset(NUMBER_UNITS)
+OPTIONAL_NUMBERS = frozenset({"cap_per_project", "cap_per_enterprise", "cap_per_year",
+                              "claim_days"})  # unset: no cap, no deadline
+PERIOD_NUMBERS = frozenset({"claim_days"})  # only where claims are per period (interest)
 
 
 @dataclass(frozen=True)
@@ -112,9 +116,9 @@ class ProgrammeNumber:
     practice or document basis), or a `local` setting its agency enters — no default: until
     the agency sets it, claims that need it are refused saying so."""
 
-    name: str  # rate | max_years | cap_per_project
+    name: str  # rate | max_years | cap_per_… | claim_days
     label: str
-    unit: str  # share | years | wan
+    unit: str  # share | years | wan | days
     basis: Basis | None  # None: the parameter's entries carry it
     parameter: str | None = None
 
@@ -367,6 +371,9 @@ def _parse_programme(path: Path, item: dict) -> Programme:
     for name, raw in item.get("numbers", {}).items():
         if name not in NUMBER_NAMES:
             _fail(path, f"{where}: unknown number '{name}'")
+        if name in PERIOD_NUMBERS and period != "quarter":
+            _fail(path, f"{where}: '{name}' counts from the end of a claimed quarter; "
+                        f"a grant claimed once has none")
         if "value" in raw:
             _fail(path, f"{where}: number '{name}' states no value here: a dated parameter "
                         f"(parameter = …) or the agency's own setting (basis = \"local\")")

@@ -401,6 +401,7 @@ def _claim_subsidy(ctx, now, changes):
     return {"claim": view.number, "claimant": ctx.actor.organization.name,
             "programme": programme.key, "period": period,
             "amount": str(figures.amount), "computed": str(figures.computed),
+            "limited_by": figures.limited_by.json() if figures.limited_by else None,
             "corrects": earlier is not None,
             "loans": [{"loan": line.loan, "days": line.days, "amount": str(line.amount)}
                       for line in figures.lines]}

@@ -107,6 +107,8 @@ def number_text(value, unit: str) -> str:
         return f"{(value * 100).normalize():f}%"
     if unit == "working_days":
         return _("%(n)s working days", n=value)
+    if unit == "days":
+        return _("%(n)s days", n=value)
     if unit == "grade":
         return _("grade %(n)s", n=value)
     if unit == "count_per_year":
@@ -139,6 +141,17 @@ def figures(definition: Definition, parameters, fdate=str) -> list[dict]:
                       + (_(" or so") if target.approximate else ""),
                       "basis": basis_text(Basis("document", target.clause, target.quote),
                                           definition), "quote": target.quote})
+    for programme in definition.programmes:  # the numbers no document states: its agency's
+        for number in programme.numbers.values():
+            if number.basis is None:
+                continue  # a dated parameter, listed above
+            rows_.append({"kind": "programme", "name": number.key(programme.key),
+                          "label": f"{programme.label}：{number.label}", "value": "—",
+                          "basis": _("Local setting without default, entered by the "
+                                     "%(owner)s for its jurisdiction",
+                                     owner=ROLE_LABELS.get(number.basis.owner,
+                                                           number.basis.owner)),
+                          "quote": None})
     for name, (clause, quote) in definition.dated.items():
         day = definition.effective if name == "effective" else definition.expires
         rows_.append({"kind": "date", "name": name, "label": str(ASSUMED_LABELS[name]),
