@@ -313,9 +313,14 @@ def walk(project: Project, steps: list[str], users: dict[str, User], *,
             for spec in definition.transitions_for("record_opinion"):
                 if procedure_needed(project, PROCEDURE_OF_ROLE[spec.role], today):
                     fire("record_opinion", spec)
-        spec = next((s for s in definition.transitions_for(trigger)
-                     if project.status.value in s.sources), None)
-        if spec is not None:
+        specs = [s for s in definition.transitions_for(trigger)
+                 if project.status.value in s.sources]
+        # 会签: every agency the step names signs, each by its own transition
+        signers: dict = {}
+        for spec in specs:
+            if spec.role in specs[0].all_of:
+                signers.setdefault(spec.role, spec)
+        for spec in [*signers.values()] or specs[:1]:
             fire(trigger, spec)
     return project
 
