@@ -110,6 +110,11 @@ def available_steps(user: User, project, today: date | None = None) -> list[Avai
     return workflows().available_triggers(project, user, today)
 
 
+def can_migrate_workflows(user: User) -> bool:
+    """Moving projects in flight onto a new version of their rules is an administrator's."""
+    return user.is_admin
+
+
 # -- who owes what now ---------------------------------------------------------------------
 #
 # The engine keeps one row per owed step (`deadlines`, see app/workflow/deadlines.py). Who

@@ -54,11 +54,11 @@ from ..models import (
 from ..rules import BRANCHES, GUARDS, RuleContext
 from ..rules.roles import duty_denial, hold_denial, role_denial
 from ..validation import jsonable, validation_fields
+from . import joint
 from .audit import GENESIS, event_hash
 from .changeset import ChangeSet, Delete, Insert, column_values, row_values, write
 from .deadlines import close_stay, deadline_writes, reschedule
 from .definitions import Definition, TransitionSpec, parse_text
-from . import joint
 from .effects import EFFECTS
 from .hooks import HOOKS, Step
 from .state import ProjectState, read_state
