@@ -225,3 +225,10 @@ def test_heilongjiang_cites_both_agencies_verbatim():
         for piece in specs[0].quote.split("……"):
             assert piece in body
     assert "国家金融监督管理总局黑龙江监管局" in specs[0].quote
+
+
+def test_workflow_page_names_the_cosigning_agencies(clean_app, claimed):
+    page = signed_in(clean_app, "finance", lang="zh").get("/workflows/heilongjiang-2024-67")
+    assert page.status_code == 200
+    row = page.get_data(as_text=True).split('data-trigger="designate_lead_bank"', 1)[1]
+    assert "会签" in row.split("</tr>", 1)[0]
