@@ -146,8 +146,7 @@ def openapi_document() -> dict:
                                       "role": {"type": "string"},
                                       "owed_by": {"type": "string"},
                                       "signed": {"type": "boolean"},
-                                      "signed_at": {"type": ["string", "null"],
-                                                    "format": "date-time"},
+                                      "signed_at": {"type": ["string", "null"]},
                                       "signed_by": {"type": ["string", "null"]}}}}}}}}},
         "ProjectPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {
             "items": {"type": "array", "items": {"$ref": "#/components/schemas/Project"}},
