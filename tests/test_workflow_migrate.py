@@ -18,6 +18,7 @@ from app.config import TestConfig
 from app.extensions import db
 from app.models import Deadline, Project, User, WorkflowEvent
 from tests.helpers import project_payload, whitelist_cast, whitelisted_projects
+from tests.web import signed_in
 
 SHIPPED = Path(__file__).parent.parent / "workflows"
 KEY = "heilongjiang-2024-67"
@@ -164,6 +165,9 @@ def test_migration_moves_exactly_the_listed_projects_each_with_its_event(
     assert due_after > due_before
     trail = world.api(v4, "ent").get(f"/projects/{made['A']}/events").json["items"]
     assert trail[-1]["trigger"] == "migrate_workflow" and trail[-1]["workflow_version"] == 4
+    page = signed_in(v4_app, "ent", lang="zh").get(f"/projects/{made['A']}")
+    assert page.status_code == 200
+    assert f"{KEY} v3 → {KEY} v4" in page.get_data(as_text=True)
 
     again = v4_app.test_cli_runner().invoke(args=["workflows", "migrate", KEY, "--to", "4"])
     assert "migrated 0" in again.output  # nothing left on another version but C
