@@ -116,6 +116,7 @@ class Plan:
     financing: bool = True
     eligible: bool = True
     comment: str | None = None
+    signatures: int | None = None  # of a joint step (会签), only the first agencies sign
 
 
 PLANS = [
@@ -126,8 +127,10 @@ PLANS = [
     Plan("智能工厂数字化改造项目", ["submit", "accept", "sign_commitment", "file", "whitelist",
                                  "express_interest", "approve_credit", "claim_lead_bank",
                                  "designate_lead_bank", "sign_contract", "record_loan"]),
+    # heilongjiang: the people's bank branch has signed the designation, the regulator not yet
     Plan("余热回收节能改造项目", ["submit", "accept", "sign_commitment", "file", "whitelist",
-                               "express_interest", "claim_lead_bank"]),
+                               "express_interest", "claim_lead_bank", "designate_lead_bank"],
+         signatures=1),
     Plan("老旧装置本质安全改造项目", ["submit", "accept", "sign_commitment", "file"]),
     Plan("生产线自动化升级项目", ["submit", "accept"]),
     Plan("空压机能效提升项目", ["submit", "accept", "sign_commitment", "file",
@@ -238,7 +241,8 @@ def _seed_project(area, users, enterprise_user, plan: Plan, index: int, today: d
         ],
     }, strict=False)
     project = create_project(enterprise_user, payload)
-    walk(project, plan.steps, users, comment=plan.comment, today=today)
+    walk(project, plan.steps, users, comment=plan.comment, today=today,
+         signatures=plan.signatures)
 
 
 def step_data(trigger: str, project: Project, today: date) -> dict:
@@ -291,7 +295,8 @@ def actor_for(role: str, project: Project, users: dict[str, User], levels=(),
 
 
 def walk(project: Project, steps: list[str], users: dict[str, User], *,
-         comment: str | None = None, today: date | None = None) -> Project:
+         comment: str | None = None, today: date | None = None,
+         signatures: int | None = None) -> Project:
     """Fire `steps` in order, each by the demo user holding the role the project's
     definition names; county review and preliminary procedures are inserted where the
     definition asks for them, and steps the definition does not have (a lead-bank claim where
@@ -320,7 +325,7 @@ def walk(project: Project, steps: list[str], users: dict[str, User], *,
         for spec in specs:
             if spec.role in specs[0].all_of:
                 signers.setdefault(spec.role, spec)
-        for spec in [*signers.values()] or specs[:1]:
+        for spec in [*signers.values()][:signatures] or specs[:1]:
             fire(trigger, spec)
     return project
 
