@@ -38,6 +38,7 @@ from .models import (
 from .models.org import LEVEL_PREFIX
 from .rules.roles import covered, duty_denial, hold_denial, one_person, role_denial
 from .workflow import Available, workflows
+from .workflow.joint import open_joint_steps
 
 # -- visibility --------------------------------------------------------------------------
 
@@ -107,6 +108,11 @@ def available_steps(user: User, project, today: date | None = None) -> list[Avai
     if not can_see(user, project):
         return []
     return workflows().available_triggers(project, user, today)
+
+
+def can_migrate_workflows(user: User) -> bool:
+    """Moving projects in flight onto a new version of their rules is an administrator's."""
+    return user.is_admin
 
 
 # -- who owes what now ---------------------------------------------------------------------
@@ -239,6 +245,48 @@ def awaited(user: User, project, today: date | None = None) -> list[Awaited]:
                           or duty_denial(user, spec, project, today))
         holder = db.session.get(User, row.holder_id).display_name if row.holder_id else None
         found.append(Awaited(row, _owed_by(row), row.id in mine, reason, holder))
+    return found
+
+
+@dataclass(frozen=True)
+class Signer:
+    """One agency a joint step names: signed (when, which organisation) or awaited."""
+
+    role: str
+    owed_by: str
+    signed_at: object | None
+    signed_by: str | None
+
+
+@dataclass(frozen=True)
+class JointView:
+    """A joint step (会签 all_of / 或签 any_of) the project waits for, as its page shows it."""
+
+    trigger: str
+    mode: str
+    signers: list[Signer]
+
+
+def joint_steps(user: User, project) -> list[JointView]:
+    """Who has signed each open joint step of `project`, and who is awaited."""
+    if not can_see(user, project) or project.workflow_key is None:
+        return []
+    found = []
+    for step in open_joint_steps(workflows().for_project(project), project):
+        signers = []
+        for signature in step.signatures:
+            by = None
+            if signature.signed_at is not None:
+                by = db.session.scalar(
+                    select(WorkflowEvent.actor_org_name)
+                    .where(WorkflowEvent.project_id == project.id,
+                           WorkflowEvent.trigger == step.trigger,
+                           WorkflowEvent.actor_role == signature.role)
+                    .order_by(WorkflowEvent.seq.desc()).limit(1))
+            signers.append(Signer(signature.role, str(ROLE_LABELS.get(signature.role,
+                                                                      signature.role)),
+                                  signature.signed_at, by))
+        found.append(JointView(step.trigger, step.mode, signers))
     return found
 
 

@@ -391,6 +391,90 @@ def workflows_show(key, version):
     click.echo(mermaid(definition))
 
 
+def _project_ids(selection: tuple[str, ...]) -> list[int] | None:
+    """Row ids of the projects named by row id or public id (uuid); None: all."""
+    if not selection:
+        return None
+    import uuid
+
+    from .models import Project
+
+    found = []
+    for item in selection:
+        if item.isdigit():
+            row_id = db.session.scalar(select(Project.id).where(Project.id == int(item)))
+        else:
+            try:
+                public = uuid.UUID(item)
+            except ValueError:
+                _fail(f"'{item}' is neither a project's id nor its public id")
+            row_id = db.session.scalar(select(Project.id).where(Project.public_id == public))
+        if row_id is None:
+            _fail(f"no project {item}")
+        found.append(row_id)
+    return found
+
+
+@workflows_cli.command("migrate")
+@click.argument("key")
+@click.option("--to", "to", type=int, required=True, help="The version to move onto.")
+@click.option("--dry-run", is_flag=True, help="Only list what would change.")
+@click.option("--project", "selection", multiple=True,
+              help="Only this project (its id or public id); repeat for several.")
+@click.option("--by", "by", default=None,
+              help="The administrator who migrates (default: the system user).")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
+def workflows_migrate(key, to, dry_run, selection, by, today):
+    """Move projects in flight on KEY onto version --to: per project, the steps it would
+    newly owe or no longer owe, the roles and time limits that differ; a project whose
+    status the new version lacks is listed and left alone. One transaction, an audit event
+    per project moved."""
+    from .access import can_migrate_workflows
+    from .accounts.operations import system_user
+    from .workflow import workflows
+    from .workflow.migration import migrate, preview
+
+    engine = workflows()
+    try:
+        engine.get(key, to)
+    except KeyError:
+        _fail(f"no workflow '{key}' version {to}")
+    actor = _user(by) if by else system_user()
+    if by and not can_migrate_workflows(actor):
+        _fail(f"{by} is not an administrator")
+    day = _day(today) or china_today()
+    only = _project_ids(selection)
+    if dry_run:
+        plans = preview(engine, key, to, day, only)
+    else:
+        try:
+            operation, plans = migrate(engine, key, to, actor, day, only)
+        except DomainError as err:
+            _fail(f"nothing was migrated: {err.message}")
+    for plan in plans:
+        head = f"{plan.public_id}\t{plan.name}\t{plan.status}\t{plan.old} -> {plan.new}"
+        if not plan.counterpart:
+            click.echo(f"{head}\tLEFT ALONE: {plan.new} has no status '{plan.status}'")
+            continue
+        click.echo(head + ("" if plan.differs else "\tno change where it stands"))
+        for line in plan.owed_added:
+            click.echo(f"    + owed {line}")
+        for line in plan.owed_removed:
+            click.echo(f"    - owed {line}")
+        for trigger, roles in plan.roles.items():
+            click.echo(f"    roles {trigger}: {', '.join(roles['old']) or '—'} -> "
+                       f"{', '.join(roles['new']) or '—'}")
+        for step, days in plan.limits.items():
+            click.echo(f"    time limit {step}: {days['old'] or '—'} -> {days['new'] or '—'} "
+                       f"working days")
+    moved = [p for p in plans if p.counterpart]
+    left = len(plans) - len(moved)
+    if dry_run:
+        click.echo(f"dry run: {len(moved)} would move, {left} left alone")
+    else:
+        click.echo(f"migrated {len(moved)} (operation {operation}), {left} left alone")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)

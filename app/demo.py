@@ -121,6 +121,7 @@ class Plan:
     # the enterprise's monthly report for the filing month (月调度): percent complete,
     # whether it has started, a problem needing the agency's help
     progress: dict | None = None
+    signatures: int | None = None  # of a joint step (会签), only the first agencies sign
 
 
 PLANS = [
@@ -132,8 +133,10 @@ PLANS = [
                                  "express_interest", "approve_credit", "claim_lead_bank",
                                  "designate_lead_bank", "sign_contract", "record_loan"],
          progress={"percent_complete": 35, "started": True}),
+    # heilongjiang: the people's bank branch has signed the designation, the regulator not yet
     Plan("余热回收节能改造项目", ["submit", "accept", "sign_commitment", "file", "whitelist",
-                               "express_interest", "claim_lead_bank"]),
+                               "express_interest", "claim_lead_bank", "designate_lead_bank"],
+         signatures=1),
     Plan("老旧装置本质安全改造项目", ["submit", "accept", "sign_commitment", "file"],
          progress={"percent_complete": 0, "started": False,
                    "problems": "进口检测设备报关周期较长，影响安装进度，请协调加快通关。"}),
@@ -249,7 +252,8 @@ def _seed_project(area, users, enterprise_user, plan: Plan, index: int,
         ],
     }, strict=False)
     project = create_project(enterprise_user, payload)
-    walk(project, plan.steps, users, comment=plan.comment, today=today)
+    walk(project, plan.steps, users, comment=plan.comment, today=today,
+         signatures=plan.signatures)
     if plan.progress and enterprise_user is users["enterprise1"]:
         _report_progress(project, plan.progress, enterprise_user, today)
     return project
@@ -386,7 +390,8 @@ def actor_for(role: str, project: Project, users: dict[str, User], levels=(),
 
 
 def walk(project: Project, steps: list[str], users: dict[str, User], *,
-         comment: str | None = None, today: date | None = None) -> Project:
+         comment: str | None = None, today: date | None = None,
+         signatures: int | None = None) -> Project:
     """Fire `steps` in order, each by the demo user holding the role the project's
     definition names; county review and preliminary procedures are inserted where the
     definition asks for them, and steps the definition does not have (a lead-bank claim where
@@ -408,9 +413,14 @@ def walk(project: Project, steps: list[str], users: dict[str, User], *,
             for spec in definition.transitions_for("record_opinion"):
                 if procedure_needed(project, PROCEDURE_OF_ROLE[spec.role], today):
                     fire("record_opinion", spec)
-        spec = next((s for s in definition.transitions_for(trigger)
-                     if project.status.value in s.sources), None)
-        if spec is not None:
+        specs = [s for s in definition.transitions_for(trigger)
+                 if project.status.value in s.sources]
+        # 会签: every agency the step names signs, each by its own transition
+        signers: dict = {}
+        for spec in specs:
+            if spec.role in specs[0].all_of:
+                signers.setdefault(spec.role, spec)
+        for spec in [*signers.values()][:signatures] or specs[:1]:
             fire(trigger, spec)
     return project
 

@@ -216,6 +216,7 @@ EVENT_LABELS = {
     "claim_step": _l("Claimed a step"),
     "release_step": _l("Released a step"),
     "reassign_step": _l("Reassigned a step"),
+    "migrate_workflow": _l("Moved onto a new version of its policy document's rules"),
 }
 
 DESIGNATION_LABELS = {

@@ -40,7 +40,8 @@ def init_web(app: Flask) -> None:
     app.session_interface = WebSessions()
     app.jinja_env.filters.update(wan=format_wan, fdate=fdate, fdatetime=_fdatetime,
                                  paren=labels.paren, join_list=labels.join_list,
-                                 percent=_percent, target_value=_target_value)
+                                 percent=_percent, target_value=_target_value,
+                                 role_label=lambda role: str(labels.ROLE_LABELS.get(role, role)))
     app.jinja_env.globals.update(labels=labels, STAGES=STAGES, today_date=china_today,
                                  clause_anchor=render.clause_anchor, cite=render.cite,
                                  cite_event=render.cite_event,

@@ -148,12 +148,13 @@ def whitelist_cast(app, banks: int, county: str = "320506") -> Cast:
     """The enterprise and agencies that bring a project of `county` onto the relending list
     (`ent`, `miit`, `ndrc`), the people's bank branch (`pboc`), and `banks` banks serving the
     project's city (`bank00`, `bank01` …). Suzhou's county follows the national document
-    (the first bank to sign leads); a Harbin county, heilongjiang's (a designated lead bank)."""
+    (the first bank to sign leads); a Harbin county, heilongjiang's (a lead bank designated
+    by the people's bank branch with the financial regulator, `finance`: 会签)."""
     city = county[:4] + "00"
     cast = Cast(app)
     cast.enterprise("ent", county)
     cast.county = county
-    for kind in ("miit", "ndrc", "pboc"):
+    for kind in ("miit", "ndrc", "pboc", *(("finance",) if county.startswith("23") else ())):
         cast.agency(kind, kind, city)
     for i in range(banks):
         cast.bank(f"bank{i:02d}", serves=(city,))

@@ -89,7 +89,10 @@ def test_lead_bank_shows_everywhere_after_designation(clean_app, client, hlj_cas
     claim = bank_cast.api(client, "bank03").fire(pid, "claim_lead_bank", version).json
     second = bank_cast.api(client, "bank04").fire(pid, "claim_lead_bank", claim["version"])
     assert second.status_code == 422 and "bank03银行" in second.json["message"]
-    done = bank_cast.api(client, "pboc").fire(pid, "designate_lead_bank", claim["version"]).json
+    signed = bank_cast.api(client, "pboc").fire(pid, "designate_lead_bank", claim["version"]).json
+    assert signed["lead_bank"] is None  # 会签: the financial regulator has yet to sign
+    done = bank_cast.api(client, "finance").fire(pid, "designate_lead_bank",
+                                                 signed["version"]).json
     assert done["lead_bank"]["name"] == "bank03银行"
     listed = bank_cast.api(client, "miit").get("/projects").json["items"]
     assert listed[0]["lead_bank"]["name"] == "bank03银行"

@@ -41,7 +41,8 @@ def path_of(definition, path):
             continue
         if trigger == "accept" and definition.transitions_for("recommend"):
             steps.append("recommend")
-        steps += [trigger] * (len({s.role for s in specs}) if trigger == "record_opinion" else 1)
+        steps += [trigger] * (len({s.role for s in specs}) if trigger == "record_opinion"
+                              else max(len(specs[0].all_of), 1))  # 会签: each agency signs
     return steps
 
 
@@ -122,7 +123,7 @@ def test_queue_workbench_and_panel_agree_after_every_step(clean_app, client, key
         done_by[trigger] = actor
         if trigger == "claim_lead_bank" or (trigger == "sign_contract" and lead_bank is None):
             lead_bank = actor
-        if trigger == "record_opinion":
+        if trigger == "record_opinion" or spec.all_of:
             done_opinions.add(spec.role)
 
         after = check(clean_app, client, cast, roles, project["id"], today)

@@ -73,6 +73,7 @@ def hlj(clean_app, client):
     step(bank, "express_interest")
     step(bank, "claim_lead_bank")
     step(pboc, "designate_lead_bank")
+    step(cast.api(client, "finance"), "designate_lead_bank")  # 会签
     step(bank, "approve_credit", amount="2000", approved_on="2024-04-08")
     step(bank, "sign_contract", amount="2000", signed_on="2024-04-09", contract_number="哈借1",
          term_months=60)
@@ -259,7 +260,8 @@ def _contracted(clean_app, client, year: str):
     bank = cast.api(client, "bank00")
     v = bank.fire(pid, "express_interest", v).json["version"]
     v = bank.fire(pid, "claim_lead_bank", v).json["version"]
-    v = cast.api(client, "pboc").fire(pid, "designate_lead_bank", v).json["version"]
+    for agency in ("pboc", "finance"):  # 会签
+        v = cast.api(client, agency).fire(pid, "designate_lead_bank", v).json["version"]
     v = bank.fire(pid, "approve_credit", v, amount="100", approved_on=f"{year}-01-02").json["version"]
     v = bank.fire(pid, "sign_contract", v, amount="100", signed_on=f"{year}-01-03",
                   contract_number="1").json["version"]

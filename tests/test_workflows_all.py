@@ -86,9 +86,10 @@ def holds(spec, username, role, level, lead_bank) -> bool:
 
 def holder(definition, trigger, status, roles, lead_bank, done_opinions, done_by):
     """The first (spec, username) that may fire `trigger` now, per the definition (not a
-    clerk who took a step the definition wants checked by someone else)."""
+    clerk who took a step the definition wants checked by someone else; not a department
+    that gave its opinion or signed its part of a joint step: `done_opinions`)."""
     for spec in definition.transitions_for(trigger):
-        if status not in spec.sources or (trigger == "record_opinion"
+        if status not in spec.sources or ((trigger == "record_opinion" or spec.all_of)
                                           and spec.role in done_opinions):
             continue
         for username, (role, level) in roles.items():
@@ -119,7 +120,8 @@ def steps_for(definition, path):
         if trigger == "record_opinion":
             triggers += ["record_opinion"] * len(definition.transitions_for("record_opinion"))
             continue
-        triggers.append(trigger)
+        # 会签: each agency named signs by its own step
+        triggers += [trigger] * max(len(definition.transitions_for(trigger)[0].all_of), 1)
     return triggers
 
 
@@ -166,7 +168,7 @@ def test_each_step_belongs_to_exactly_its_role(clean_app, client, key, path_name
         done_by[trigger] = actor
         if trigger == "claim_lead_bank" or (trigger == "sign_contract" and lead_bank is None):
             lead_bank = actor
-        if trigger == "record_opinion":
+        if trigger == "record_opinion" or spec.all_of:
             done_opinions.add(spec.role)
 
     assert project["status"] == "completed"
@@ -186,7 +188,7 @@ ROUTING = {
     ("shanxi-2024", "file"): ("agency:approval", "省审批服务管理局"),
     ("heilongjiang-2024-67", "file"): ("agency:ndrc", "省发改委"),
     ("national-miit-2024-53", "file"): ("agency:ndrc", "推广承诺备案制"),
-    ("heilongjiang-2024-67", "designate_lead_bank"): ("agency:pboc", "主办行制度"),
+    ("heilongjiang-2024-67", "designate_lead_bank"): (None, "国家金融监督管理总局黑龙江监管局"),
     ("luoyang-2024-73", "whitelist"): ("agency:finance", "洛阳市金融发展服务中心"),
     ("liaocheng-2024-draft", "recommend"): ("agency:miit", "各县（市、区）人民政府"),
     ("luoyang-2024-73", "recommend"): ("agency:miit", "县区"),
@@ -215,7 +217,8 @@ def test_only_heilongjiang_designates_a_lead_bank(key):
                  if "financing_matchmaking" in t.sources)
     assert first.dest == "lead_bank_designated"
     hlj = DEFINITIONS["heilongjiang-2024-67"]
-    assert {t.role for t in hlj.transitions_for("designate_lead_bank")} == {"agency:pboc"}
+    assert {t.role for t in hlj.transitions_for("designate_lead_bank")} == {"agency:pboc",
+                                                                          "agency:finance"}
 
 
 def test_luoyang_consults_no_environment_department():

@@ -130,7 +130,24 @@ def openapi_document() -> dict:
         "Project": {"type": "object", "required": ["id", "status", "version"], "properties": {
             "id": {"type": "string", "format": "uuid"}, "name": {"type": "string"},
             "status": {"type": "string"}, "version": {"type": "integer"},
-            "available_triggers": {"type": "array", "items": {"type": "object"}}}},
+            "available_triggers": {"type": "array", "items": {"type": "object"}},
+            "joint_steps": {"type": "array", "description": (
+                "Joint steps (会签 `all_of`: every agency named signs; 或签 `any_of`: the first "
+                "carries) the project waits for: each named agency, signed or awaited."),
+                "items": {"type": "object", "required": ["trigger", "mode", "signers"],
+                          "properties": {
+                              "trigger": {"type": "string"},
+                              "mode": {"type": "string", "enum": ["all_of", "any_of"]},
+                              "signers": {"type": "array", "items": {
+                                  "type": "object",
+                                  "required": ["role", "owed_by", "signed", "signed_at",
+                                               "signed_by"],
+                                  "properties": {
+                                      "role": {"type": "string"},
+                                      "owed_by": {"type": "string"},
+                                      "signed": {"type": "boolean"},
+                                      "signed_at": {"type": ["string", "null"]},
+                                      "signed_by": {"type": ["string", "null"]}}}}}}}}},
         "ProjectPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {
             "items": {"type": "array", "items": {"$ref": "#/components/schemas/Project"}},
             "next_cursor": {"type": ["string", "null"]}}},

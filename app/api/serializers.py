@@ -101,6 +101,11 @@ def project_detail(project: Project, user: User) -> dict:
         "waiting_for": [{**deadline_json(a.row), "id": a.row.id, "owed_by": a.owed_by,
                          "held_by": a.holder, "yours": a.mine,
                          "why_not_yours": a.reason} for a in access.awaited(user, project)],
+        # joint steps (会签 all_of / 或签 any_of): who has signed, who is awaited
+        "joint_steps": [{"trigger": j.trigger, "mode": j.mode, "signers": [{
+            "role": s.role, "owed_by": s.owed_by, "signed": s.signed_at is not None,
+            "signed_at": s.signed_at, "signed_by": s.signed_by} for s in j.signers]}
+            for j in access.joint_steps(user, project)],
         "procedures": [{"procedure": PROCEDURE_OF_ROLE.get(o.role), "role": o.role,
                         "organization": o.organization.name, "verdict": o.verdict.value,
                         "reference": o.reference, "decided_on": o.decided_on,

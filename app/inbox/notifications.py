@@ -53,7 +53,8 @@ class Notifications:
                      for audience in _owing(deadline, project, params)]
         if event.trigger not in QUIET and event.actor_org_id != project.enterprise_id:
             audiences.append(Audience("decision", params, org_id=project.enterprise_id))
-        if event.trigger in ("designate_lead_bank", "decline_claim"):
+        # (a 会签 signature before the last decides nothing for the bank yet)
+        if event.trigger in ("designate_lead_bank", "decline_claim") and event.data.get("bank"):
             audiences.append(Audience("decision", params, org_name=event.data.get("bank")))
         if not audiences:
             return []

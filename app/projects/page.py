@@ -136,6 +136,7 @@ class ProjectPage:
     progress: Progress | None = None  # monthly construction progress (月调度)
     designations: list[str] = field(default_factory=list)  # key and demonstration tags
     subsidies: list = field(default_factory=list)  # the claims the reader may see
+    joint: list = field(default_factory=list)  # joint steps: who has signed, who is awaited
 
 
 def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
@@ -213,6 +214,7 @@ def project_page(user: User, project: Project) -> ProjectPage:
         progress=progress_of(project, definition),
         designations=tags_of(project),
         subsidies=[claim for claim, _p in claims_for(user, project_id=project.id)],
+        joint=access.joint_steps(user, project),
     )
 
 

@@ -22,6 +22,7 @@ from ..rules.calendar import add_working_days, working_days_between
 from ..rules.guards import engaged_banks
 from ..rules.progress import due_on, owed_month, report_day, reported_months
 from ..rules.settings import Figure, resolve
+from . import joint
 from .changeset import Delete, Insert, Update
 from .definitions import Definition, TransitionSpec
 from .vocabulary import TRIGGERS
@@ -123,8 +124,12 @@ def reschedule(project, definition: Definition, source: Status | None,
         owed = {key: spec for key, spec in owed.items() if key[2] in AFTER_END}
     fired_key = (fired.role, fired.level_key, fired.trigger, None) if fired else None
     taken = fired.trigger if fired and fired.trigger in RECURRING else None
+    # an objection or a move ends the signatures of a joint step (会签) so far
+    lapse = (fired is not None and fired.trigger in NEGATIVE) or (
+        source is not None and project.status != source)
     for key, row in list(rows.items()):
-        if key not in owed or key[2] == taken:
+        if key not in owed or key[2] == taken or (
+                lapse and row.met_at is not None and joint.on_project(owed[key])):
             project.deadlines.remove(row)
             del rows[key]
         elif key == fired_key and row.met_at is None and key[2] not in PER_CLAIM:

@@ -89,6 +89,13 @@ class TransitionSpec:
     # 会签: the roles that must each take this step before it counts (one event each; the
     # definition has a transition of the same trigger for every role named)
     all_of: tuple[str, ...] = ()
+    # 或签: the roles of which any one takes the step for all (the first approval carries)
+    any_of: tuple[str, ...] = ()
+
+    @property
+    def joint(self) -> tuple[str, ...]:
+        """The roles of its joint step (会签 or 或签), or none."""
+        return self.all_of or self.any_of
 
     @cached_property
     def level_key(self) -> str:
@@ -307,21 +314,38 @@ def parse_text(text: str, path: Path) -> Definition:
 
 
 def _check_joint_steps(path: Path, definition: Definition) -> None:
-    """会签: every role an `all_of` names takes the same trigger by a transition of its own,
-    and every such transition names the same roles."""
+    """会签 (`all_of`) and 或签 (`any_of`): every role named takes the same trigger by a
+    transition of its own, from the same states, and every such transition names the same
+    roles; a joint step is one somebody owes (its signatures are the owed rows)."""
     for spec in definition.transitions:
-        if not spec.all_of:
+        if spec.all_of and spec.any_of:
+            _fail(path, f"'{spec.trigger}' ({spec.role}): all_of or any_of, not both")
+        if not spec.joint:
             continue
-        if spec.role not in spec.all_of:
-            _fail(path, f"'{spec.trigger}' ({spec.role}): all_of does not name its own role")
-        roles = {t.role: t.all_of for t in definition.transitions_for(spec.trigger)}
-        for role in spec.all_of:
+        key = "all_of" if spec.all_of else "any_of"
+        if len(set(spec.joint)) < 2:
+            _fail(path, f"'{spec.trigger}' ({spec.role}): {key} names at least two roles")
+        if spec.role not in spec.joint:
+            _fail(path, f"'{spec.trigger}' ({spec.role}): {key} does not name its own role")
+        trigger = TRIGGERS[spec.trigger]
+        if not trigger.owed:
+            _fail(path, f"'{spec.trigger}': a joint step is one somebody owes; "
+                        f"'{spec.trigger}' is an option beside what is owed")
+        if key == "any_of" and trigger.signatures != "project":
+            _fail(path, f"'{spec.trigger}': its signatures are kept on its {trigger.signatures}, "
+                        f"which knows all_of only")
+        roles = {t.role: t for t in definition.transitions_for(spec.trigger)}
+        for role in spec.joint:
             if role not in roles:
-                _fail(path, f"'{spec.trigger}': all_of names {role}, which has no "
+                _fail(path, f"'{spec.trigger}': {key} names {role}, which has no "
                             f"'{spec.trigger}' transition")
-            if set(roles[role]) != set(spec.all_of):
-                _fail(path, f"'{spec.trigger}': the transitions of {', '.join(spec.all_of)} "
-                            f"name different all_of roles")
+            other = roles[role]
+            if set(getattr(other, key)) != set(spec.joint):
+                _fail(path, f"'{spec.trigger}': the transitions of {', '.join(spec.joint)} "
+                            f"name different {key} roles")
+            if set(other.sources) != set(spec.sources) or other.dest != spec.dest:
+                _fail(path, f"'{spec.trigger}': the transitions of {', '.join(spec.joint)} "
+                            f"leave from different states or go to different ones")
 
 
 CLAIM_STEPS = ("claim_subsidy", "return_claim", "approve_subsidy", "record_payout")
@@ -533,7 +557,7 @@ def _check_number_in_quote(path: Path, where: str, value: Decimal, unit: str,
 def _parse_transition(path, where, item, states) -> TransitionSpec:
     unknown = set(item) - {"trigger", "source", "dest", "role", "clause", "quote", "note",
                            "time_limit", "level", "when", "guards", "requires", "distinct_from",
-                           "all_of"}
+                           "all_of", "any_of"}
     if unknown:
         _fail(path, f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     for name in ("trigger", "source", "role", "clause", "quote"):
@@ -573,16 +597,17 @@ def _parse_transition(path, where, item, states) -> TransitionSpec:
     for other in item.get("distinct_from", []):
         if other not in TRIGGERS:
             _fail(path, f"{where}: distinct_from names unknown trigger '{other}'")
-    for other in item.get("all_of", []):
-        if other not in ROLES:
-            _fail(path, f"{where}: all_of names unknown role '{other}'")
+    for key in ("all_of", "any_of"):
+        for other in item.get(key, []):
+            if other not in ROLES or not other.startswith("agency:"):
+                _fail(path, f"{where}: {key} names '{other}', not an agency role")
     return TransitionSpec(
         trigger=trigger, sources=sources, dest=dest, role=role, clause=item["clause"],
         quote=item["quote"], note=item.get("note", ""), time_limit=item.get("time_limit"),
         levels=tuple(Level(level) for level in levels), when=when,
         guards=tuple(item.get("guards", [])), requires=tuple(item.get("requires", [])),
         distinct_from=tuple(item.get("distinct_from", [])),
-        all_of=tuple(item.get("all_of", [])),
+        all_of=tuple(item.get("all_of", [])), any_of=tuple(item.get("any_of", [])),
     )
 
 

@@ -54,6 +54,7 @@ from ..models import (
 from ..rules import BRANCHES, GUARDS, RuleContext
 from ..rules.roles import duty_denial, hold_denial, role_denial
 from ..validation import jsonable, validation_fields
+from . import joint
 from .audit import GENESIS, event_hash
 from .changeset import ChangeSet, Delete, Insert, column_values, row_values, write
 from .deadlines import close_stay, deadline_writes, reschedule
@@ -120,6 +121,8 @@ def _admissible(spec: TransitionSpec, event) -> bool:
         if attempt.missing:
             return False
     attempt.reasons = [reason for name in spec.guards if (reason := GUARDS[name](attempt))]
+    if signed := joint.refusal(attempt.project, spec):
+        attempt.reasons.append(signed)
     return not attempt.reasons
 
 
@@ -312,9 +315,13 @@ class Workflows:
             if _current_version(state.id) != version:
                 raise Conflict(_(ACTED_FIRST)) from None
             raise
-        changes, step = self._compose(state, definition, actor, trigger, Status(attempt.state),
+        # 会签: a signature before the last is recorded on its own; the step's effect and its
+        # move wait for the last one
+        pending = joint.awaiting(state, attempt.chosen)
+        dest = state.status if pending else Status(attempt.state)
+        changes, step = self._compose(state, definition, actor, trigger, dest,
                                       today, fired=attempt.chosen, data=attempt.data,
-                                      comment=attempt.comment)
+                                      comment=attempt.comment, pending=pending)
         return _commit(project, state, changes, step)
 
     def record(self, project: Project | ProjectState, kind: str, actor, *, version: int | None,
@@ -369,17 +376,19 @@ class Workflows:
                  dest: Status, today: date, *, fired: TransitionSpec | None = None,
                  data: dict | None = None, comment: str | None = None,
                  clause: str | None = None, change=None,
-                 owed_under=None) -> tuple[ChangeSet, Step]:
+                 owed_under=None, pending=()) -> tuple[ChangeSet, Step]:
         """Everything the step writes, decided before anything is written."""
         now = utcnow()
         source = None if state.created else state.status
         changes = ChangeSet(state.id, state.version, project={})
         if fired is not None:
-            effect = EFFECTS.get(kind)
+            effect = None if pending else EFFECTS.get(kind)
             ctx = RuleContext(project=state, actor=actor, definition=definition, today=today,
                               data=data or {}, comment=comment, acting_role=fired.role,
                               relocation=Relocation(self, today))
-            snapshot = {**jsonable(data or {}), **(effect(ctx, now, changes) if effect else {})}
+            signed = joint.facts(state, fired, list(pending))
+            snapshot = {**jsonable(data or {}), **(effect(ctx, now, changes) if effect else {}),
+                        **signed}
             clause = fired.clause
         else:
             snapshot = jsonable(change(state, changes) or {})

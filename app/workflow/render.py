@@ -164,6 +164,10 @@ def role_text(spec: TransitionSpec) -> str:
     role = str(ROLE_LABELS[spec.role])
     if spec.levels:
         role += paren(join_list(LEVEL_LABELS[level] for level in spec.levels)).rstrip()
+    if spec.joint:
+        roles = join_list(str(ROLE_LABELS[r]) for r in spec.joint)
+        role += paren(_("signed together by %(roles)s", roles=roles) if spec.all_of
+                      else _("any one of %(roles)s signs for all", roles=roles)).rstrip()
     return role
 
 

@@ -168,6 +168,10 @@ class Trigger:
     # Whether someone owes the step when it is possible (it then stands in their queue), or
     # it is an option beside what is owed: a negative decision, an offer a bank may take up.
     owed: bool = True
+    # Where the signatures of a joint step (all_of / any_of) are kept: on the project's owed
+    # rows (the step's effect waits for the last one), or on the claim the step names (its
+    # effect records each).
+    signatures: str = "project"
 
     @property
     def label(self):
@@ -214,7 +218,7 @@ TRIGGERS = {t.name: t for t in (
     # Fiscal support (贴息、奖补): a claim's life, in the stage (the status does not change).
     Trigger("claim_subsidy", "claimant", ClaimSubsidyData, owed=False),
     Trigger("return_claim", "agency", ClaimData, owed=False),
-    Trigger("approve_subsidy", "agency", ClaimData),
+    Trigger("approve_subsidy", "agency", ClaimData, signatures="claim"),
     Trigger("record_payout", "agency", RecordPayoutData),
     Trigger("claw_back", "agency", ClawBackData, owed=False),
 )}
@@ -232,6 +236,8 @@ DESIGNATE = "designate"  # key-list and demonstration tags set by the accepting 
 # An officer takes an owed step from the role's shared queue, gives it back, or a head of
 # section hands it to another officer (app.review.people).
 CLAIM, RELEASE, REASSIGN = "claim_step", "release_step", "reassign_step"
+# A project in flight moved onto a new version of its definition (flask workflows migrate).
+MIGRATE = "migrate_workflow"
 AUDIT_ONLY = frozenset({CREATE, EDIT, REQUEST_CHANGE, SET_INTENDED_BANKS, IMPORT, ATTACH,
                         DETACH, REMIND, ESCALATE, WARN_STALLED, DESIGNATE, CLAIM, RELEASE,
-                        REASSIGN})
+                        REASSIGN, MIGRATE})
