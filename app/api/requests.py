@@ -1,6 +1,7 @@
 """The bodies API v1 accepts besides a project's own fields (`rules.project_input`): each
 model validates a request and describes it in the OpenAPI document."""
 
+import uuid
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Any, Literal
@@ -18,6 +19,7 @@ from pydantic import (
 from ..errors import Invalid
 from ..i18n import gettext as _
 from ..models import AgencyKind, OrgKind, Status
+from ..review.bulk import MAX_SELECTED as MAX_BULK_ITEMS
 from ..validation import validation_fields
 
 
@@ -39,6 +41,28 @@ class TransitionRequest(BaseModel):
     version: int = Field(ge=1, le=2**31 - 1)
     comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
     data: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+
+
+class BulkItem(BaseModel):
+    """One project of a bulk decision, at the version the caller saw."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    id: uuid.UUID
+    version: int = Field(ge=1, le=2**31 - 1)
+
+
+class BulkTransitionRequest(BaseModel):
+    """One trigger, comment and data for up to MAX_BULK_ITEMS projects."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    trigger: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    data: dict[str, JsonValue] = Field(default_factory=dict)
+    items: list[BulkItem] = Field(min_length=1, max_length=MAX_BULK_ITEMS)
 
 
 class OrganizationCreate(BaseModel):
