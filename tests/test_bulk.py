@@ -7,6 +7,7 @@ listed twice (409, decided once); a refusal leaves every other project as it is.
 
 import json
 import os
+import re
 import time
 import uuid
 
@@ -100,39 +101,100 @@ def test_bulk_leaves_exactly_what_single_steps_leave(clean_app, client, cast):
     single_set = declared(clean_app, cast, COUNTY_B, N)
     assert (snapshot(clean_app, bulk_set, COUNTY_A)  # twins
             == snapshot(clean_app, single_set, COUNTY_B))
-    stale = declared(clean_app, cast, ELSEWHERE, 1)[0]
-    draft_id = cast.api(client, "ent").post("/projects", project_payload(
-        name="草稿", jurisdiction=ELSEWHERE)).json["id"]
     miit = cast.api(client, "miit")
 
     for p in single_set:
         assert miit.fire(p["id"], "accept", p["version"], comment="同意入库").status_code == 200
-    unknown = str(uuid.uuid4())
-    items = [{"id": p["id"], "version": p["version"]} for p in bulk_set] + [
-        {"id": unknown, "version": 1}, {"id": draft_id, "version": 1},
-        {"id": stale["id"], "version": stale["version"] - 1},
-        {"id": bulk_set[0]["id"], "version": bulk_set[0]["version"]}]
+    items = [{"id": p["id"], "version": p["version"]} for p in bulk_set]
     began = time.perf_counter()
     answer = miit.post("/bulk-transitions", {"trigger": "accept", "comment": "同意入库",
                                              "items": items})
     print(f"bulk of {N}: {time.perf_counter() - began:.2f} s")  # shown with -s; not a target
     assert answer.status_code == 200, answer.json
-    body = answer.json
-    assert (body["done"], body["refused"]) == (N, 4)
-    results = body["items"]
+    assert (answer.json["done"], answer.json["refused"]) == (N, 0)
+    results = answer.json["items"]
     assert [r["id"] for r in results] == [i["id"] for i in items]  # in the order given
     assert all(r["result"] == "done" and r["status"] == "commitment_filing"
-               and r["version"] == p["version"] + 1 for r, p in zip(results, bulk_set))
-    # invisible (a draft) and unknown read alike; the stale and the repeated are conflicts
-    assert [(r["http_status"], r["error"]) for r in results[N:]] == [
-        (404, "not_found"), (404, "not_found"), (409, "conflict"), (409, "conflict")]
-    assert results[N]["message"] == results[N + 1]["message"]
-    assert counts(clean_app, stale["id"]) == ("declared", stale["version"], stale["version"])
-
+               and r["version"] == p["version"] + 1
+               for r, p in zip(results, bulk_set, strict=True))
     assert (snapshot(clean_app, bulk_set, COUNTY_A)
             == snapshot(clean_app, single_set, COUNTY_B))
     assert rollup(clean_app, COUNTY_A) == rollup(clean_app, COUNTY_B)
-    runner = clean_app.test_cli_runner()
+    verified(clean_app)
+
+
+def verified(app) -> None:
+    runner = app.test_cli_runner()
     for command in (["audit", "verify"], ["stats", "verify"]):
         result = runner.invoke(args=command)
         assert result.exit_code == 0, result.output
+
+
+def test_each_item_is_checked_as_a_single_step(clean_app, client, cast):
+    """Unknown and invisible read alike (404); a stale version and a project listed twice
+    are conflicts (409); a role that may not take the step is told so (403); a missing
+    comment is named (422) — and each refusal leaves the others done or untouched."""
+    stale, twice, other = declared(clean_app, cast, COUNTY_A, 3)
+    far = declared(clean_app, cast, COUNTY_A, 1)[0]
+    draft = cast.api(client, "ent").post("/projects", project_payload(name="草稿")).json
+    miit = cast.api(client, "miit")
+    items = [{"id": str(uuid.uuid4()), "version": 1}, {"id": draft["id"], "version": 1},
+             {"id": stale["id"], "version": stale["version"] - 1},
+             {"id": twice["id"], "version": twice["version"]},
+             {"id": twice["id"], "version": twice["version"]}]
+    answer = miit.post("/bulk-transitions", {"trigger": "accept", "items": items})
+    assert answer.status_code == 200
+    results = answer.json["items"]
+    assert [(r["http_status"], r.get("error")) for r in results] == [
+        (404, "not_found"), (404, "not_found"), (409, "conflict"), (200, None),
+        (409, "conflict")]
+    assert results[0]["message"] == results[1]["message"]  # nothing tells them apart
+    assert counts(clean_app, stale["id"])[:2] == ("declared", stale["version"])
+    assert counts(clean_app, twice["id"])[:2] == ("commitment_filing", twice["version"] + 1)
+    # a return needs its reason; the enterprise may not accept; the far agency sees nothing
+    returned = miit.post("/bulk-transitions", {"trigger": "return", "items": [
+        {"id": other["id"], "version": other["version"]}]}).json["items"][0]
+    assert (returned["http_status"], list(returned["fields"])) == (422, ["comment"])
+    by_owner = cast.api(client, "ent").post("/bulk-transitions", {"trigger": "accept", "items": [
+        {"id": other["id"], "version": other["version"]}]}).json["items"][0]
+    assert by_owner["http_status"] == 403
+    by_far = cast.api(client, "miit_far").post("/bulk-transitions", {
+        "trigger": "accept", "items": [{"id": far["id"], "version": far["version"]}]})
+    assert by_far.json["items"][0]["http_status"] == 404
+    assert counts(clean_app, other["id"])[:2] == ("declared", other["version"])
+    verified(clean_app)
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"trigger": "accept", "items": []}, "items"),
+    ({"trigger": "accept", "items": [{"id": str(uuid.uuid4()), "version": 1}] * 501}, "items"),
+    ({"trigger": "accept", "items": [{"id": "x", "version": 1}]}, "items.0.id"),
+    ({"trigger": "accept", "items": [{"id": str(uuid.uuid4()), "version": 0}]},
+     "items.0.version"),
+    ({"items": [{"id": str(uuid.uuid4()), "version": 1}]}, "trigger"),
+    ({"trigger": "accept", "items": [{"id": str(uuid.uuid4())}]}, "items.0.version"),
+])
+def test_a_malformed_body_is_refused_naming_the_field(clean_app, client, cast, body, field):
+    answer = cast.api(client, "miit").post("/bulk-transitions", body)
+    assert answer.status_code == 422 and field in answer.json["fields"], answer.json
+
+
+def test_the_queue_selects_its_whole_filter_result(clean_app, cast):
+    """More projects than a page: the bulk bar takes the whole filter result, confirms it
+    with its number and reports each project."""
+    projects = declared(clean_app, cast, COUNTY_A, 30)
+    miit = signed_in(clean_app, "miit")
+    queue = miit.get("/queue?step=accept")
+    assert "为筛选结果中的全部30个项目选择决定" in text_of(queue)
+    token = csrf_token(miit, "/queue")
+    confirm = miit.post("/queue/bulk?step=accept", data={"csrf_token": token, "scope": "all"})
+    assert confirm.status_code == 200 and "确认办理30个项目" in text_of(confirm)
+    picks = re.findall(r'name="project" value="([^"]+)"', confirm.get_data(as_text=True))
+    assert sorted(picks) == sorted(f"{p['id']}:{p['version']}" for p in projects)
+    result = miit.post("/queue/bulk/apply", data={
+        "csrf_token": token, "step": "accept", "project": picks,
+        "back": "/queue?step=accept"})
+    assert "同意入库：30个项目中已办理30个" in text_of(result)
+    assert text_of(result).count("已办理。") == 30
+    assert {counts(clean_app, p["id"])[0] for p in projects} == {"commitment_filing"}
+    verified(clean_app)
