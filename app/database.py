@@ -217,7 +217,7 @@ class StepBatch:
         self.seconds = seconds
         self.driver = g.get(_AUTOCOMMIT)
         self.raw = self.driver.connection.driver_connection if self.driver else None
-        self.pipeline = None
+        self.pipeline = self._pipelined = None
         self.unit = None
         self.connection = None  # the session's, in its unit of work
         self.started = 0.0
@@ -228,8 +228,8 @@ class StepBatch:
         if self.raw is not None:
             self.pending = []
             self._token = _on_commit.set(self.pending)
-            self.pipeline = self.raw.pipeline()
-            self.pipeline.__enter__()
+            self._pipelined = self.raw.pipeline()
+            self.pipeline = self._pipelined.__enter__()
             self.raw.execute("BEGIN")
         else:
             self.unit = unit_of_work()
@@ -240,8 +240,8 @@ class StepBatch:
     def commit(self) -> None:
         if self.raw is not None:
             self.raw.execute("COMMIT")
-            pipeline, self.pipeline = self.pipeline, None
-            pipeline.__exit__(None, None, None)  # sent, and waited for
+            self.pipeline = None
+            self._pipelined.__exit__(None, None, None)  # sent, and waited for
             _on_commit.reset(self._token)
             pending, self.pending = self.pending, None
             for callback in pending:
@@ -255,8 +255,8 @@ class StepBatch:
             with suppress(psycopg.Error):  # the failure being handled
                 self.pipeline.sync()
             self.raw.execute("ROLLBACK")
-            pipeline, self.pipeline = self.pipeline, None
-            pipeline.__exit__(None, None, None)
+            self.pipeline = None
+            self._pipelined.__exit__(None, None, None)
             _on_commit.reset(self._token)
             self.pending = None
         elif self.unit is not None:

@@ -17,6 +17,7 @@ from sqlalchemy import DateTime, func, select
 from app.extensions import db
 from app.models import Project
 from app.projects.operations import create_project, take_step
+from app.review import bulk as bulk_ops
 from app.rules.project_input import ProjectCreate
 from tests.helpers import Cast, counts, project_payload
 from tests.web import csrf_token, signed_in, text_of
@@ -197,4 +198,31 @@ def test_the_queue_selects_its_whole_filter_result(clean_app, cast):
     assert "同意入库：30个项目中已办理30个" in text_of(result)
     assert text_of(result).count("已办理。") == 30
     assert {counts(clean_app, p["id"])[0] for p in projects} == {"commitment_filing"}
+    verified(clean_app)
+
+
+def test_a_project_changed_meanwhile_is_refused_alone(clean_app, client, cast, monkeypatch):
+    """Someone acts on one listed project between the bulk's read and its write: that one
+    is a conflict and keeps the other's change only; the projects around it are done."""
+    first, moved, last = declared(clean_app, cast, COUNTY_A, 3)
+    read = bulk_ops.read_states
+
+    def read_then_someone_acts(keys, actor):
+        states = read(keys, actor)
+        with clean_app.app_context():  # another person's request, meanwhile
+            take_step(cast.user("miit"), db.session.scalar(select(Project).where(
+                Project.public_id == uuid.UUID(moved["id"]))), "return",
+                version=moved["version"], comment="请补充")
+            db.session.remove()
+        return states
+
+    monkeypatch.setattr(bulk_ops, "read_states", read_then_someone_acts)
+    answer = cast.api(client, "miit").post("/bulk-transitions", {"trigger": "accept", "items": [
+        {"id": p["id"], "version": p["version"]} for p in (first, moved, last)]})
+    assert [r["http_status"] for r in answer.json["items"]] == [200, 409, 200]
+    assert counts(clean_app, moved["id"]) == ("returned", moved["version"] + 1,
+                                              moved["version"] + 1)
+    for p in (first, last):
+        assert counts(clean_app, p["id"]) == ("commitment_filing", p["version"] + 1,
+                                              p["version"] + 1)
     verified(clean_app)
