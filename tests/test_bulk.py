@@ -173,6 +173,7 @@ def test_each_item_is_checked_as_a_single_step(clean_app, client, cast):
     ({"trigger": "accept", "items": [{"id": str(uuid.uuid4()), "version": 0}]},
      "items.0.version"),
     ({"items": [{"id": str(uuid.uuid4()), "version": 1}]}, "trigger"),
+    ({"trigger": "teleport", "items": [{"id": str(uuid.uuid4()), "version": 1}]}, "trigger"),
     ({"trigger": "accept", "items": [{"id": str(uuid.uuid4())}]}, "items.0.version"),
 ])
 def test_a_malformed_body_is_refused_naming_the_field(clean_app, client, cast, body, field):

@@ -164,7 +164,7 @@ def openapi_document() -> dict:
             "properties": {
                 "id": {"type": "string"}, "result": {"type": "string",
                                                      "enum": ["done", "refused"]},
-                "http_status": {"type": "integer", "enum": [200, 403, 404, 409, 422]},
+                "http_status": {"type": "integer", "minimum": 200, "maximum": 499},
                 "status": {"type": "string"}, "status_label": {"type": "string"},
                 "version": {"type": "integer"}, "error": {"type": "string"},
                 "message": {"type": "string"},

@@ -14,6 +14,7 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    field_validator,
 )
 
 from ..errors import Invalid
@@ -21,6 +22,7 @@ from ..i18n import gettext as _
 from ..models import AgencyKind, OrgKind, Status
 from ..review.bulk import MAX_SELECTED as MAX_BULK_ITEMS
 from ..validation import validation_fields
+from ..workflow.vocabulary import TRIGGERS
 
 
 class HoldRequest(BaseModel):
@@ -63,6 +65,14 @@ class BulkTransitionRequest(BaseModel):
     comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
     data: dict[str, JsonValue] = Field(default_factory=dict)
     items: list[BulkItem] = Field(min_length=1, max_length=MAX_BULK_ITEMS)
+
+    @field_validator("trigger")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        # refused before any item is tried: the document lists the vocabulary
+        if value not in TRIGGERS:
+            raise ValueError(_("Unknown step."))
+        return value
 
 
 class OrganizationCreate(BaseModel):
