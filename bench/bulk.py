@@ -86,6 +86,15 @@ def measure(base_url: str, token: str, items: list[dict], trigger: str = TRIGGER
     return elapsed
 
 
+def figure(url: str, base_url: str, count: int = 500) -> float:
+    """The benchmark's figure against a server already serving `url` at `base_url`: seconds
+    for one bulk decision of `count` projects (after an untimed warm-up of a few; with
+    several workers, the warm-up may meet another one than the figure)."""
+    batch = prepare(url, count + WARM_UP)
+    measure(base_url, batch.token, batch.items[:WARM_UP])
+    return measure(base_url, batch.token, batch.items[WARM_UP:])
+
+
 def main(argv=None) -> None:
     from bench.run import server
 
