@@ -210,7 +210,10 @@ def openapi_document() -> dict:
                                     "(one listed twice is refused the second time), and "
                                     "answered in `items`; a project the caller may not see "
                                     "is `not_found`, as an unknown one.",
-                     "responses": {"200": _json("BulkResult"), **_errors(400, 401, 422)}},
+                     "responses": {"200": _json("BulkResult"), **_errors(
+                         400, 401, 422, s422="Validation failure, naming each field (more "
+                         "than 500 items: `items`); or a NUL character anywhere in the "
+                         "body, also inside the step's free `data`")}},
         },
         "/projects/{project_id}/events": {
             "parameters": [PROJECT_ID],

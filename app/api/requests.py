@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     JsonValue,
@@ -47,13 +48,18 @@ class TransitionRequest(BaseModel):
 
 
 
+def _whole(value):
+    """A JSON number that is whole (226.0) is the integer the schema allows."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 class BulkItem(BaseModel):
     """One project of a bulk decision, at the version the caller saw."""
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
     id: uuid.UUID
-    version: int = Field(ge=1, le=2**31 - 1)
+    version: Annotated[int, BeforeValidator(_whole)] = Field(ge=1, le=2**31 - 1)
 
 
 class BulkTransitionRequest(BaseModel):
