@@ -95,6 +95,8 @@ class Config:
     IMPORT_MAX_UNPACKED = int(os.environ.get("JIGAI_IMPORT_MAX_UNPACKED", 100 * 1024 * 1024))
     IMPORT_MAX_ROWS = int(os.environ.get("JIGAI_IMPORT_MAX_ROWS", "20000"))
     IMPORT_CHUNK_SECONDS = float(os.environ.get("JIGAI_IMPORT_CHUNK_SECONDS", "0.1"))
+    # A bulk decision's steps are committed together for at most this long at a time.
+    BULK_CHUNK_SECONDS = float(os.environ.get("JIGAI_BULK_CHUNK_SECONDS", "0.1"))
 
     # How often a step that PostgreSQL aborted as a deadlock's victim or for a serialization
     # failure is written again before the caller is told to try again (409).

@@ -15,8 +15,9 @@ once with "database is locked", whatever the busy timeout.
 import fcntl
 import select
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -186,13 +187,125 @@ def step_connection() -> Connection:
 def step_transaction() -> Iterator[Connection]:
     """The connection a step's write is made on, in its transaction: on the request's
     autocommit connection the write, one statement, is its own transaction; otherwise the
-    session's unit of work, which commits when the block ends."""
+    session's unit of work, which commits when the block ends. Within a `step_batch`, a
+    savepoint of the batch's transaction."""
+    batch = _batch.get()
+    if batch is not None:
+        with batch.savepoint() as connection:
+            yield connection
+        return
     connection = g.get(_AUTOCOMMIT)
     if connection is None:
         with unit_of_work():
             yield db.session.connection()
         return
     yield connection
+
+
+class StepBatch:
+    """Many steps written in few transactions (a bulk decision): each step in a savepoint of
+    the open transaction, so a step that fails is undone alone, and the transaction committed
+    once it has run for `seconds` — other writers wait at most that long (on SQLite, for the
+    whole database's lock; on PostgreSQL, for the rows it wrote). What a step leaves is
+    exactly what it would leave alone: one change per project, with its own audit event.
+    Callbacks (`after_commit`) run once the steps' transaction has committed.
+
+    On the API's autocommit connection (PostgreSQL) the transaction and savepoints are sent
+    in psycopg's pipeline mode, with the step's statement: one round trip a step."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.driver = g.get(_AUTOCOMMIT)
+        self.raw = self.driver.connection.driver_connection if self.driver else None
+        self.pipeline = self._pipelined = None
+        self.unit = None
+        self.connection = None  # the session's, in its unit of work
+        self.started = 0.0
+        self.pending: list | None = None
+        self._token = None
+
+    def begin(self) -> None:
+        if self.raw is not None:
+            self.pending = []
+            self._token = _on_commit.set(self.pending)
+            self._pipelined = self.raw.pipeline()
+            self.pipeline = self._pipelined.__enter__()
+            self.raw.execute("BEGIN")
+        else:
+            self.unit = unit_of_work()
+            self.unit.__enter__()
+            self.connection = db.session.connection()
+        self.started = time.monotonic()
+
+    def commit(self) -> None:
+        if self.raw is not None:
+            self.raw.execute("COMMIT")
+            self.pipeline = None
+            self._pipelined.__exit__(None, None, None)  # sent, and waited for
+            _on_commit.reset(self._token)
+            pending, self.pending = self.pending, None
+            for callback in pending:
+                callback()
+        else:
+            unit, self.unit = self.unit, None
+            unit.__exit__(None, None, None)
+
+    def rollback(self, error: BaseException) -> None:
+        if self.raw is not None:
+            with suppress(psycopg.Error):  # the failure being handled
+                self.pipeline.sync()
+            self.raw.execute("ROLLBACK")
+            self.pipeline = None
+            self._pipelined.__exit__(None, None, None)
+            _on_commit.reset(self._token)
+            self.pending = None
+        elif self.unit is not None:
+            unit, self.unit = self.unit, None
+            unit.__exit__(type(error), error, error.__traceback__)
+
+    def checkpoint(self) -> None:
+        """Between two steps: commit what ran for long enough, and go on in a new
+        transaction."""
+        if time.monotonic() - self.started >= self.seconds:
+            self.commit()
+            self.begin()
+
+    @contextmanager
+    def savepoint(self) -> Iterator:
+        # by hand on the driver: the session's own nested transactions cost more than a step
+        connection = self.driver or self.connection
+        raw = connection.connection.driver_connection
+        raw.execute("SAVEPOINT step")
+        try:
+            yield connection
+        except BaseException:
+            if self.pipeline is not None:  # past the failed statement (the rest was skipped)
+                with suppress(psycopg.Error):  # the failure being handled
+                    self.pipeline.sync()
+            raw.execute("ROLLBACK TO SAVEPOINT step")
+            raw.execute("RELEASE SAVEPOINT step")
+            raise
+        raw.execute("RELEASE SAVEPOINT step")
+
+
+_batch: ContextVar[StepBatch | None] = ContextVar("jigai_step_batch", default=None)
+
+
+@contextmanager
+def step_batch(seconds: float) -> Iterator[StepBatch]:
+    """Steps taken in the block are written in a `StepBatch`; call its `checkpoint()`
+    between them."""
+    batch = StepBatch(seconds)
+    batch.begin()
+    token = _batch.set(batch)
+    try:
+        yield batch
+    except BaseException as err:
+        _batch.reset(token)
+        batch.rollback(err)
+        raise
+    _batch.reset(token)
+    batch.commit()
 
 
 def release_step_connection(_error=None) -> None:

@@ -197,7 +197,10 @@ API = {
         "redeclare", lambda w: api(w, 409, "declared", is_owner)),
     ("PUT", "/projects/{project_id}/designations"): (
         "designate", lambda w: api(w, 409, "declared", accepts)),
+    # answered per item, each as the single step above would be (checked in the test)
+    ("POST", "/bulk-transitions"): ("bulk", lambda w: api(w, 200)),
 }
+SINGLE_OF_BULK = ("POST", "/projects/{project_id}/transitions")
 
 
 def app_routes(app) -> set[tuple[str, str]]:
@@ -361,6 +364,8 @@ def api_request(key, world):
         "patch": ("PATCH", f"/projects/{d['id']}", {"version": d["version"], "address": "x"}),
         "accept": ("POST", f"/projects/{d['id']}/transitions",
                    {"trigger": "accept", "version": d["version"]}),
+        "bulk": ("POST", "/bulk-transitions",
+                 {"trigger": "accept", "items": [{"id": d["id"], "version": d["version"]}]}),
         "release": ("POST", f"/projects/{d['id']}/steps/999999/release",
                     {"version": d["version"]}),
         "intended": ("PUT", f"/projects/{m['id']}/intended-banks",
@@ -389,6 +394,10 @@ def test_api_routes_by_principal(clean_app, world, who):
         expected = expect(who)
         if response.status_code != expected:
             failures.append(f"{method_} {path}: {response.status_code}, expected {expected}")
+        if key == "bulk" and expected == 200:
+            item, single = response.json["items"][0]["http_status"], API[SINGLE_OF_BULK][1](who)
+            if item != single:
+                failures.append(f"{method_} {path}: item {item}, expected {single}")
         if (method_, path) == ("GET", "/projects") and expected == 200:
             listed = {p["name"] for p in response.json["items"]}
             visible = {world[o]["name"] for o in ("draft", "declared", "market") if sees(who, o)}

@@ -18,6 +18,8 @@ PUBLIC_ENDPOINTS = {"api.openapi"}
 # A step reads its caller together with the project (one query) and writes with one
 # statement, so each statement may commit on its own (database.autocommit_statements).
 STEP_ENDPOINT = "api.projects_transition"
+# A bulk decision's steps are each one statement too (its caller is read on its own).
+BULK_ENDPOINT = "api.bulk_transitions"
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None,
@@ -33,6 +35,8 @@ def _authenticate():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     token = bearer_token()
+    if request.endpoint == BULK_ENDPOINT and token:
+        autocommit_statements()
     if request.endpoint == STEP_ENDPOINT:
         autocommit_statements()
         return None if token else unauthorized(token)  # the route reads who holds it

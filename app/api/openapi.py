@@ -24,6 +24,7 @@ from .requests import (
     STATS_QUERY,
     SUBSIDY_QUERY,
     VERSION,
+    BulkTransitionRequest,
     DesignationsRequest,
     HoldRequest,
     IntendedBanksRequest,
@@ -113,11 +114,12 @@ def openapi_document() -> dict:
     industries = list(key_industries())
     schemas = _schemas(ProjectCreate, ProjectPatch, TransitionRequest, OrganizationCreate,
                        IntendedBanksRequest, DesignationsRequest,
-                       HoldRequest)
+                       HoldRequest, BulkTransitionRequest)
     for model in ("ProjectCreate", "ProjectPatch"):
         _set(schemas[model]["properties"]["jurisdiction"], counties)
         _set(schemas[model]["properties"]["industry"], industries)
     _set(schemas["TransitionRequest"]["properties"]["trigger"], sorted(TRIGGERS))
+    _set(schemas["BulkTransitionRequest"]["properties"]["trigger"], sorted(TRIGGERS))
     _set(schemas["DesignationsRequest"]["properties"]["tags"]["items"],
          sorted(tag.value for tag in DesignationTag))
     _set(schemas["OrganizationCreate"]["properties"]["jurisdiction"], codes)
@@ -166,6 +168,25 @@ def openapi_document() -> dict:
         "Summary": {"type": "object", "required": ["jurisdiction", "by_stage", "totals"]},
         "Overdue": {"type": "object", "required": ["by_agency", "items"]},
         "Queue": {"type": "object", "required": ["items", "next_cursor", "counts"]},
+        "BulkResult": {"type": "object", "required": ["items", "done", "refused"], "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/BulkItemResult"}},
+            "done": {"type": "integer", "minimum": 0},
+            "refused": {"type": "integer", "minimum": 0}}},
+        "BulkItemResult": {
+            "type": "object", "required": ["id", "result", "http_status"],
+            "description": "One listed project, in the order given: `done` with its new "
+                           "`status` and `version`, or `refused` with what the single step "
+                           "would have answered (`http_status` 403, 404, 409 or 422, `error`, "
+                           "`message`, `fields`, `reasons`)",
+            "properties": {
+                "id": {"type": "string"}, "result": {"type": "string",
+                                                     "enum": ["done", "refused"]},
+                "http_status": {"type": "integer", "minimum": 200, "maximum": 499},
+                "status": {"type": "string"}, "status_label": {"type": "string"},
+                "version": {"type": "integer"}, "error": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                "reasons": {"type": "array", "items": {"type": "string"}}}},
     })
     paths = {
         "/projects": {
@@ -196,6 +217,20 @@ def openapi_document() -> dict:
                      "responses": {"200": _json("Project"), **_errors(
                          400, 401, 403, 404, 409, 422, s409=STATE + "; or the step is not "
                          "possible in the project's state", s422=GUARDS)}},
+        },
+        "/bulk-transitions": {
+            "post": {"operationId": "fireBulkTransitions",
+                     "requestBody": _body("BulkTransitionRequest"),
+                     "description": "One trigger (with its comment and data) on up to 500 "
+                                    "projects, each at the version the caller saw: each is "
+                                    "checked and written as its own step, in the order given "
+                                    "(one listed twice is refused the second time), and "
+                                    "answered in `items`; a project the caller may not see "
+                                    "is `not_found`, as an unknown one.",
+                     "responses": {"200": _json("BulkResult"), **_errors(
+                         400, 401, 422, s422="Validation failure, naming each field (more "
+                         "than 500 items: `items`); or a NUL character anywhere in the "
+                         "body, also inside the step's free `data`")}},
         },
         "/projects/{project_id}/events": {
             "parameters": [PROJECT_ID],

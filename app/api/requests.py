@@ -1,24 +1,29 @@
 """The bodies API v1 accepts besides a project's own fields (`rules.project_input`): each
 model validates a request and describes it in the OpenAPI document."""
 
+import uuid
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     JsonValue,
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    field_validator,
 )
 
 from ..errors import Invalid
 from ..i18n import gettext as _
 from ..models import AgencyKind, OrgKind, Status
+from ..review.bulk import MAX_SELECTED as MAX_BULK_ITEMS
 from ..validation import validation_fields
+from ..workflow.vocabulary import TRIGGERS
 
 
 class HoldRequest(BaseModel):
@@ -39,6 +44,41 @@ class TransitionRequest(BaseModel):
     version: int = Field(ge=1, le=2**31 - 1)
     comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
     data: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+
+
+def _whole(value):
+    """A JSON number that is whole (226.0) is the integer the schema allows."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+class BulkItem(BaseModel):
+    """One project of a bulk decision, at the version the caller saw."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    id: uuid.UUID
+    version: Annotated[int, BeforeValidator(_whole)] = Field(ge=1, le=2**31 - 1)
+
+
+class BulkTransitionRequest(BaseModel):
+    """One trigger, comment and data for up to MAX_BULK_ITEMS projects."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    trigger: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    data: dict[str, JsonValue] = Field(default_factory=dict)
+    items: list[BulkItem] = Field(min_length=1, max_length=MAX_BULK_ITEMS)
+
+    @field_validator("trigger")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        # refused before any item is tried: the document lists the vocabulary
+        if value not in TRIGGERS:
+            raise ValueError(_("Unknown step."))
+        return value
 
 
 class OrganizationCreate(BaseModel):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from .. import access
 from ..accounts import operations as accounts
 from ..accounts.principals import read_caller_and_state
+from ..accounts.security import log_event
 from ..errors import BadRequest, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..financing import operations as financing
@@ -30,8 +31,8 @@ from ..projects.operations import (
     update_project,
 )
 from ..reporting import dashboard as reports
+from ..review import bulk, people
 from ..review import overdue as deadlines
-from ..review import people
 from ..review import queue as owed
 from ..review.queue import QueueFilter
 from ..rules.project_input import ProjectCreate, ProjectPatch
@@ -48,6 +49,7 @@ from .requests import (
     STATS_QUERY,
     SUBSIDY_QUERY,
     VERSION,
+    BulkTransitionRequest,
     DesignationsRequest,
     HoldRequest,
     IntendedBanksRequest,
@@ -56,6 +58,7 @@ from .requests import (
 )
 from .serializers import (
     attachment_json,
+    bulk_item_json,
     deadline_json,
     definition_json,
     event_json,
@@ -143,6 +146,21 @@ def projects_transition(project_id):
     except NotFound:  # the step (a change filing) moved it beyond the caller's jurisdiction
         return {**project_state(moved), "jurisdiction": moved.jurisdiction_code,
                 "message": _("Done. The project now lies outside your jurisdiction.")}
+
+
+@bp.post("/bulk-transitions")
+def bulk_transitions():
+    """One trigger on up to 500 projects, each checked and written as its own step: a result
+    per item, in the order given (done with the new status and version, or the refusal)."""
+    body = parse_body(BulkTransitionRequest)
+    outcomes = bulk.decide(api_user(), body.trigger, [(i.id, i.version) for i in body.items],
+                           comment=body.comment, data=body.data)
+    if any(not o.done and o.error.status == 403 for o in outcomes):
+        log_event("access_denied", user=g.get("api_caller"),
+                  detail=next(o.message for o in outcomes if not o.done and o.error.status == 403))
+    done = sum(o.done for o in outcomes)
+    return {"items": [bulk_item_json(o) for o in outcomes], "done": done,
+            "refused": len(outcomes) - done}
 
 
 @bp.post("/projects/<project_id>/steps/<step_id>/<action>")

@@ -34,6 +34,20 @@ def project_state(project: Project) -> dict:
             "status_label": status_name(project), "version": project.version}
 
 
+def bulk_item_json(outcome) -> dict:
+    """One project's result in a bulk decision: its new status and version, or the refusal
+    as a single step would have answered it (its HTTP status, code, message, fields)."""
+    if outcome.done:
+        return {"id": outcome.key, "result": "done", "http_status": 200,
+                **project_state(outcome.state)}
+    err = outcome.error
+    body = {"id": outcome.key, "result": "refused", "http_status": err.status,
+            "error": err.code, "message": err.message, "fields": err.fields}
+    if err.reasons:
+        body["reasons"] = err.reasons
+    return body
+
+
 def project_summary(project: Project) -> dict:
     return {
         **project_state(project),

@@ -55,6 +55,8 @@ def queue():
     total = sum(owed_ for step, owed_, _late in counts if filters.step in (None, step))
     return render_template("review/queue.html", rows=rows, next_url=next_url, counts=counts,
                            total=total, errors={}, **page,
+                           whole=min(total, bulk_ops.MAX_SELECTED),
+                           max_selected=bulk_ops.MAX_SELECTED,
                            late=owed.late_reports({d.project_id for d in rows}, today))
 
 
@@ -67,12 +69,14 @@ def _tab_url(step: str | None) -> str:
 @bp.post("/queue/bulk")
 @login_required
 def bulk():
-    """A decision for the selected projects, first confirmed: the steps they all allow, and
-    how many projects it will touch."""
+    """A decision for the selected projects — those ticked, or the whole filter result —
+    first confirmed: the steps they all allow, and how many projects it will touch."""
     _agencies_only()
     back = url_for("review.queue", **request.args)
     try:
-        chosen = bulk_ops.selected(current_user, request.form.getlist("project"))
+        picks = (bulk_ops.whole_result(current_user, QueueFilter.from_args(request.args))
+                 if request.form.get("scope") == "all" else request.form.getlist("project"))
+        chosen = bulk_ops.selected(current_user, picks)
     except DomainError as err:
         flash(err.message, "error")
         return redirect(back)
@@ -89,11 +93,17 @@ def bulk_apply():
     trigger = request.form.get("step") or ""
     if trigger not in TRIGGERS:
         abort(400)
+    back = request.form.get("back") or ""
+    back = back if back.startswith("/queue") else url_for("review.queue")
+    try:
+        items = bulk_ops.parse_selection(request.form.getlist("project"))
+    except DomainError as err:
+        flash(err.message, "error")
+        return redirect(back)
     comment = (request.form.get("comment") or "").strip() or None
-    outcomes = bulk_ops.apply(current_user, trigger, request.form.getlist("project"), comment)
+    outcomes = bulk_ops.decide(current_user, trigger, items, comment=comment)
     return render_template("review/bulk_result.html", outcomes=outcomes, step=step_label(trigger),
-                           done=sum(o.done for o in outcomes),
-                           back=request.form.get("back") or url_for("review.queue"))
+                           done=sum(o.done for o in outcomes), back=back)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -16,6 +16,7 @@ types' own bind processors, so they are stored exactly as the ORM stores them.
 """
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -226,7 +227,7 @@ def write(connection: Connection, changes: ChangeSet) -> Written:
         notified = [(email, kind, params) for _id, email, kind, params in rows if email]
         return Written(moved=True, notified=notified)
     sql, names = _single_sql(dialect, gate.shape())
-    if connection.exec_driver_sql(sql, _params([gate], names)).first() is None:
+    if _driver_rows(connection, sql, _params([gate], names)) == []:
         return Written(moved=False)
     return Written(moved=True, notified=run(connection, changes.writes))
 
@@ -240,15 +241,28 @@ def _execute_raw(connection: Connection, sql: str, values: list) -> list:
         raise IntegrityError(sql, None, err) from err
 
 
+def _driver_rows(connection: Connection, sql: str, params: dict) -> list:
+    """One statement of the caller's transaction, run on the driver's own cursor (a step
+    makes several: SQLAlchemy's work per execution would cost more than SQLite's); its rows."""
+    try:
+        cursor = connection.connection.driver_connection.execute(sql, params)
+    except sqlite3.IntegrityError as err:  # as SQLAlchemy reports it on other paths
+        raise IntegrityError(sql, params, err) from err
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def run(connection: Connection, writes: list[Write]) -> list[tuple[str, str, dict]]:
-    """Make `writes` one after another in the caller's transaction; returns who was notified
-    and has an e-mail address, as (email, kind, params)."""
+    """Make `writes` one after another in the caller's transaction (SQLite); returns who was
+    notified and has an e-mail address, as (email, kind, params)."""
     notified = []
     for item in writes:
         sql, names = _single_sql(connection.dialect, item.shape())
-        result = connection.exec_driver_sql(sql, _params([item], names))
+        rows = _driver_rows(connection, sql, _params([item], names))
         if isinstance(item, Notify):
-            notified += _mail_addresses(connection, result.all())
+            notified += _mail_addresses(connection, rows)
     return notified
 
 
@@ -265,10 +279,9 @@ def _gate(changes: ChangeSet) -> Insert | Update:
 def _mail_addresses(connection, notified) -> list[tuple[str, str, dict]]:
     if not notified:
         return []
-    users = User.__table__
     ids = {row[0]: row for row in notified}
-    found = connection.execute(users.select().with_only_columns(users.c.id, users.c.email)
-                               .where(users.c.id.in_(ids), users.c.email.is_not(None)))
+    found = _driver_rows(connection, "SELECT id, email FROM users WHERE email IS NOT NULL "
+                         f"AND id IN ({', '.join(str(int(uid)) for uid in ids)})", {})
     return [(email, ids[uid][1], _json(ids[uid][2])) for uid, email in found]
 
 

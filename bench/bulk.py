@@ -1,0 +1,118 @@
+"""Bulk decisions: one `POST /api/v1/bulk-transitions` of 500 projects, timed — the issue's
+targets are ≤ 1 s on PostgreSQL and ≤ 2 s on SQLite (a benchmark figure, not a test).
+
+`prepare(url, count)` chooses, with the application's own rules, an agency officer and
+`count` declared projects of its jurisdiction that it may return now (a return with one
+reason is possible on every declared project, where acceptance may wait for a batch), and
+issues the officer a token; `measure(base_url, token, items)` sends the one request and
+answers its seconds (the runner sends a few first, untimed, so that the worker measured
+has loaded the definitions and compiled its statements). The projects are returned by it,
+so each run prepares fresh ones (a benchmark database of 10⁵ projects holds thousands
+declared).
+
+Alone, against a generated database (`flask bench-data`), serving it with gunicorn:
+
+    .venv/bin/python -m bench.bulk --url postgresql://postgres@127.0.0.1:5432/jigai_bench_100000
+    .venv/bin/python -m bench.bulk --url sqlite:///$PWD/instance/bench-100000.sqlite3
+"""
+
+import argparse
+import json
+import os
+import time
+import urllib.request
+from dataclasses import dataclass
+
+TARGET_SECONDS = {"postgresql": 1.0, "sqlite": 2.0}
+TRIGGER, COMMENT = "return", "请补充项目备案材料"
+WARM_UP = 5  # projects decided first, untimed, by the same server worker
+
+
+@dataclass
+class Batch:
+    token: str  # the officer's API token
+    items: list[dict]  # [{"id", "version"}] of the chosen projects
+    officer: str
+
+
+def prepare(url: str, count: int = 500) -> Batch:
+    """An officer and `count` declared projects it may return now, read with the app."""
+    os.environ["DATABASE_URL"] = url
+    from sqlalchemy import select
+
+    from app import access, create_app
+    from app.accounts import operations as accounts
+    from app.extensions import db
+    from app.models import Organization, OrgKind, Project, Status, User
+    from app.workflow import workflows
+
+    def may_return(project, officer) -> bool:
+        return any(a.trigger == TRIGGER and a.ready
+                   for a in workflows().available_triggers(project, officer))
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        officers = db.session.scalars(
+            select(User).join(Organization, User.organization_id == Organization.id)
+            .where(Organization.kind == OrgKind.AGENCY, User.active).order_by(User.id))
+        for officer in officers:
+            candidates = db.session.scalars(
+                select(Project).where(Project.status == Status.DECLARED,
+                                      access.visible_condition(officer))
+                .order_by(Project.id.desc()).limit(count * 2))
+            chosen = [{"id": str(p.public_id), "version": p.version}
+                      for p in candidates if may_return(p, officer)][:count]
+            if len(chosen) == count:
+                batch = Batch(accounts.issue_token(officer), chosen, officer.username)
+                db.session.remove()
+                return batch
+        raise SystemExit(f"no agency officer may return {count} declared projects at {url}")
+
+
+def measure(base_url: str, token: str, items: list[dict], trigger: str = TRIGGER,
+            comment: str = COMMENT) -> float:
+    """Seconds for one bulk request deciding `items` (every one must be done)."""
+    body = json.dumps({"trigger": trigger, "comment": comment, "items": items}).encode()
+    request = urllib.request.Request(
+        f"{base_url}/api/v1/bulk-transitions", data=body, method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    began = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=120) as response:
+        answer = json.loads(response.read())
+    elapsed = time.perf_counter() - began
+    if answer["done"] != len(items):
+        refused = [i for i in answer["items"] if i["result"] != "done"][:3]
+        raise SystemExit(f"{answer['refused']} of {len(items)} refused, e.g. {refused}")
+    return elapsed
+
+
+def figure(url: str, base_url: str, count: int = 500) -> float:
+    """The benchmark's figure against a server already serving `url` at `base_url`: seconds
+    for one bulk decision of `count` projects (after an untimed warm-up of a few; with
+    several workers, the warm-up may meet another one than the figure)."""
+    batch = prepare(url, count + WARM_UP)
+    measure(base_url, batch.token, batch.items[:WARM_UP])
+    return measure(base_url, batch.token, batch.items[WARM_UP:])
+
+
+def main(argv=None) -> None:
+    from bench.run import server
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", required=True, help="a generated benchmark database")
+    parser.add_argument("--count", type=int, default=500)
+    parser.add_argument("--port", type=int, default=8791)
+    args = parser.parse_args(argv)
+    batch = prepare(args.url, args.count + WARM_UP)
+    backend = "sqlite" if args.url.startswith("sqlite") else "postgresql"
+    base = f"http://127.0.0.1:{args.port}"
+    with server("wsgi:app", args.port, {"DATABASE_URL": args.url}, workers=1, threads=1):
+        measure(base, batch.token, batch.items[:WARM_UP])  # a worker's first request loads more
+        seconds = measure(base, batch.token, batch.items[WARM_UP:])
+    target = TARGET_SECONDS[backend]
+    print(f"bulk decision of {args.count} projects on {backend}: {seconds:.2f} s "
+          f"(target ≤ {target:g} s: {'met' if seconds <= target else 'not met'})")
+
+
+if __name__ == "__main__":
+    main()
