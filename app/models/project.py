@@ -231,6 +231,12 @@ class Project(ProjectFacts, Base):
     paid_total: Mapped[Decimal] = _tracked(WanYuan, "paid_total_yuan")
     clawed_back_total: Mapped[Decimal] = _tracked(WanYuan, "clawed_back_total_yuan")
 
+    # 容缺受理: documents the agency accepted the declaration without, owed by the enterprise
+    # under its written commitment (the items still missing, one a line) by a working day.
+    items_to_follow: Mapped[str | None] = mapped_column(String(2000))
+    items_due_on: Mapped[date | None] = mapped_column(Date)
+    items_commitment: Mapped[str | None] = mapped_column(String(200))
+
     # Working days of the current step's time limit used before a return paused its clock.
     clock_used_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     clock_paused_state: Mapped[str | None] = mapped_column(String(32))

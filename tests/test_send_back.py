@@ -1,0 +1,197 @@
+"""Sending a project back to an earlier agency step (驳回到指定环节) and accepting a
+declaration with items to follow (容缺受理), on liaocheng's definition: the city sends a
+county-recommended project back to the county, the filing office sends one back to the
+acceptance — each resumes at the step named, owed by the right agency, without repeating
+the steps kept in between; items to follow are owed by the enterprise and, missing at their
+due day, return the project by themselves. Everyone else is refused."""
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Deadline, Project, Status, WorkflowEvent
+from app.review import items, reminders
+from app.rules.calendar import add_working_days
+from app.workflow.definitions import DefinitionError, parse_text
+from tests.test_subsidy_routing import World, area_world, owing
+
+LIAOCHENG = Path(__file__).parent.parent / "workflows" / "liaocheng-2024-draft.toml"
+ITEMS = ["环评批复文件", "设备采购合同"]
+
+
+def world(clean_app, client, steps):
+    pid, tokens, seeing = area_world(clean_app, "liaocheng", steps)
+    return World(client, pid, tokens, seeing)
+
+
+def project_row(app, pid) -> dict:
+    with app.app_context():
+        p = db.session.scalar(select(Project).where(Project.public_id == uuid.UUID(pid)))
+        return {"status": p.status, "recommended": p.recommended_at is not None,
+                "accepted": p.accepted_at is not None,
+                "signed": p.commitment_signed_at is not None,
+                "items": p.items_to_follow, "due": p.items_due_on, "id": p.id}
+
+
+def kinds(app, pid) -> list[str]:
+    with app.app_context():
+        project_id = db.session.scalar(select(Project.id).where(Project.public_id == uuid.UUID(pid)))
+        return list(db.session.scalars(select(WorkflowEvent.trigger).where(
+            WorkflowEvent.project_id == project_id).order_by(WorkflowEvent.seq)))
+
+
+def test_city_sends_a_recommended_project_back_to_the_county_and_it_resumes_there(
+        clean_app, client):
+    w = world(clean_app, client, ["submit"])
+    assert w.fire("liaocheng-county", "recommend").status_code == 200
+    assert owing(clean_app, "accept") == {"liaocheng-miit", "liaocheng-miit-2"}
+    # Only the city's miit may send it back, with reasons, and only to the county's review.
+    w.only({"liaocheng-miit", "liaocheng-miit-2"}, "send_back", comment="请县级核实设备清单")
+    missing = w.fire("liaocheng-miit", "send_back")
+    assert missing.status_code == 422 and "comment" in missing.json["fields"]
+    wrong = w.fire("liaocheng-miit", "send_back", comment="核实", to="file")
+    assert wrong.status_code == 422
+    sent = w.fire("liaocheng-miit", "send_back", comment="请县级核实设备清单", to="recommend")
+    assert sent.status_code == 200, sent.json
+    assert sent.json["status"] == "declared"
+    state = project_row(clean_app, w.pid)
+    assert state["status"] == Status.DECLARED and not state["recommended"]
+    # The county owes its review again; the city owes nothing until it recommends.
+    assert owing(clean_app, "recommend") == {"liaocheng-county"}
+    assert owing(clean_app, "accept") == set()
+    queue = w.api("liaocheng-county").get("/queue").json["items"]
+    assert [row["trigger"] for row in queue if row["project"]["id"] == w.pid] == ["recommend"]
+    assert w.fire("liaocheng-miit", "accept").status_code == 422  # not recommended now
+    assert w.fire("liaocheng-county", "recommend").status_code == 200
+    assert w.fire("liaocheng-miit", "accept").status_code == 200
+    # The loop on the timeline: recommended, sent back with its reason, recommended again.
+    events = w.api("liaocheng-enterprise1").get(f"/projects/{w.pid}/events").json["items"]
+    loop = [e for e in events if e["trigger"] in ("recommend", "send_back", "accept")]
+    assert [e["trigger"] for e in loop] == ["recommend", "send_back", "recommend", "accept"]
+    assert loop[1]["comment"] == "请县级核实设备清单"
+    assert loop[1]["data"]["to"] == "recommend" and loop[1]["data"]["undone"] == ["recommend"]
+
+
+def test_filing_office_sends_back_to_acceptance_without_repeating_the_kept_commitment(
+        clean_app, client):
+    w = world(clean_app, client, ["submit", "accept", "sign_commitment"])
+    assert owing(clean_app, "file") == {"liaocheng-approval", "liaocheng-approval-2"}
+    w.only({"liaocheng-approval", "liaocheng-approval-2"}, "send_back", comment="受理材料不全")
+    sent = w.fire("liaocheng-approval", "send_back", comment="受理材料不全", to="accept")
+    assert sent.status_code == 200, sent.json
+    state = project_row(clean_app, w.pid)
+    # Back at the acceptance: the county's recommendation and the signed commitment stand.
+    assert state["status"] == Status.DECLARED and not state["accepted"]
+    assert state["recommended"] and state["signed"]
+    assert owing(clean_app, "accept") == {"liaocheng-miit", "liaocheng-miit-2"}
+    assert owing(clean_app, "recommend") == set()
+    assert owing(clean_app, "file") == set()
+    assert w.fire("liaocheng-miit", "accept").status_code == 200
+    # The commitment (keep_on_resend) is not asked again: the filing office owes the filing.
+    assert owing(clean_app, "sign_commitment") == set()
+    assert owing(clean_app, "file") == {"liaocheng-approval", "liaocheng-approval-2"}
+    assert w.fire("liaocheng-approval", "file", filing_number="聊审备-1").status_code == 200
+    trail = kinds(clean_app, w.pid)
+    assert trail.count("sign_commitment") == 1 and trail.count("accept") == 2
+    assert trail[-3:] == ["send_back", "accept", "file"]
+
+
+def test_a_send_back_is_refused_before_its_target_was_taken(clean_app, client):
+    w = world(clean_app, client, ["submit"])  # not yet recommended
+    refused = w.fire("liaocheng-miit", "send_back", comment="退回", to="recommend")
+    assert refused.status_code == 422
+
+
+def accept_with_items(w):
+    assert w.fire("liaocheng-county", "recommend").status_code == 200
+    half = w.fire("liaocheng-miit", "accept", items_to_follow=ITEMS)
+    assert half.status_code == 422  # the written commitment is named too
+    done = w.fire("liaocheng-miit", "accept", items_to_follow=ITEMS, commitment="容缺承诺书-001")
+    assert done.status_code == 200, done.json
+
+
+def test_items_to_follow_are_owed_by_the_enterprise_and_return_the_project_when_missing(
+        clean_app, client):
+    w = world(clean_app, client, ["submit"])
+    accept_with_items(w)
+    state = project_row(clean_app, w.pid)
+    assert state["status"] == Status.COMMITMENT_FILING
+    accepted_on = state["due"]
+    assert accepted_on is not None and state["items"].split("\n") == ITEMS
+    assert owing(clean_app, "supply_items") == {"liaocheng-enterprise1"}
+    with clean_app.app_context():
+        row = db.session.scalar(select(Deadline).where(Deadline.trigger == "supply_items"))
+        assert row.due_on == accepted_on and row.org_id is not None
+        # reminded like any step before its day (once)
+        assert reminders.run(accepted_on).reminded == [row.id]
+        assert reminders.run(accepted_on).reminded == []
+        # on the due day the items are still awaited; the day after, the project returns
+        assert items.check(accepted_on).returned == []
+    assert project_row(clean_app, w.pid)["status"] == Status.COMMITMENT_FILING
+    with clean_app.app_context():
+        run = items.check(accepted_on + timedelta(days=1))
+        assert [pid for pid, _reason in run.returned] == [state["id"]]
+        assert items.check(accepted_on + timedelta(days=2)).returned == []  # once
+    after = project_row(clean_app, w.pid)
+    assert after["status"] == Status.RETURNED and after["items"] is None
+    assert not after["accepted"] and not after["recommended"]
+    events = w.api("liaocheng-enterprise1").get(f"/projects/{w.pid}/events").json["items"]
+    lapsed = events[-1]
+    assert lapsed["trigger"] == "items_lapsed" and lapsed["to"] == "returned"
+    assert lapsed["data"]["items"] == ITEMS and "环评批复文件" in lapsed["data"]["reason"]
+    assert owing(clean_app, "submit") == {"liaocheng-enterprise1"}
+    assert owing(clean_app, "supply_items") == set()
+
+
+def test_supplying_the_items_closes_them_and_nothing_returns(clean_app, client):
+    w = world(clean_app, client, ["submit"])
+    accept_with_items(w)
+    due = project_row(clean_app, w.pid)["due"]
+    w.only({"liaocheng-enterprise1"}, "supply_items", items=ITEMS[:1])
+    assert w.fire("liaocheng-enterprise1", "supply_items", items=["别的材料"]).status_code == 422
+    assert w.fire("liaocheng-enterprise1", "supply_items", items=ITEMS[:1]).status_code == 200
+    assert project_row(clean_app, w.pid)["items"] == ITEMS[1]
+    assert owing(clean_app, "supply_items") == {"liaocheng-enterprise1"}
+    assert w.fire("liaocheng-enterprise1", "supply_items", items=ITEMS[1:]).status_code == 200
+    assert owing(clean_app, "supply_items") == set()
+    assert w.fire("liaocheng-enterprise1", "supply_items").status_code == 422  # none left
+    with clean_app.app_context():
+        assert items.check(add_working_days(due, 5)).returned == []
+    assert project_row(clean_app, w.pid)["status"] == Status.COMMITMENT_FILING
+
+
+def test_items_to_follow_only_where_the_definition_allows_them(clean_app, client):
+    pid, tokens, seeing = area_world(clean_app, "luoyang", ["submit"])
+    w = World(client, pid, tokens, seeing)
+    refused = w.fire("luoyang-miit", "accept", items_to_follow=ITEMS, commitment="承诺书")
+    assert refused.status_code == 422
+
+
+def definition_with(old: str, new: str):
+    text = LIAOCHENG.read_text(encoding="utf-8")
+    assert old in text
+    return parse_text(text.replace(old, new, 1), LIAOCHENG)
+
+
+@pytest.mark.parametrize(("old", "new", "problem"), [
+    ('send_back_to = ["recommend"]', 'send_back_to = ["submit"]', "earlier agency step"),
+    ('send_back_to = ["recommend"]', 'send_back_to = ["accept"]', "not an earlier step"),
+    ('send_back_to = ["accept"]', "", "send_back_to names the targets"),
+    ('keep_on_resend = true', 'keep_on_resend = "yes"', "keep_on_resend"),
+    ('items_to_follow = "items_to_follow"', 'items_to_follow = "nothing"',
+     "items_to_follow 'nothing'"),
+])
+def test_workflows_check_validates_the_send_back_keys(old, new, problem):
+    with pytest.raises(DefinitionError, match=problem):
+        definition_with(old, new)
+
+
+def test_the_liaocheng_definition_reads_its_send_backs():
+    definition = parse_text(LIAOCHENG.read_text(encoding="utf-8"), LIAOCHENG)
+    targets = {t.role: t.send_back_to for t in definition.transitions_for("send_back")}
+    assert targets == {"agency:miit": ("recommend",), "agency:approval": ("accept",)}
+    assert [t.keep_on_resend for t in definition.transitions_for("sign_commitment")] == [True]
