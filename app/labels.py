@@ -279,7 +279,7 @@ INPUT_LABELS = {
     "voucher": _l("Payment voucher number"),
     "ground": _l("Ground"),
     "to": _l("Send back to"),
-    "items_to_follow": _l("Items to follow (容缺: one document a line)"),
+    "items_to_follow": _l("Items to follow (one missing document a line)"),
     "commitment": _l("The enterprise's written commitment (reference)"),
     "items": _l("Items supplied (one a line)"),
 }

@@ -142,7 +142,7 @@ def test_items_to_follow_are_owed_by_the_enterprise_and_return_the_project_when_
     events = w.api("liaocheng-enterprise1").get(f"/projects/{w.pid}/events").json["items"]
     lapsed = events[-1]
     assert lapsed["trigger"] == "items_lapsed" and lapsed["to"] == "returned"
-    assert lapsed["data"]["items"] == ITEMS and "环评批复文件" in lapsed["data"]["reason"]
+    assert lapsed["data"]["items"] == ITEMS and "环评批复文件" in lapsed["comment"]
     assert owing(clean_app, "submit") == {"liaocheng-enterprise1"}
     assert owing(clean_app, "supply_items") == set()
 

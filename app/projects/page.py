@@ -37,6 +37,8 @@ from ..models import (
     china_today,
 )
 from ..rules.guards import (
+from ..rules.resend import items_of
+from ..workflow.vocabulary import ITEMS_LAPSED
     PROCEDURE_OF_ROLE,
     commitment_reasons,
     energy_review_exempt,
@@ -136,6 +138,7 @@ class ProjectPage:
     progress: Progress | None = None  # monthly construction progress (月调度)
     designations: list[str] = field(default_factory=list)  # key and demonstration tags
     subsidies: list = field(default_factory=list)  # the claims the reader may see
+    items_to_follow: list[str] = field(default_factory=list)  # 容缺: documents still owed
 
 
 def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
@@ -167,6 +170,10 @@ def children_present(project: Project) -> set[str]:
     return {name for name, found in row._mapping.items() if found}
 
 
+# Events that send a project back to its enterprise with reasons (the last one's are shown).
+RETURNS = frozenset({"return", ITEMS_LAPSED})
+
+
 def project_page(user: User, project: Project) -> ProjectPage:
     engine = workflows()
     present = children_present(project)
@@ -175,7 +182,7 @@ def project_page(user: User, project: Project) -> ProjectPage:
                                      .order_by(WorkflowEvent.seq)))
     return_reason = None
     if project.status == Status.RETURNED:
-        returns = [e for e in events if e.trigger == "return"]
+        returns = [e for e in events if e.trigger in RETURNS]
         return_reason = returns[-1].comment if returns else None
     try:
         definition = engine.for_project(project)
@@ -213,6 +220,7 @@ def project_page(user: User, project: Project) -> ProjectPage:
         progress=progress_of(project, definition),
         designations=tags_of(project),
         subsidies=[claim for claim, _p in claims_for(user, project_id=project.id)],
+        items_to_follow=items_of(project),
     )
 
 
@@ -271,7 +279,7 @@ def revision_of(project: Project, events: list[WorkflowEvent]) -> Revision | Non
     and every field changed since, its value at the return → its value now."""
     if project.status not in (Status.RETURNED, Status.DECLARED):
         return None
-    returns = [i for i, e in enumerate(events) if e.trigger == "return"]
+    returns = [i for i, e in enumerate(events) if e.trigger in RETURNS]
     if not returns:
         return None
     returned = events[returns[-1]]

@@ -56,11 +56,11 @@ def lapse(project: Project, reason: str, actor, today: date) -> bool:
             raise Conflict("supplied or returned already")
         missing = items_of(state)
         review_again(state)
-        return {"items": missing, "reason": reason}
+        return {"items": missing}
 
     try:
         workflows().record(project, ITEMS_LAPSED, actor, version=None, change=change,
-                           today=today, dest=Status.RETURNED)
+                           today=today, dest=Status.RETURNED, comment=reason)
     except Conflict:
         db.session.rollback()
         return False

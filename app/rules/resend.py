@@ -118,7 +118,7 @@ def _items_to_follow_allowed(ctx: RuleContext):
     if ctx.probing or not (ctx.data.get("items_to_follow") or ctx.data.get("commitment")):
         return None
     if items_setting(ctx) is None:
-        return _("This document provides no acceptance with items to follow (容缺受理).")
+        return _("This document provides no acceptance with items to follow.")
     if not ctx.data.get("items_to_follow") or not ctx.data.get("commitment"):
         return _("Acceptance with items to follow names the missing documents and the "
                  "enterprise's written commitment to supply them.")
