@@ -37,8 +37,6 @@ from ..models import (
     china_today,
 )
 from ..rules.guards import (
-from ..rules.resend import items_of
-from ..workflow.vocabulary import ITEMS_LAPSED
     PROCEDURE_OF_ROLE,
     commitment_reasons,
     energy_review_exempt,
@@ -48,8 +46,10 @@ from ..workflow.vocabulary import ITEMS_LAPSED
 )
 from ..rules.money import format_wan
 from ..rules.project_values import values_before
+from ..rules.resend import items_of
 from ..workflow import workflows
 from ..workflow.deadlines import time_limit
+from ..workflow.vocabulary import ITEMS_LAPSED
 from .attachments import attachments_of
 from .comments import comments_of
 from .designations import tags_of
