@@ -123,6 +123,10 @@ def test_items_to_follow_are_owed_by_the_enterprise_and_return_the_project_when_
     accepted_on = state["due"]
     assert accepted_on is not None and state["items"].split("\n") == ITEMS
     assert owing(clean_app, "supply_items") == {"liaocheng-enterprise1"}
+    shown = w.api("liaocheng-enterprise1").get(f"/projects/{w.pid}").json
+    assert shown["items_to_follow"] == {"items": ITEMS, "due_on": accepted_on.isoformat(),
+                                        "commitment": "容缺承诺书-001"}
+    assert "supply_items" in [row["trigger"] for row in shown["waiting_for"] if row["yours"]]
     with clean_app.app_context():
         row = db.session.scalar(select(Deadline).where(Deadline.trigger == "supply_items"))
         assert row.due_on == accepted_on and row.org_id is not None

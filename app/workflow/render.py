@@ -8,6 +8,7 @@ from ..labels import (
     ASSUMED_LABELS,
     LEVEL_LABELS,
     ROLE_LABELS,
+    SEND_BACK_LABELS,
     STATUS_LABELS,
     book_title,
     join_list,
@@ -164,6 +165,7 @@ def rows(definition: Definition) -> list[dict]:
             "trigger": t.trigger,
             "from": " / ".join(str(STATUS_LABELS[s]) for s in t.sources),
             "to": str(STATUS_LABELS[t.dest]) if t.dest else "—",
+            "remarks": remarks(definition, t),
             "role": role_text(t),
             "citation": cite(definition, t.clause),
             "quote": t.quote,
@@ -171,6 +173,21 @@ def rows(definition: Definition) -> list[dict]:
             "limit": limit,
             "limit_basis": basis_text(limit.basis, definition) if limit else "",
         })
+    return found
+
+
+def remarks(definition: Definition, t: TransitionSpec) -> list[str]:
+    """What a step's send-back and items-to-follow keys say, as people read them."""
+    found = []
+    if t.send_back_to:
+        found.append(_("Back to: %(steps)s",
+                       steps=join_list(SEND_BACK_LABELS[s] for s in t.send_back_to)))
+    if t.keep_on_resend:
+        found.append(_("Not taken again after a send-back"))
+    if t.items_to_follow:
+        setting = definition.settings[t.items_to_follow]
+        found.append(_("May accept with items to follow, due within %(n)s working days "
+                       "(local setting)", n=setting.days))
     return found
 
 
