@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Deadline, Project, Status, WorkflowEvent
+from app.models import Deadline, Notification, Project, Status, User, WorkflowEvent
 from app.review import items, reminders
 from app.rules.calendar import add_working_days
 from app.workflow.definitions import DefinitionError, parse_text
+from app.workflow.verify import verify_trail
 from tests.test_subsidy_routing import World, area_world, owing
 
 LIAOCHENG = Path(__file__).parent.parent / "workflows" / "liaocheng-2024-draft.toml"
@@ -42,6 +43,14 @@ def kinds(app, pid) -> list[str]:
         project_id = db.session.scalar(select(Project.id).where(Project.public_id == uuid.UUID(pid)))
         return list(db.session.scalars(select(WorkflowEvent.trigger).where(
             WorkflowEvent.project_id == project_id).order_by(WorkflowEvent.seq)))
+
+
+def told(project_id, kind, trigger=None) -> set[str]:
+    query = select(User.username).join(Notification, Notification.user_id == User.id).where(
+        Notification.project_id == project_id, Notification.kind == kind)
+    if trigger:
+        query = query.where(Notification.trigger == trigger)
+    return set(db.session.scalars(query))
 
 
 def test_city_sends_a_recommended_project_back_to_the_county_and_it_resumes_there(
@@ -130,9 +139,10 @@ def test_items_to_follow_are_owed_by_the_enterprise_and_return_the_project_when_
     with clean_app.app_context():
         row = db.session.scalar(select(Deadline).where(Deadline.trigger == "supply_items"))
         assert row.due_on == accepted_on and row.org_id is not None
-        # reminded like any step before its day (once)
+        # reminded like any step before its day (once), the enterprise told
         assert reminders.run(accepted_on).reminded == [row.id]
         assert reminders.run(accepted_on).reminded == []
+        assert told(state["id"], "reminder") == {"liaocheng-enterprise1"}
         # on the due day the items are still awaited; the day after, the project returns
         assert items.check(accepted_on).returned == []
     assert project_row(clean_app, w.pid)["status"] == Status.COMMITMENT_FILING
@@ -149,6 +159,9 @@ def test_items_to_follow_are_owed_by_the_enterprise_and_return_the_project_when_
     assert lapsed["data"]["items"] == ITEMS and "环评批复文件" in lapsed["comment"]
     assert owing(clean_app, "submit") == {"liaocheng-enterprise1"}
     assert owing(clean_app, "supply_items") == set()
+    with clean_app.app_context():
+        assert told(state["id"], "your_turn", "items_lapsed") == {"liaocheng-enterprise1"}
+        assert verify_trail().first_break is None
 
 
 def test_supplying_the_items_closes_them_and_nothing_returns(clean_app, client):
