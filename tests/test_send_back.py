@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Deadline, Notification, Project, Status, User, WorkflowEvent
+from app.models import Deadline, Notification, Project, Status, User, WorkflowEvent, china_today
 from app.review import items, reminders
 from app.rules.calendar import add_working_days
 from app.workflow.definitions import DefinitionError, parse_text
 from app.workflow.verify import verify_trail
-from tests.test_subsidy_routing import World, area_world, owing
+from tests.test_subsidy_routing import World, area_world, owing, set_local
 
 LIAOCHENG = Path(__file__).parent.parent / "workflows" / "liaocheng-2024-draft.toml"
 ITEMS = ["环评批复文件", "设备采购合同"]
@@ -136,6 +136,9 @@ def test_items_to_follow_are_owed_by_the_enterprise_and_return_the_project_when_
     assert shown["items_to_follow"] == {"items": ITEMS, "due_on": accepted_on.isoformat(),
                                         "commitment": "容缺承诺书-001"}
     assert "supply_items" in [row["trigger"] for row in shown["waiting_for"] if row["yours"]]
+    queue = w.api("liaocheng-enterprise1").get("/queue").json["items"]
+    [owed] = [row for row in queue if row["trigger"] == "supply_items"]
+    assert owed["due"] == accepted_on.isoformat() and not owed["overdue"]
     with clean_app.app_context():
         row = db.session.scalar(select(Deadline).where(Deadline.trigger == "supply_items"))
         assert row.due_on == accepted_on and row.org_id is not None
@@ -166,8 +169,11 @@ def test_items_to_follow_are_owed_by_the_enterprise_and_return_the_project_when_
 
 def test_supplying_the_items_closes_them_and_nothing_returns(clean_app, client):
     w = world(clean_app, client, ["submit"])
+    # the city's own number of working days (a local setting it owns), not the default 10
+    set_local(clean_app, "liaocheng-miit", "time_limit:items_to_follow", "3")
     accept_with_items(w)
     due = project_row(clean_app, w.pid)["due"]
+    assert due == add_working_days(china_today(), 3)
     w.only({"liaocheng-enterprise1"}, "supply_items", items=ITEMS[:1])
     assert w.fire("liaocheng-enterprise1", "supply_items", items=["别的材料"]).status_code == 422
     assert w.fire("liaocheng-enterprise1", "supply_items", items=ITEMS[:1]).status_code == 200
