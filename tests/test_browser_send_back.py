@@ -45,6 +45,7 @@ def test_city_sends_back_to_the_county_which_recommends_again_and_a_deputy_accep
     assert jia.status() == "已申报"
     sent = jia.page.locator("#timeline li[data-trigger=send_back]").inner_text()
     assert "退回至：县级初审推荐" in sent and "请县级重新核实" in sent
+    assert "依据" not in sent  # no document provides the send-back: it cites nothing
     assert jia.page.locator("#action-accept").count() == 0
     jia.shot("40-sent-back-to-county")
 

@@ -83,6 +83,8 @@ def test_city_sends_a_recommended_project_back_to_the_county_and_it_resumes_ther
     assert [e["trigger"] for e in loop] == ["recommend", "send_back", "recommend", "accept"]
     assert loop[1]["comment"] == "请县级核实设备清单"
     assert loop[1]["data"]["to"] == "recommend" and loop[1]["data"]["undone"] == ["recommend"]
+    assert loop[1]["clause"] is None  # the system's, not the document's
+    assert loop[0]["clause"] == "三(一)"
 
 
 def test_filing_office_sends_back_to_acceptance_without_repeating_the_kept_commitment(
@@ -207,6 +209,13 @@ def definition_with(old: str, new: str):
     ('keep_on_resend = true', 'keep_on_resend = "yes"', "keep_on_resend"),
     ('items_to_follow = "items_to_follow"', 'items_to_follow = "nothing"',
      "items_to_follow 'nothing'"),
+    # a send-back no document provides says so in its note; any other step cites its clause
+    ('send_back_to = ["recommend"]\nnote = ', 'send_back_to = ["recommend"]\nnotes = ',
+     "unknown field"),
+    ('send_back_to = ["recommend"]\nnote = "', 'send_back_to = ["recommend"]\nnote = "" #',
+     "says why in its note"),
+    ('guards = ["not_recommended"]\nclause = "三(一)"\n', 'guards = ["not_recommended"]\n',
+     "missing 'clause'"),
 ])
 def test_workflows_check_validates_the_send_back_keys(old, new, problem):
     with pytest.raises(DefinitionError, match=problem):
@@ -218,3 +227,7 @@ def test_the_liaocheng_definition_reads_its_send_backs():
     targets = {t.role: t.send_back_to for t in definition.transitions_for("send_back")}
     assert targets == {"agency:miit": ("recommend",), "agency:approval": ("accept",)}
     assert [t.keep_on_resend for t in definition.transitions_for("sign_commitment")] == [True]
+    # no document provides them: they cite no clause, and their notes say so
+    for trigger in ("send_back", "supply_items"):
+        for spec in definition.transitions_for(trigger):
+            assert not spec.clause and not spec.quote and "本系统功能" in spec.note

@@ -115,7 +115,8 @@ def project_detail(project: Project, user: User) -> dict:
         "available_triggers": [{
             "trigger": a.trigger, "label": a.label, "requires": list(a.requires),
             "ready": a.ready, "reasons": a.reasons,
-            "clause": cite(definition, a.spec.clause).text if definition else a.spec.clause,
+            "clause": (cite(definition, a.spec.clause).text if definition else a.spec.clause)
+            if a.spec.clause else None,
             "quote": a.spec.quote}
             for a in access.available_steps(user, project)],
     })
@@ -183,8 +184,9 @@ def definition_json(definition: Definition, *, full: bool = False) -> dict:
         body["transitions"] = [{
             "trigger": t.trigger, "source": list(t.sources), "dest": t.dest, "role": t.role,
             "levels": [level.value for level in t.levels], "when": t.when,
-            "guards": list(t.guards), "requires": list(t.requires), "clause": t.clause,
-            "citation": cite(definition, t.clause).text, "quote": t.quote, "note": t.note or None,
+            "guards": list(t.guards), "requires": list(t.requires), "clause": t.clause or None,
+            "citation": cite(definition, t.clause).text if t.clause else None,
+            "quote": t.quote or None, "note": t.note or None,
             "time_limit": _figure(definition, definition.time_limit(t)),
             "send_back_to": list(t.send_back_to), "keep_on_resend": t.keep_on_resend,
             "items_to_follow": _figure(definition, definition.settings[t.items_to_follow])

@@ -36,6 +36,9 @@ TOP_LEVEL = frozenset({"key", "version", "title", "document", "source", "jurisdi
                        "clauses", "settings", "targets", "energy_grade", "states",
                        "transitions", "programmes"})
 ROLES = frozenset({"enterprise", "bank", "lead_bank"} | {f"agency:{k}" for k in AgencyKind})
+# Steps a definition may give without a clause, as a capability of the system rather than of
+# its document (its note says so): a send-back to an earlier step, supplying items to follow.
+SYSTEM_STEPS = frozenset({"send_back", "supply_items"})
 ELLIPSIS = "……"
 
 
@@ -77,7 +80,7 @@ class TransitionSpec:
     sources: tuple[str, ...]
     dest: str | None  # None: an action inside the current stage
     role: str
-    clause: str  # the clause id of the document, e.g. 三(四), 结尾段
+    clause: str  # the clause id of the document, e.g. 三(四), 结尾段; "" for a SYSTEM_STEP
     quote: str = ""  # the clause's words, verbatim ("……" between pieces)
     note: str = ""  # our gloss: why this clause, what we inferred (never inside the quote)
     time_limit: str | None = None  # the setting holding its time limit in working days
@@ -268,10 +271,10 @@ def parse_text(text: str, path: Path) -> Definition:
             _fail(path, f"{where}: time_limit '{spec.time_limit}' is not a [settings] entry")
         if spec.time_limit and settings[spec.time_limit].unit != "working_days":
             _fail(path, f"{where}: time_limit '{spec.time_limit}' is not in working days")
-        for name in filter(None, [spec.items_to_follow]):
-            if name not in settings or settings[name].unit != "working_days":
-                _fail(path, f"{where}: items_to_follow '{name}' is not a [settings] entry in "
-                            f"working days")
+        items = spec.items_to_follow
+        if items and (items not in settings or settings[items].unit != "working_days"):
+            _fail(path, f"{where}: items_to_follow '{items}' is not a [settings] entry in "
+                        f"working days")
         specs.append(spec)
     if not specs:
         _fail(path, "defines no transitions")
@@ -302,7 +305,7 @@ def parse_text(text: str, path: Path) -> Definition:
         programmes=tuple(_parse_programme(path, item) for item in raw.get("programmes", [])),
         path=path,
     )
-    cited = {t.clause for t in (*specs, *targets, *definition.programmes)} | {
+    cited = {t.clause for t in (*specs, *targets, *definition.programmes) if t.clause} | {
         c for c, _q in dated.values()}
     missing = sorted(cited - set(clauses))
     if missing:
@@ -566,10 +569,17 @@ def _parse_transition(path, where, item, states) -> TransitionSpec:
                            "all_of", "send_back_to", "keep_on_resend", "items_to_follow"}
     if unknown:
         _fail(path, f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-    for name in ("trigger", "source", "role", "clause", "quote"):
+    for name in ("trigger", "source", "role"):
         if not item.get(name):
             _fail(path, f"{where}: missing '{name}'")
     trigger = item["trigger"]
+    # A step no document provides (a capability of the system) cites nothing and says so in
+    # its note; every other step cites its clause and words.
+    system = item["trigger"] in SYSTEM_STEPS and not (item.get("clause") or item.get("quote"))
+    for name in ("note",) if system else ("clause", "quote"):
+        if not item.get(name):
+            _fail(path, f"{where}: missing '{name}'" + (
+                " (a step no document provides says why in its note)" if system else ""))
     if trigger not in TRIGGERS:
         _fail(path, f"{where}: unknown trigger '{trigger}'")
     sources = tuple([item["source"]] if isinstance(item["source"], str) else item["source"])
@@ -627,8 +637,8 @@ def _parse_transition(path, where, item, states) -> TransitionSpec:
     if trigger == "accept":  # items to follow only where the definition allows them
         guards = (*guards, "items_to_follow_allowed")
     return TransitionSpec(
-        trigger=trigger, sources=sources, dest=dest, role=role, clause=item["clause"],
-        quote=item["quote"], note=item.get("note", ""), time_limit=item.get("time_limit"),
+        trigger=trigger, sources=sources, dest=dest, role=role, clause=item.get("clause", ""),
+        quote=item.get("quote", ""), note=item.get("note", ""), time_limit=item.get("time_limit"),
         levels=tuple(Level(level) for level in levels), when=when,
         guards=guards, requires=tuple(item.get("requires", [])),
         distinct_from=tuple(item.get("distinct_from", [])),

@@ -384,7 +384,7 @@ class Workflows:
                               data=data or {}, comment=comment, acting_role=fired.role,
                               relocation=Relocation(self, today))
             snapshot = {**jsonable(data or {}), **(effect(ctx, now, changes) if effect else {})}
-            clause = fired.clause
+            clause = fired.clause or None  # none: a capability of the system
         else:
             snapshot = jsonable(change(state, changes) or {})
             if owed_under is not None:  # a new draft: its place is known only now

@@ -198,7 +198,8 @@ def table(definition: Definition) -> str:
     for r in rows(definition):
         limit = f"{r['limit'].days} ({r['limit_basis']})" if r["limit"] else "—"
         lines.append(" | ".join([r["step"], r["trigger"], r["from"], r["to"], r["role"],
-                                 r["citation"].text, f"“{r['quote']}”", limit]))
+                                 r["citation"].text if r["quote"] else _("(system)"),
+                                 f"“{r['quote']}”" if r["quote"] else r["note"], limit]))
     return "\n".join(lines)
 
 
