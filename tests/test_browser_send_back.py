@@ -80,3 +80,12 @@ def test_city_sends_back_to_the_county_which_recommends_again_and_a_deputy_accep
     assert [t for t in trail if t in ("accept", "recommend", "send_back", "submit")] == [
         "accept", "recommend", "send_back", "recommend", "submit"]
     yi.shot("42-deputy-accepts-after-the-loop")
+
+    # The document's page lists the send-backs as the system's, with their targets.
+    yi.page.goto(live_server + "/workflows/liaocheng-2024-draft")
+    rows = yi.page.locator("#steps tr[data-trigger=send_back]")
+    assert rows.count() == 2
+    assert "退回至：县级初审推荐" in rows.nth(0).inner_text()
+    assert "本系统功能，文件未规定此环节" in rows.nth(0).inner_text()
+    assert "退回后不再重复办理" in yi.page.locator(
+        "#steps tr[data-trigger=sign_commitment]").inner_text()

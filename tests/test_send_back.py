@@ -8,6 +8,7 @@ due day, return the project by themselves. Everyone else is refused."""
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from app.extensions import db
 from app.models import Deadline, Notification, Project, Status, User, WorkflowEvent, china_today
 from app.review import items, reminders
 from app.rules.calendar import add_working_days
+from app.rules.resend import undo_from
 from app.workflow.definitions import DefinitionError, parse_text
 from app.workflow.verify import verify_trail
 from tests.test_subsidy_routing import World, area_world, owing, set_local
@@ -231,3 +233,22 @@ def test_the_liaocheng_definition_reads_its_send_backs():
     for trigger in ("send_back", "supply_items"):
         for spec in definition.transitions_for(trigger):
             assert not spec.clause and not spec.quote and "本系统功能" in spec.note
+
+
+def test_a_send_back_undoes_its_target_and_the_later_steps_not_kept():
+    def taken_so_far():
+        return SimpleNamespace(recommended_at=1, accepted_at=1, commitment_signed_at=1,
+                               filing_number=None, filed_at=None, items_to_follow="材料",
+                               items_due_on=1, items_commitment="承诺书")
+
+    kept = parse_text(LIAOCHENG.read_text(encoding="utf-8"), LIAOCHENG)
+    project = taken_so_far()
+    assert undo_from(project, kept, "accept") == ["accept"]
+    assert project.commitment_signed_at == 1 and project.recommended_at == 1
+    assert project.accepted_at is None and project.items_to_follow is None
+    not_kept = definition_with("keep_on_resend = true\n", "")
+    project = taken_so_far()
+    assert undo_from(project, not_kept, "accept") == ["accept", "sign_commitment"]
+    assert project.commitment_signed_at is None and project.recommended_at == 1
+    project = taken_so_far()
+    assert undo_from(project, kept, "recommend") == ["recommend", "accept"]
