@@ -19,6 +19,7 @@ from sqlalchemy import (
     Uuid,
     exists,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -130,6 +131,10 @@ class Project(ProjectFacts, Base):
         Index("ix_projects_industry_id", "industry", "id"),
         Index("ix_projects_year_id", "batch_year", "id"),
         Index("ix_projects_lead_bank", "lead_bank_id", "updated_at"),  # a bank's own projects
+        # the daily check of items to follow (容缺) reads only the projects still owing some
+        Index("ix_projects_items_due", "items_due_on",
+              sqlite_where=text("items_to_follow IS NOT NULL"),
+              postgresql_where=text("items_to_follow IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -21,10 +21,14 @@ def upgrade():
         batch_op.add_column(sa.Column('items_to_follow', sa.String(length=2000), nullable=True))
         batch_op.add_column(sa.Column('items_due_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('items_commitment', sa.String(length=200), nullable=True))
+        batch_op.create_index('ix_projects_items_due', ['items_due_on'], unique=False,
+                              sqlite_where=sa.text('items_to_follow IS NOT NULL'),
+                              postgresql_where=sa.text('items_to_follow IS NOT NULL'))
 
 
 def downgrade():
     with op.batch_alter_table('projects', schema=None) as batch_op:
+        batch_op.drop_index('ix_projects_items_due')
         batch_op.drop_column('items_commitment')
         batch_op.drop_column('items_due_on')
         batch_op.drop_column('items_to_follow')
