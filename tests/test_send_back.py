@@ -156,7 +156,10 @@ def test_items_to_follow_are_owed_by_the_enterprise_and_return_the_project_when_
     with clean_app.app_context():
         run = items.check(accepted_on + timedelta(days=1))
         assert [pid for pid, _reason in run.returned] == [state["id"]]
-        assert items.check(accepted_on + timedelta(days=2)).returned == []  # once
+    # once: a second run, by the command with its injectable day, returns nothing more
+    later = (accepted_on + timedelta(days=2)).isoformat()
+    result = clean_app.test_cli_runner().invoke(args=["items", "check", "--today", later])
+    assert result.exit_code == 0 and result.output.strip() == "returned 0"
     after = project_row(clean_app, w.pid)
     assert after["status"] == Status.RETURNED and after["items"] is None
     assert not after["accepted"] and not after["recommended"]
@@ -252,3 +255,18 @@ def test_a_send_back_undoes_its_target_and_the_later_steps_not_kept():
     assert project.commitment_signed_at is None and project.recommended_at == 1
     project = taken_so_far()
     assert undo_from(project, kept, "recommend") == ["recommend", "accept"]
+
+
+def test_the_workers_check_items_to_follow_each_morning_once(clean_app):
+    from datetime import datetime
+
+    from app.jobs import schedule
+    from app.models import Job
+
+    daily = next(t for t in schedule.PERIODIC if t.name == "items_check")
+    morning = datetime(2026, 12, 2, 23, 45)  # 07:45 on 3 December in China
+    assert daily.schedule(schedule.china_time(morning))
+    with clean_app.app_context():
+        assert schedule.start(daily, morning) is True
+        assert schedule.start(daily, morning + timedelta(minutes=5)) is False
+        assert db.session.scalar(select(Job.status).where(Job.kind == "items_check")) == "done"
