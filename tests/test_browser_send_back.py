@@ -89,3 +89,27 @@ def test_city_sends_back_to_the_county_which_recommends_again_and_a_deputy_accep
     assert "本系统功能，文件未规定此环节" in rows.nth(0).inner_text()
     assert "退回后不再重复办理" in yi.page.locator(
         "#steps tr[data-trigger=sign_commitment]").inner_text()
+
+
+def test_city_accepts_with_items_to_follow_and_the_enterprise_supplies_them(
+        browser, live_server, clean_app, cast, artifacts, backend):
+    name = "聊城容缺受理项目"
+    walk(clean_app, cast, "qiye_lc", "371502",
+         [("submit", "qiye_lc"), ("recommend", "lc_county")], name)
+    jia = Desk(browser, live_server, "lc_jia", artifacts, backend[0])
+    jia.open_project(name)
+    jia.act("accept", items_to_follow="环评批复文件\n设备采购合同", commitment="容缺承诺书-001")
+    assert jia.status() == "承诺备案"
+    assert "容缺受理，应于" in jia.page.locator("#timeline li[data-trigger=accept]").inner_text()
+
+    ent = Desk(browser, live_server, "qiye_lc", artifacts, backend[0])
+    ent.open_project(name)
+    owed = ent.page.locator("#items-to-follow").inner_text()
+    assert "环评批复文件" in owed and "设备采购合同" in owed and "容缺承诺书-001" in owed
+    ent.shot("43-items-to-follow")
+    ent.act("supply_items", items="环评批复文件")
+    assert "环评批复文件" not in ent.page.locator("#items-to-follow").inner_text()
+    ent.act("supply_items")  # the rest
+    assert ent.page.locator("#items-to-follow").count() == 0
+    supplied = ent.page.locator("#timeline li[data-trigger=supply_items]").first.inner_text()
+    assert "已补齐：设备采购合同" in supplied
