@@ -72,6 +72,22 @@ def progress_check(today):
     click.echo(f"warned {len(done.warned)}")
 
 
+items_cli = AppGroup("items", help="Items to follow (容缺受理): return projects missing them.")
+
+
+@items_cli.command("check")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day to check for (default: today in China).")
+def items_check(today):
+    """Return to the enterprise each project whose items to follow were due before today and
+    are still missing, with the reason. Once each: run it daily."""
+    from .models import china_today
+    from .review import items
+
+    done = items.check(today.date() if today else china_today())
+    click.echo(f"returned {len(done.returned)}")
+
+
 jobs_cli = AppGroup("jobs", help="Run the job worker; list and retry background jobs.")
 
 
@@ -484,6 +500,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(stats_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(progress_cli)
+    app.cli.add_command(items_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(delegations_cli)
 

@@ -186,6 +186,8 @@ STEP_LABELS = {
     "approve_subsidy": _l("Approve subsidy claim"),
     "record_payout": _l("Record subsidy payout"),
     "claw_back": _l("Claw back subsidy"),
+    "send_back": _l("Send back to an earlier step"),
+    "supply_items": _l("Supply the items to follow"),
 }
 
 CLAW_BACK_LABELS = {"failed_acceptance": _l("failed acceptance"),
@@ -217,6 +219,7 @@ EVENT_LABELS = {
     "release_step": _l("Released a step"),
     "reassign_step": _l("Reassigned a step"),
     "migrate_workflow": _l("Moved onto a new version of its policy document's rules"),
+    "items_lapsed": _l("Returned: items to follow not supplied by their due day"),
 }
 
 DESIGNATION_LABELS = {
@@ -276,7 +279,16 @@ INPUT_LABELS = {
     "paid_on": _l("Paid on"),
     "voucher": _l("Payment voucher number"),
     "ground": _l("Ground"),
+    "to": _l("Send back to"),
+    "items_to_follow": _l("Items to follow (one missing document a line)"),
+    "commitment": _l("The enterprise's written commitment (reference)"),
+    "items": _l("Items supplied (one a line)"),
 }
+
+# The steps a project may be sent back to (驳回到指定环节).
+SEND_BACK_LABELS = {"recommend": _l("County review and recommendation"),
+                    "accept": _l("Acceptance into the library"),
+                    "file": _l("Filing")}
 
 
 def input_label(key: str) -> str:

@@ -11,6 +11,7 @@ from ..rules.guards import (
     procedures_recorded,
     status_name,
 )
+from ..rules.resend import items_of
 from ..workflow import Definition, workflows
 from ..workflow.audit import hashed_body
 from ..workflow.render import basis_text, cite, cite_event
@@ -101,6 +102,10 @@ def project_detail(project: Project, user: User) -> dict:
         "energy_tce": project.energy_tce,
         "electricity_kwh": project.electricity_kwh,
         "matchmaking_ended_at": project.matchmaking_ended_at,
+        # 容缺受理: the documents still owed, by when, under which written commitment
+        "items_to_follow": {"items": items_of(project), "due_on": project.items_due_on,
+                            "commitment": project.items_commitment}
+        if project.items_to_follow else None,
         "created_at": project.created_at,
         "workflow": None if definition is None else _document(definition),
         "equipment": [{
@@ -129,7 +134,8 @@ def project_detail(project: Project, user: User) -> dict:
         "available_triggers": [{
             "trigger": a.trigger, "label": a.label, "requires": list(a.requires),
             "ready": a.ready, "reasons": a.reasons,
-            "clause": cite(definition, a.spec.clause).text if definition else a.spec.clause,
+            "clause": (cite(definition, a.spec.clause).text if definition else a.spec.clause)
+            if a.spec.clause else None,
             "quote": a.spec.quote}
             for a in access.available_steps(user, project)],
     })
@@ -197,9 +203,13 @@ def definition_json(definition: Definition, *, full: bool = False) -> dict:
         body["transitions"] = [{
             "trigger": t.trigger, "source": list(t.sources), "dest": t.dest, "role": t.role,
             "levels": [level.value for level in t.levels], "when": t.when,
-            "guards": list(t.guards), "requires": list(t.requires), "clause": t.clause,
-            "citation": cite(definition, t.clause).text, "quote": t.quote, "note": t.note or None,
-            "time_limit": _figure(definition, definition.time_limit(t))}
+            "guards": list(t.guards), "requires": list(t.requires), "clause": t.clause or None,
+            "citation": cite(definition, t.clause).text if t.clause else None,
+            "quote": t.quote or None, "note": t.note or None,
+            "time_limit": _figure(definition, definition.time_limit(t)),
+            "send_back_to": list(t.send_back_to), "keep_on_resend": t.keep_on_resend,
+            "items_to_follow": _figure(definition, definition.settings[t.items_to_follow])
+            if t.items_to_follow else None}
             for t in definition.transitions]
         body["targets"] = [{
             "name": t.name, "label": t.label, "value": t.value, "unit": t.unit, "year": t.year,

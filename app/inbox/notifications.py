@@ -72,8 +72,8 @@ HOOK = Notifications()
 def _time_limit_notice(project, event, params: dict) -> list:
     """A reminder to those who owe the step; an escalation to the agency one level up."""
     data = event.data
-    row = next(d for d in project.deadlines if (d.role, d.level, d.trigger)
-               == (data["role"], data["level"], data["waiting"]) and d.org_id is None)
+    row = next(d for d in project.deadlines if (d.role, d.level, d.trigger, d.org_id)
+               == (data["role"], data["level"], data["waiting"], data.get("org_id")))
     if event.trigger == REMIND:
         audiences = [replace(a, kind="reminder") for a in _owing(row, project, params)]
     else:

@@ -19,7 +19,7 @@ from pathlib import Path
 from huey import Huey
 from huey.storage import RedisStorage, SqliteStorage
 
-from . import imports, outbox, progress, reminders, runner, schedule, tallies  # noqa: F401 — their jobs register here
+from . import imports, items, outbox, progress, reminders, runner, schedule, tallies  # noqa: F401 — their jobs register here
 
 log = logging.getLogger("jigai.jobs")
 

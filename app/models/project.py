@@ -19,6 +19,7 @@ from sqlalchemy import (
     Uuid,
     exists,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -130,6 +131,10 @@ class Project(ProjectFacts, Base):
         Index("ix_projects_industry_id", "industry", "id"),
         Index("ix_projects_year_id", "batch_year", "id"),
         Index("ix_projects_lead_bank", "lead_bank_id", "updated_at"),  # a bank's own projects
+        # the daily check of items to follow (容缺) reads only the projects still owing some
+        Index("ix_projects_items_due", "items_due_on",
+              sqlite_where=text("items_to_follow IS NOT NULL"),
+              postgresql_where=text("items_to_follow IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -230,6 +235,12 @@ class Project(ProjectFacts, Base):
     approved_total: Mapped[Decimal] = _tracked(WanYuan, "approved_total_yuan")
     paid_total: Mapped[Decimal] = _tracked(WanYuan, "paid_total_yuan")
     clawed_back_total: Mapped[Decimal] = _tracked(WanYuan, "clawed_back_total_yuan")
+
+    # 容缺受理: documents the agency accepted the declaration without, owed by the enterprise
+    # under its written commitment (the items still missing, one a line) by a working day.
+    items_to_follow: Mapped[str | None] = mapped_column(String(2000))
+    items_due_on: Mapped[date | None] = mapped_column(Date)
+    items_commitment: Mapped[str | None] = mapped_column(String(200))
 
     # Working days of the current step's time limit used before a return paused its clock.
     clock_used_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

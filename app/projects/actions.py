@@ -2,7 +2,13 @@
 
 from decimal import Decimal, InvalidOperation
 
-from ..labels import CLAW_BACK_LABELS, INPUT_LABELS, LIST_LABELS, VERDICT_LABELS
+from ..labels import (
+    CLAW_BACK_LABELS,
+    INPUT_LABELS,
+    LIST_LABELS,
+    SEND_BACK_LABELS,
+    VERDICT_LABELS,
+)
 from ..workflow.vocabulary import TRIGGERS
 
 # input key -> (widget, label, choices)
@@ -46,12 +52,28 @@ INPUTS = {
     "paid_on": ("date", INPUT_LABELS["paid_on"], None),
     "voucher": ("text", INPUT_LABELS["voucher"], None),
     "ground": ("select", INPUT_LABELS["ground"], CLAW_BACK_LABELS),
+    "to": ("select", INPUT_LABELS["to"], SEND_BACK_LABELS),
+    "items_to_follow": ("lines", INPUT_LABELS["items_to_follow"], None),
+    "commitment": ("text", INPUT_LABELS["commitment"], None),
+    "items": ("lines", INPUT_LABELS["items"], None),
 }
+# Inputs only a transition that allows them asks for (容缺受理 where the definition has it).
+OPTIONAL_BY_SPEC = {"items_to_follow": "items_to_follow", "commitment": "items_to_follow"}
 
 
-def inputs_for(trigger: str) -> list[tuple[str, str, object, object]]:
-    """(key, widget, label, choices) for each input the trigger takes."""
-    return [(key, *INPUTS[key]) for key in TRIGGERS[trigger].inputs]
+def inputs_for(trigger: str, spec=None) -> list[tuple[str, str, object, object]]:
+    """(key, widget, label, choices) for each input the trigger takes — as `spec`, the
+    definition's transition, asks for them (a send-back's own targets, 容缺 where allowed)."""
+    found = []
+    for key in TRIGGERS[trigger].inputs:
+        widget, label, choices = INPUTS[key]
+        if spec is not None and key in OPTIONAL_BY_SPEC and not getattr(
+                spec, OPTIONAL_BY_SPEC[key]):
+            continue
+        if spec is not None and key == "to":
+            choices = {t: SEND_BACK_LABELS[t] for t in spec.send_back_to}
+        found.append((key, widget, label, choices))
+    return found
 
 
 def read_inputs(trigger: str, form) -> tuple[str | None, dict]:
@@ -74,6 +96,11 @@ def read_inputs(trigger: str, form) -> tuple[str | None, dict]:
                 data[key] = grades
             continue
         raw = (form.get(key) or "").strip()
+        if widget == "lines":
+            lines = [line.strip() for line in raw.splitlines() if line.strip()]
+            if lines:
+                data[key] = lines
+            continue
         if widget == "checkbox":
             if raw:
                 data[key] = True

@@ -46,8 +46,10 @@ from ..rules.guards import (
 )
 from ..rules.money import format_wan
 from ..rules.project_values import values_before
+from ..rules.resend import items_of
 from ..workflow import workflows
 from ..workflow.deadlines import time_limit
+from ..workflow.vocabulary import ITEMS_LAPSED
 from .attachments import attachments_of
 from .comments import comments_of
 from .designations import tags_of
@@ -137,6 +139,7 @@ class ProjectPage:
     designations: list[str] = field(default_factory=list)  # key and demonstration tags
     subsidies: list = field(default_factory=list)  # the claims the reader may see
     joint: list = field(default_factory=list)  # joint steps: who has signed, who is awaited
+    items_to_follow: list[str] = field(default_factory=list)  # 容缺: documents still owed
 
 
 def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
@@ -168,6 +171,10 @@ def children_present(project: Project) -> set[str]:
     return {name for name, found in row._mapping.items() if found}
 
 
+# Events that send a project back to its enterprise with reasons (the last one's are shown).
+RETURNS = frozenset({"return", ITEMS_LAPSED})
+
+
 def project_page(user: User, project: Project) -> ProjectPage:
     engine = workflows()
     present = children_present(project)
@@ -176,7 +183,7 @@ def project_page(user: User, project: Project) -> ProjectPage:
                                      .order_by(WorkflowEvent.seq)))
     return_reason = None
     if project.status == Status.RETURNED:
-        returns = [e for e in events if e.trigger == "return"]
+        returns = [e for e in events if e.trigger in RETURNS]
         return_reason = returns[-1].comment if returns else None
     try:
         definition = engine.for_project(project)
@@ -215,6 +222,7 @@ def project_page(user: User, project: Project) -> ProjectPage:
         designations=tags_of(project),
         subsidies=[claim for claim, _p in claims_for(user, project_id=project.id)],
         joint=access.joint_steps(user, project),
+        items_to_follow=items_of(project),
     )
 
 
@@ -273,7 +281,7 @@ def revision_of(project: Project, events: list[WorkflowEvent]) -> Revision | Non
     and every field changed since, its value at the return → its value now."""
     if project.status not in (Status.RETURNED, Status.DECLARED):
         return None
-    returns = [i for i, e in enumerate(events) if e.trigger == "return"]
+    returns = [i for i, e in enumerate(events) if e.trigger in RETURNS]
     if not returns:
         return None
     returned = events[returns[-1]]

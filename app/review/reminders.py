@@ -24,6 +24,9 @@ from ..rules.parameters import figure
 from ..workflow import workflows
 from ..workflow.vocabulary import ESCALATE, REMIND
 
+# An enterprise's steps with a due day that are reminded too: items to follow (容缺).
+ENTERPRISE_REMINDED = ("supply_items",)
+
 
 @dataclass
 class Run:
@@ -37,8 +40,11 @@ def run(today: date) -> Run:
     actor = system_user()
     rows = db.session.scalars(select(Deadline).where(
         Deadline.met_at.is_(None), Deadline.due_on.is_not(None),
-        Deadline.org_id.is_(None)).order_by(Deadline.due_on, Deadline.id)).all()
+        Deadline.org_id.is_(None) | Deadline.trigger.in_(ENTERPRISE_REMINDED))
+        .order_by(Deadline.due_on, Deadline.id)).all()
     for row in rows:
+        if row.due_on < today and row.org_id is not None:
+            continue  # past their day, items to follow return the project (review/items.py)
         if row.due_on < today and row.escalated_at is None:
             target = escalation_target(row, row.project)
             if target is not None and _mark(row, ESCALATE, actor, today, escalated_to=target):
@@ -70,12 +76,12 @@ def escalation_target(row: Deadline, project: Project) -> str | None:
 def _mark(row: Deadline, kind: str, actor, today: date, escalated_to: str | None = None) -> bool:
     """The audit-only step that marks the row reminded or escalated (False if someone else
     did it first, or the step is no longer owed)."""
-    key = (row.role, row.level, row.trigger)
+    key = (row.role, row.level, row.trigger, row.org_id)
     project, now = row.project, utcnow()
 
     def change(state, changes):
-        found = next((d for d in state.deadlines if (d.role, d.level, d.trigger) == key
-                      and d.org_id is None and d.met_at is None), None)
+        found = next((d for d in state.deadlines if (d.role, d.level, d.trigger, d.org_id) == key
+                      and d.met_at is None), None)
         if found is None or (found.escalated_at if kind == ESCALATE else found.reminded_at):
             raise Conflict("already done")
         if kind == ESCALATE:
@@ -83,7 +89,8 @@ def _mark(row: Deadline, kind: str, actor, today: date, escalated_to: str | None
         else:
             found.reminded_at = now
         return {"role": row.role, "level": row.level, "waiting": row.trigger,
-                "due_on": row.due_on.isoformat(), "escalated_to": escalated_to}
+                "due_on": row.due_on.isoformat(), "escalated_to": escalated_to,
+                **({"org_id": row.org_id} if row.org_id is not None else {})}
 
     try:
         workflows().record(project, kind, actor, version=None, change=change, today=today)

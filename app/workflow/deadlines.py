@@ -28,7 +28,8 @@ from .definitions import Definition, TransitionSpec
 from .vocabulary import TRIGGERS
 
 NEGATIVE = frozenset({"return", "reject", "withdraw", "decline_claim", "refuse_change",
-                      "return_completion", "fail_completion", "return_claim", "claw_back"})
+                      "return_completion", "fail_completion", "return_claim", "claw_back",
+                      "send_back"})
 # Where a project waits for nobody — but the agencies still owe the decisions on its subsidy
 # claims (a completed project's last quarters, a claim filed before acceptance failed).
 ENDED = frozenset({Status.REJECTED, Status.WITHDRAWN, Status.COMPLETED, Status.FAILED,
@@ -50,8 +51,13 @@ def _report_due(project, definition: Definition, today: date) -> date | None:
     return due_on(month, report_day(definition, project.jurisdiction_code, today))
 
 
+def _items_due(project, definition: Definition, today: date) -> date | None:
+    """The items to follow (容缺): due by the day set when they were accepted as missing."""
+    return project.items_due_on
+
+
 # The due day of a step that no agency's time limit times: worked out from the project.
-DUE_RULES = {"report_progress": _report_due}
+DUE_RULES = {"report_progress": _report_due, "supply_items": _items_due}
 
 # An owed step: (role, level, trigger, owing organisation — none for an agency role).
 Key = tuple[str, str, str, int | None]

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..models import AgencyKind, DesignationTag, Level, Status
 from ..rules import BRANCHES, GUARDS
+from ..rules.resend import RESEND_ORDER
 from ..rules.settings import Basis, BasisError
 from ..rules.settings import parse_basis as _basis
 from .vocabulary import TRIGGERS
@@ -35,6 +36,9 @@ TOP_LEVEL = frozenset({"key", "version", "title", "document", "source", "jurisdi
                        "clauses", "settings", "targets", "energy_grade", "states",
                        "transitions", "programmes"})
 ROLES = frozenset({"enterprise", "bank", "lead_bank"} | {f"agency:{k}" for k in AgencyKind})
+# Steps a definition may give without a clause, as a capability of the system rather than of
+# its document (its note says so): a send-back to an earlier step, supplying items to follow.
+SYSTEM_STEPS = frozenset({"send_back", "supply_items"})
 ELLIPSIS = "……"
 
 
@@ -76,7 +80,7 @@ class TransitionSpec:
     sources: tuple[str, ...]
     dest: str | None  # None: an action inside the current stage
     role: str
-    clause: str  # the clause id of the document, e.g. 三(四), 结尾段
+    clause: str  # the clause id of the document, e.g. 三(四), 结尾段; "" for a SYSTEM_STEP
     quote: str = ""  # the clause's words, verbatim ("……" between pieces)
     note: str = ""  # our gloss: why this clause, what we inferred (never inside the quote)
     time_limit: str | None = None  # the setting holding its time limit in working days
@@ -91,6 +95,13 @@ class TransitionSpec:
     all_of: tuple[str, ...] = ()
     # 或签: the roles of which any one takes the step for all (the first approval carries)
     any_of: tuple[str, ...] = ()
+    # 驳回到指定环节 (a `send_back` transition): the earlier agency steps it may send back to
+    send_back_to: tuple[str, ...] = ()
+    # this step, taken once, is not taken again when a send-back to an earlier step resumes
+    keep_on_resend: bool = False
+    # 容缺受理 (an `accept` transition): the setting giving the working days within which
+    # the items accepted as missing are owed
+    items_to_follow: str | None = None
 
     @property
     def joint(self) -> tuple[str, ...]:
@@ -271,6 +282,10 @@ def parse_text(text: str, path: Path) -> Definition:
             _fail(path, f"{where}: time_limit '{spec.time_limit}' is not a [settings] entry")
         if spec.time_limit and settings[spec.time_limit].unit != "working_days":
             _fail(path, f"{where}: time_limit '{spec.time_limit}' is not in working days")
+        items = spec.items_to_follow
+        if items and (items not in settings or settings[items].unit != "working_days"):
+            _fail(path, f"{where}: items_to_follow '{items}' is not a [settings] entry in "
+                        f"working days")
         specs.append(spec)
     if not specs:
         _fail(path, "defines no transitions")
@@ -301,7 +316,7 @@ def parse_text(text: str, path: Path) -> Definition:
         programmes=tuple(_parse_programme(path, item) for item in raw.get("programmes", [])),
         path=path,
     )
-    cited = {t.clause for t in (*specs, *targets, *definition.programmes)} | {
+    cited = {t.clause for t in (*specs, *targets, *definition.programmes) if t.clause} | {
         c for c, _q in dated.values()}
     missing = sorted(cited - set(clauses))
     if missing:
@@ -309,8 +324,33 @@ def parse_text(text: str, path: Path) -> Definition:
     _check_reachability(path, definition)
     _check_change_filing_route(path, definition)
     _check_joint_steps(path, definition)
+    _check_send_backs(path, definition)
     _check_programmes(path, definition)
     return definition
+
+
+def _check_send_backs(path: Path, definition: Definition) -> None:
+    """驳回到指定环节: each target is an earlier agency step of the definition that can be
+    taken where the send-back leaves the project; a step kept on resend is one of the steps
+    a send-back may pass over (RESEND_ORDER); 容缺 needs someone to owe the items."""
+    for spec in definition.transitions_for("send_back"):
+        lands = spec.dest or (spec.sources[0] if len(spec.sources) == 1 else None)
+        if lands is None:
+            _fail(path, "'send_back' without dest leaves from one state only")
+        for target in spec.send_back_to:
+            taking = [t for t in definition.transitions_for(target) if lands in t.sources]
+            if not taking:
+                _fail(path, f"'send_back' to '{target}': no '{target}' transition leaves "
+                            f"'{lands}', where the send-back leaves the project")
+            # earlier: taking the target leads to where the send-back is taken
+            if not {t.dest or lands for t in taking} & set(spec.sources):
+                _fail(path, f"'send_back' to '{target}': not an earlier step — taking it "
+                            f"does not lead to {', '.join(spec.sources)}")
+            if any(t.agency_kind is None for t in taking):
+                _fail(path, f"'send_back' to '{target}': not an agency step")
+    if any(t.items_to_follow for t in definition.transitions) and not definition.transitions_for(
+            "supply_items"):
+        _fail(path, "accept with items_to_follow needs a 'supply_items' transition")
 
 
 def _check_joint_steps(path: Path, definition: Definition) -> None:
@@ -557,13 +597,21 @@ def _check_number_in_quote(path: Path, where: str, value: Decimal, unit: str,
 def _parse_transition(path, where, item, states) -> TransitionSpec:
     unknown = set(item) - {"trigger", "source", "dest", "role", "clause", "quote", "note",
                            "time_limit", "level", "when", "guards", "requires", "distinct_from",
-                           "all_of", "any_of"}
+                           "all_of", "any_of", "send_back_to", "keep_on_resend",
+                           "items_to_follow"}
     if unknown:
         _fail(path, f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-    for name in ("trigger", "source", "role", "clause", "quote"):
+    for name in ("trigger", "source", "role"):
         if not item.get(name):
             _fail(path, f"{where}: missing '{name}'")
     trigger = item["trigger"]
+    # A step no document provides (a capability of the system) cites nothing and says so in
+    # its note; every other step cites its clause and words.
+    system = item["trigger"] in SYSTEM_STEPS and not (item.get("clause") or item.get("quote"))
+    for name in ("note",) if system else ("clause", "quote"):
+        if not item.get(name):
+            _fail(path, f"{where}: missing '{name}'" + (
+                " (a step no document provides says why in its note)" if system else ""))
     if trigger not in TRIGGERS:
         _fail(path, f"{where}: unknown trigger '{trigger}'")
     sources = tuple([item["source"]] if isinstance(item["source"], str) else item["source"])
@@ -601,13 +649,34 @@ def _parse_transition(path, where, item, states) -> TransitionSpec:
         for other in item.get(key, []):
             if other not in ROLES or not other.startswith("agency:"):
                 _fail(path, f"{where}: {key} names '{other}', not an agency role")
+    send_back_to = item.get("send_back_to", [])
+    if (trigger == "send_back") != bool(send_back_to):
+        _fail(path, f"{where}: send_back_to names the targets of a 'send_back', and only there")
+    for target in send_back_to:
+        if target not in RESEND_ORDER or TRIGGERS[target].actor != "agency":
+            targets = [t for t in RESEND_ORDER if TRIGGERS[t].actor == "agency"]
+            _fail(path, f"{where}: send_back_to names '{target}' (an earlier agency step: "
+                        f"{', '.join(targets)})")
+    keep = item.get("keep_on_resend", False)
+    if not isinstance(keep, bool) or (keep and trigger not in RESEND_ORDER):
+        _fail(path, f"{where}: keep_on_resend is true or false, on one of "
+                    f"{', '.join(RESEND_ORDER)}")
+    items = item.get("items_to_follow")
+    if items is not None and (trigger != "accept" or not isinstance(items, str)):
+        _fail(path, f"{where}: items_to_follow names a setting, on an 'accept' only")
+    guards = tuple(item.get("guards", []))
+    if trigger == "send_back":  # the target was taken (and may be taken again)
+        guards = (*guards, "send_back_target")
+    if trigger == "accept":  # items to follow only where the definition allows them
+        guards = (*guards, "items_to_follow_allowed")
     return TransitionSpec(
-        trigger=trigger, sources=sources, dest=dest, role=role, clause=item["clause"],
-        quote=item["quote"], note=item.get("note", ""), time_limit=item.get("time_limit"),
+        trigger=trigger, sources=sources, dest=dest, role=role, clause=item.get("clause", ""),
+        quote=item.get("quote", ""), note=item.get("note", ""), time_limit=item.get("time_limit"),
         levels=tuple(Level(level) for level in levels), when=when,
-        guards=tuple(item.get("guards", [])), requires=tuple(item.get("requires", [])),
+        guards=guards, requires=tuple(item.get("requires", [])),
         distinct_from=tuple(item.get("distinct_from", [])),
         all_of=tuple(item.get("all_of", [])), any_of=tuple(item.get("any_of", [])),
+        send_back_to=tuple(send_back_to), keep_on_resend=keep, items_to_follow=items,
     )
 
 

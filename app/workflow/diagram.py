@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
+from ..i18n import gettext as _
 from ..labels import ROLE_LABELS, STATUS_LABELS, join_list, paren
 from .definitions import Definition
 from .render import clause_label
@@ -65,7 +66,8 @@ def svg_diagram(definition: Definition) -> Markup:
                     inner[source].append((label, role))
                 continue
             edge = edges.setdefault((source, spec.dest), _Edge(source, spec.dest))
-            step = f"{label}{paren(role).rstrip()} · {clause_label(spec.clause)}"
+            cited = clause_label(spec.clause) if spec.clause else _("system")
+            step = f"{label}{paren(role).rstrip()} · {cited}"
             if step not in edge.steps:
                 edge.steps.append(step)
     arches = [_lift(e.source, e.dest) for e in edges.values()

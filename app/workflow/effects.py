@@ -37,6 +37,15 @@ from ..rules.guards import (
 )
 from ..rules.progress import due_on, month_of, open_problem, report_day
 from ..rules.project_values import apply_changes
+from ..rules.resend import (
+    clear_items,
+    items_due_on,
+    items_of,
+    items_setting,
+    review_again,
+    send_back_target,
+    undo_from,
+)
 from ..rules.subsidy import (
     ONCE,
     claim_figures,
@@ -72,19 +81,41 @@ def _submit(ctx, now, changes):
 def _return(ctx, now, changes):
     # A returned project is reviewed again from the start: recommendation, acceptance,
     # commitment and filing lapse (procedures too: they count from the acceptance).
-    p = ctx.project
-    p.recommended_at = None
-    p.accepted_at = None
-    p.commitment_signed_at = None
-    p.filing_number = None
-    p.filed_at = None
+    review_again(ctx.project)
     return {}
+
+
+@effect("send_back")
+def _send_back(ctx, now, changes):
+    # 驳回到指定环节: the target and the steps after it are undone, those kept stand.
+    target = send_back_target(ctx)
+    return {"to": target, "undone": undo_from(ctx.project, ctx.definition, target)}
 
 
 @effect("accept")
 def _accept(ctx, now, changes):
-    ctx.project.accepted_at = now
-    return {}
+    p = ctx.project
+    p.accepted_at = now
+    items = ctx.data.get("items_to_follow")
+    if not items:
+        clear_items(p)
+        return {}
+    # 容缺受理: accepted without these documents, owed by the enterprise by a working day
+    p.items_to_follow = "\n".join(dict.fromkeys(items))
+    p.items_commitment = ctx.data["commitment"]
+    p.items_due_on = items_due_on(items_setting(ctx), p.jurisdiction_code, ctx.today)
+    return {"items_due_on": p.items_due_on.isoformat()}
+
+
+@effect("supply_items")
+def _supply_items(ctx, now, changes):
+    p = ctx.project
+    supplied = ctx.data.get("items") or items_of(p)
+    left = [item for item in items_of(p) if item not in supplied]
+    p.items_to_follow = "\n".join(left) or None
+    if not left:
+        p.items_due_on = None
+    return {"items": supplied, "outstanding": left}
 
 
 @effect("recommend")

@@ -326,16 +326,20 @@ class Workflows:
 
     def record(self, project: Project | ProjectState, kind: str, actor, *, version: int | None,
                change: Callable[[ProjectState, ChangeSet], dict | None],
-               clause: str | None = None, today: date | None = None) -> ProjectState:
+               clause: str | None = None, today: date | None = None,
+               dest: Status | None = None, comment: str | None = None) -> ProjectState:
         """An audit-only step of `kind` (an edit, a change request, intended banks, a file):
         `change` sets the project's new values on its state, adds its rows to the change set
         and returns the facts its audit event keeps. Deadlines follow as after any step.
         `version` is the one the actor saw; None for an addition that changes nothing the
-        actor saw (a file): it applies to the version read, still under the version check."""
+        actor saw (a file): it applies to the version read, still under the version check.
+        `dest` and `comment`: the status a system step moves the project to, and why (items
+        to follow overdue)."""
         today = today or china_today()
         state = _state(project, actor, version)
         changes, step = self._compose(state, self._draft_or_frozen(state, today), actor, kind,
-                                      state.status, today, clause=clause, change=change)
+                                      dest or state.status, today, clause=clause,
+                                      change=change, comment=comment)
         return _commit(project, state, changes, step)
 
     def create(self, actor, kind: str, change: Callable[[ProjectState, ChangeSet], dict | None],
@@ -389,7 +393,7 @@ class Workflows:
             signed = joint.facts(state, fired, list(pending))
             snapshot = {**jsonable(data or {}), **(effect(ctx, now, changes) if effect else {}),
                         **signed}
-            clause = fired.clause
+            clause = fired.clause or None  # none: a capability of the system
         else:
             snapshot = jsonable(change(state, changes) or {})
             if owed_under is not None:  # a new draft: its place is known only now

@@ -8,6 +8,7 @@ from ..labels import (
     ASSUMED_LABELS,
     LEVEL_LABELS,
     ROLE_LABELS,
+    SEND_BACK_LABELS,
     STATUS_LABELS,
     book_title,
     join_list,
@@ -181,6 +182,7 @@ def rows(definition: Definition) -> list[dict]:
             "trigger": t.trigger,
             "from": " / ".join(str(STATUS_LABELS[s]) for s in t.sources),
             "to": str(STATUS_LABELS[t.dest]) if t.dest else "—",
+            "remarks": remarks(definition, t),
             "role": role_text(t),
             "citation": cite(definition, t.clause),
             "quote": t.quote,
@@ -191,6 +193,21 @@ def rows(definition: Definition) -> list[dict]:
     return found
 
 
+def remarks(definition: Definition, t: TransitionSpec) -> list[str]:
+    """What a step's send-back and items-to-follow keys say, as people read them."""
+    found = []
+    if t.send_back_to:
+        found.append(_("Back to: %(steps)s",
+                       steps=join_list(SEND_BACK_LABELS[s] for s in t.send_back_to)))
+    if t.keep_on_resend:
+        found.append(_("Not taken again after a send-back"))
+    if t.items_to_follow:
+        setting = definition.settings[t.items_to_follow]
+        found.append(_("May accept with items to follow, due within %(n)s working days "
+                       "(local setting)", n=setting.days))
+    return found
+
+
 def table(definition: Definition) -> str:
     header = (f"{document_name(definition)} — {definition.key} v{definition.version}")
     lines = [header, "=" * len(header),
@@ -198,7 +215,8 @@ def table(definition: Definition) -> str:
     for r in rows(definition):
         limit = f"{r['limit'].days} ({r['limit_basis']})" if r["limit"] else "—"
         lines.append(" | ".join([r["step"], r["trigger"], r["from"], r["to"], r["role"],
-                                 r["citation"].text, f"“{r['quote']}”", limit]))
+                                 r["citation"].text if r["quote"] else _("(system)"),
+                                 f"“{r['quote']}”" if r["quote"] else r["note"], limit]))
     return "\n".join(lines)
 
 

@@ -29,6 +29,31 @@ class NoData(_Data):
     pass
 
 
+ItemName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
+                                            pattern=r"^[^\n\r]*$")]
+ItemList = Annotated[list[ItemName], Field(min_length=1, max_length=20)]
+
+
+class SendBackData(_Data):
+    """The earlier agency step the project goes back to (one the transition names)."""
+
+    to: Literal["recommend", "accept", "file"] | None = None
+
+
+class AcceptData(_Data):
+    """容缺受理: the documents accepted as missing, and the enterprise's written commitment
+    (its reference) to supply them."""
+
+    items_to_follow: ItemList | None = None
+    commitment: Text64 | None = None
+
+
+class SupplyItemsData(_Data):
+    """The missing documents the enterprise now supplies (each one named at acceptance)."""
+
+    items: ItemList | None = None
+
+
 class SignCommitmentData(_Data):
     commitment_accepted: Literal[True] | None = None
 
@@ -190,7 +215,10 @@ TRIGGERS = {t.name: t for t in (
     Trigger("return", "agency", owed=False),
     Trigger("reject", "agency", owed=False),
     Trigger("recommend", "agency"),
-    Trigger("accept", "agency"),
+    Trigger("accept", "agency", AcceptData),
+    # 驳回到指定环节: back to an earlier agency step, not to the enterprise
+    Trigger("send_back", "agency", SendBackData, owed=False),
+    Trigger("supply_items", "enterprise", SupplyItemsData),
     Trigger("sign_commitment", "enterprise", SignCommitmentData),
     Trigger("record_opinion", "agency", OpinionData),
     Trigger("file", "agency", FileData),
@@ -238,6 +266,8 @@ DESIGNATE = "designate"  # key-list and demonstration tags set by the accepting 
 CLAIM, RELEASE, REASSIGN = "claim_step", "release_step", "reassign_step"
 # A project in flight moved onto a new version of its definition (flask workflows migrate).
 MIGRATE = "migrate_workflow"
+# Items to follow (容缺) still missing after their due day: the project returns by itself.
+ITEMS_LAPSED = "items_lapsed"
 AUDIT_ONLY = frozenset({CREATE, EDIT, REQUEST_CHANGE, SET_INTENDED_BANKS, IMPORT, ATTACH,
                         DETACH, REMIND, ESCALATE, WARN_STALLED, DESIGNATE, CLAIM, RELEASE,
-                        REASSIGN, MIGRATE})
+                        REASSIGN, MIGRATE, ITEMS_LAPSED})
