@@ -41,6 +41,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -146,8 +147,7 @@ def prepare(url: str, clients: int) -> Actors:
     from app import create_app
     from app.accounts import operations as accounts
     from app.extensions import db
-    from app.models import Organization, OrgKind, Project, Status, User
-    from app.workflow import workflows
+    from app.models import OrgKind, Project, Status, User
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
@@ -160,32 +160,7 @@ def prepare(url: str, clients: int) -> Actors:
             select(Project).where(Project.status == Status.DECLARED)
             .order_by(Project.id.desc()).limit(clients * 40)))
         random.Random(7).shuffle(declared)
-        agencies: dict[str, list] = {}
-        cycles, used = [], set()
-        for project in declared:
-            if len(cycles) == clients:
-                break
-            if project.enterprise_id in used:
-                continue
-            province = project.province_code
-            if province not in agencies:
-                agencies[province] = list(db.session.scalars(
-                    select(User).join(Organization, User.organization_id == Organization.id)
-                    .where(Organization.kind == OrgKind.AGENCY,
-                           Organization.jurisdiction_code == province)))
-            officer = next((u for u in agencies[province] if any(
-                a.trigger == "return" and a.ready
-                for a in workflows().available_triggers(project, u))), None)
-            owner = db.session.scalar(select(User).where(
-                User.organization_id == project.enterprise_id))
-            if officer is None or owner is None:
-                continue
-            used.add(project.enterprise_id)
-            cycles.append({"project": str(project.public_id), "version": project.version,
-                           "status": "declared", "agency": accounts.issue_token(officer),
-                           "enterprise": accounts.issue_token(owner),
-                           # for the web decisions, which sign in as people do
-                           "agency_user": officer.username, "enterprise_user": owner.username})
+        cycles = choose_cycles(declared, clients, tokens=True)
         chosen = {c["project"] for c in cycles}
         bare = [{"id": p.id, "version": p.version, "status": "declared"}
                 for p in declared if str(p.public_id) not in chosen][:clients]
@@ -201,6 +176,74 @@ def prepare(url: str, clients: int) -> Actors:
     if len(cycles) < clients:
         raise SystemExit(f"only {len(cycles)} declared projects with distinct enterprises")
     return Actors(cycles, bare, samples)
+
+
+def choose_cycles(candidates: list, clients: int, *, tokens: bool) -> list[dict]:
+    """Up to `clients` of the declared projects `candidates`, of distinct enterprises, each
+    with an officer who may return it and its enterprise's user (and their API tokens)."""
+    from sqlalchemy import select
+
+    from app.accounts import operations as accounts
+    from app.extensions import db
+    from app.models import Organization, OrgKind, User
+    from app.workflow import workflows
+
+    agencies: dict[str, list] = {}
+    cycles, used = [], set()
+    for project in candidates:
+        if len(cycles) == clients:
+            break
+        if project.enterprise_id in used:
+            continue
+        province = project.province_code
+        if province not in agencies:
+            agencies[province] = list(db.session.scalars(
+                select(User).join(Organization, User.organization_id == Organization.id)
+                .where(Organization.kind == OrgKind.AGENCY,
+                       Organization.jurisdiction_code == province)))
+        officer = next((u for u in agencies[province] if any(
+            a.trigger == "return" and a.ready
+            for a in workflows().available_triggers(project, u))), None)
+        owner = db.session.scalar(select(User).where(
+            User.organization_id == project.enterprise_id))
+        if officer is None or owner is None:
+            continue
+        used.add(project.enterprise_id)
+        cycle = {"project": str(project.public_id), "version": project.version,
+                 "status": "declared",
+                 # for the web decisions, which sign in as people do
+                 "agency_user": officer.username, "enterprise_user": owner.username}
+        if tokens:
+            cycle.update(agency=accounts.issue_token(officer),
+                         enterprise=accounts.issue_token(owner))
+        cycles.append(cycle)
+    return cycles
+
+
+def web_sets(url: str, clients: int, sets: int, taken: Actors) -> list[list[dict]]:
+    """`sets` sets of `clients` declared projects for the web decisions, of the shortest
+    audit trails (the project page shows its whole timeline, so a project stepped back and
+    forth thousands of times by earlier runs would measure its trail, not the decision);
+    none of the API's or the bare endpoint's in `taken`."""
+    from sqlalchemy import select
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import Project, Status
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        busy = [uuid.UUID(c["project"]) for c in taken.cycles]
+        declared = list(db.session.scalars(
+            select(Project).where(Project.status == Status.DECLARED,
+                                  Project.public_id.not_in(busy),
+                                  Project.id.not_in([row["id"] for row in taken.bare]))
+            .order_by(Project.version, Project.id.desc()).limit(clients * sets * 20)))
+        cycles = choose_cycles(declared, clients * sets, tokens=False)
+        db.session.remove()
+    if len(cycles) < clients * sets:
+        raise SystemExit(f"only {len(cycles)} declared projects for the web decisions")
+    return [cycles[i * clients:(i + 1) * clients] for i in range(sets)]
 
 
 # ---------------------------------------------------------------- servers
@@ -537,6 +580,7 @@ def peoples_rounds(url: str, actors: Actors, args, workers: int, threads: int) -
     minimal step, its full answer and the web decision in turn — each with the CPU its
     workers and PostgreSQL spent, read from /proc."""
     rounds = []
+    fresh = web_sets(url, args.clients, args.rounds, actors) if wrk.available() else []
     for number in range(1, args.rounds + 1):
         say(f"round {number} of {args.rounds}: bare endpoint, API minimal, API full answer, "
             "web decisions")
@@ -548,8 +592,9 @@ def peoples_rounds(url: str, actors: Actors, args, workers: int, threads: int) -
             full = api_transitions(args.port, actors.cycles, args.seconds, False, url, meter)
             web = None
             if wrk.available():  # the web script needs wrk; the Python client would measure itself
-                web_decisions(args.port, actors.cycles, args.warm_up, url)  # templates compiled
-                web = web_decisions(args.port, actors.cycles, args.seconds, url, meter)
+                cycles = fresh[number - 1]  # projects of short trails, one set a round
+                web_decisions(args.port, cycles, args.warm_up, url)  # templates compiled
+                web = web_decisions(args.port, cycles, args.seconds, url, meter)
         rounds.append(Round(bare, minimal, full, web))
     return rounds
 
