@@ -15,7 +15,7 @@ import re
 import sys
 import time
 
-from bench.run import BENCH_PASSWORD, RETURN_COMMENT, postgres_url, prepare
+from bench.run import BENCH_PASSWORD, RETURN_COMMENT, postgres_url, prepare, web_sets
 
 
 def api_stepper(client, cycle: dict, minimal: bool):
@@ -82,9 +82,10 @@ def main(argv=None) -> None:
                         help="no profiler: the app's CPU time per step (this process; the "
                              "database's is not in it)")
     args = parser.parse_args(argv)
-    cycles = prepare(args.url, 1).cycles
+    actors = prepare(args.url, 1)
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.url})
-    cycle = cycles[0]
+    # the web's page shows the whole trail: a project of a short one, as the benchmark's
+    cycle = web_sets(args.url, 1, 1, actors)[0][0] if args.path == "web" else actors.cycles[0]
     step = (web_stepper(app, cycle) if args.path == "web"
             else api_stepper(app.test_client(), cycle, args.path == "minimal"))
     for _ in range(args.warm_up):

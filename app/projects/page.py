@@ -20,6 +20,7 @@ from ..models import (
     BankClaim,
     ChangeRequest,
     Comment,
+    Designation,
     Engagement,
     IntendedBank,
     Jurisdiction,
@@ -157,7 +158,8 @@ def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
 # them; one query saying which spares a query for each of the others.
 CHILDREN = {"comments": Comment, "attachments": Attachment, "opinions": Opinion,
             "changes": ChangeRequest, "intended_banks": IntendedBank, "lists": ListEntry,
-            "claims": BankClaim, "engagements": Engagement, "loans": Loan}
+            "claims": BankClaim, "engagements": Engagement, "loans": Loan,
+            "designations": Designation}
 
 
 def children_present(project: Project) -> set[str]:
@@ -211,7 +213,7 @@ def project_page(user: User, project: Project) -> ProjectPage:
         finance=financing(user, project, present),
         banks=banks_serving(project.jurisdiction_code) if may["name_banks"] else [],
         progress=progress_of(project, definition),
-        designations=tags_of(project),
+        designations=tags_of(project) if "designations" in present else [],
         subsidies=[claim for claim, _p in claims_for(user, project_id=project.id)],
     )
 
