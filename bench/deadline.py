@@ -98,7 +98,7 @@ def copy_database(size: int) -> str:
 def cast(url: str, enterprises: int) -> dict:
     """Who declares (an enterprise user, a token, a session and a county of theirs, each
     enterprise once while there are enough) and the officer who watches the queue."""
-    from flask import session
+    from flask import g, session
     from flask_login import login_user
     from flask_wtf.csrf import generate_csrf
     from sqlalchemy import select
@@ -107,18 +107,20 @@ def cast(url: str, enterprises: int) -> dict:
     from app.accounts import sessions
     from app.accounts.principals import token_digest
     from app.extensions import db
-    from app.models import ApiToken, Organization, OrgKind, Project, User, utcnow
+    from app.models import AgencyKind, ApiToken, Organization, OrgKind, Project, User, utcnow
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     serializer = app.session_interface.get_signing_serializer(app)
 
-    def opened(user) -> tuple[str, str]:
+    def opened(user) -> tuple[str, str, str]:
+        """A signed-in session's cookie (name, value) and its CSRF token."""
         with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+            g.pop("csrf_token", None)  # Flask-WTF keeps the last one on the shared `g`
             login_user(user)
             sessions.remember(user)
             session.permanent = True
             csrf = generate_csrf()
-            return f"{app.config['SESSION_COOKIE_NAME']}={serializer.dumps(dict(session))}", csrf
+            return app.config["SESSION_COOKIE_NAME"], serializer.dumps(dict(session)), csrf
 
     with app.app_context():
         places = dict(db.session.execute(
@@ -141,7 +143,7 @@ def cast(url: str, enterprises: int) -> dict:
             token = f"jg_deadline_{uuid.uuid4().hex}"
             tokens.append(ApiToken(user_id=user.id, token_hash=token_digest(token),
                                    expires_at=expires))
-            cookie, csrf = opened(user)
+            *cookie, csrf = opened(user)
             people.append({"token": token, "cookie": cookie, "csrf": csrf,
                            "place": places[user.organization_id]})
         db.session.add_all(tokens)
@@ -150,11 +152,14 @@ def cast(url: str, enterprises: int) -> dict:
         first = chosen[0].organization.jurisdiction_code[:4] + "00"
         officer = db.session.scalar(
             select(User).join(Organization, User.organization_id == Organization.id)
-            .where(Organization.kind == OrgKind.AGENCY, Organization.agency_kind == "miit",
+            .where(Organization.kind == OrgKind.AGENCY,
+                   Organization.agency_kind == AgencyKind.MIIT,
                    Organization.jurisdiction_code.in_([first, first[:2] + "0000"]))
             .order_by(Organization.jurisdiction_code.desc()))
-        watcher = opened(officer)[0] if officer is not None else None
+        watcher = opened(officer)[:2] if officer is not None else None
         db.session.remove()
+        for engine in db.engines.values():  # no connection left open to the copy
+            engine.dispose()
     return {"people": people, "watcher": watcher}
 
 
@@ -165,7 +170,8 @@ def declare(port: int, person: dict, n: int, files: tuple[bytes, bytes]) -> str 
     if status != 201:
         return f"create {status} {str(body.get('message', ''))[:60]}"
     project = body["id"]
-    web = Client("127.0.0.1", port, {"Cookie": person["cookie"]})
+    web = Client("127.0.0.1", port)
+    web.cookies.update([person["cookie"]])  # the session, kept as the server renews it
     for number, data in enumerate(files, 1):
         payload, kind = multipart({"csrf_token": person["csrf"], "kind": "equipment_quote"},
                                   f"报价单{number}.pdf", data)
@@ -200,7 +206,8 @@ def run(port: int, cast_: dict, concurrency: int = CONCURRENCY) -> dict:
     queue_ms: list[float] = []
 
     def officer():
-        client = Client("127.0.0.1", port, {"Cookie": cast_["watcher"]})
+        client = Client("127.0.0.1", port)
+        client.cookies.update([cast_["watcher"]])
         while not finished.is_set():
             began = time.perf_counter()
             status, _page = client.request("GET", "/queue")

@@ -74,7 +74,9 @@ class Outcome:
 
     def cpu_ms(self, group: str) -> float:
         """CPU milliseconds the process group spent per unit of work done."""
-        return self.cpu[group] * 1000 / self.done if self.done else float("nan")
+        if not self.cpu or not self.done:
+            return float("nan")
+        return self.cpu[group] * 1000 / self.done
 
     def percentile(self, p: float) -> float:
         if self.percentiles is not None:

@@ -36,6 +36,7 @@ import random
 import re
 import shlex
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -173,6 +174,8 @@ def prepare(url: str, clients: int) -> Actors:
         samples = {"projects": [str(r[0]) for r in rows], "names": [r[1] for r in rows],
                    "ids": [r[2] for r in rows], "provinces": provinces}
         db.session.remove()
+        for engine in db.engines.values():  # none left open (a copy is made of it later)
+            engine.dispose()
     if len(cycles) < clients:
         raise SystemExit(f"only {len(cycles)} declared projects with distinct enterprises")
     return Actors(cycles, bare, samples)
@@ -241,6 +244,8 @@ def web_sets(url: str, clients: int, sets: int, taken: Actors) -> list[list[dict
             .order_by(Project.version, Project.id.desc()).limit(clients * sets * 20)))
         cycles = choose_cycles(declared, clients * sets, tokens=False)
         db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
     if len(cycles) < clients * sets:
         raise SystemExit(f"only {len(cycles)} declared projects for the web decisions")
     return [cycles[i * clients:(i + 1) * clients] for i in range(sets)]
@@ -253,6 +258,7 @@ def web_sets(url: str, clients: int, sets: int, taken: Actors) -> list[list[dict
 def server(app: str, port: int, env: dict, workers: int, threads: int, code: Path = ROOT):
     """A gunicorn serving `app` with the gunicorn.conf.py of the checkout at `code` (this
     repo, or an earlier commit's, to compare with), until the block ends."""
+    port_free(port)
     log = open(ROOT / "instance" / f"bench-{port}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "-c", str(code / "gunicorn.conf.py"), app],
@@ -267,6 +273,17 @@ def server(app: str, port: int, env: dict, workers: int, threads: int, code: Pat
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
         log.close()
+
+
+def port_free(port: int) -> None:
+    """Refuse a port another server holds: its answers would be measured as ours."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise SystemExit(f"port {port} is in use (another benchmark?); choose --port") \
+                from None
 
 
 def wait_until_up(port: int, process, limit: float = 60) -> None:
@@ -687,7 +704,7 @@ def machine() -> str:
             f"Python {platform.python_version()}; {platform.platform()}")
 
 
-QUICK = {"sizes": "10000", "sqlite_size": 10_000, "seconds": 4, "requests": 40,
+QUICK = {"sizes": "10000", "sqlite_size": 10_000, "seconds": 4, "requests": 40, "port": 8640,
          "warm_up": 2, "import_rows": 1_000, "deadline_enterprises": 64,
          "out": str(ROOT / "instance" / "bench-quick.md")}
 
