@@ -30,8 +30,10 @@ from ..models import (
     Opinion,
     Organization,
     OrgKind,
+    ProgressReport,
     Project,
     Status,
+    SubsidyClaim,
     User,
     WorkflowEvent,
     ancestor_codes,
@@ -160,7 +162,7 @@ def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
 CHILDREN = {"comments": Comment, "attachments": Attachment, "opinions": Opinion,
             "changes": ChangeRequest, "intended_banks": IntendedBank, "lists": ListEntry,
             "claims": BankClaim, "engagements": Engagement, "loans": Loan,
-            "designations": Designation}
+            "designations": Designation, "progress": ProgressReport, "subsidies": SubsidyClaim}
 
 
 def children_present(project: Project) -> set[str]:
@@ -219,9 +221,10 @@ def project_page(user: User, project: Project) -> ProjectPage:
         may=may,
         finance=financing(user, project, present),
         banks=banks_serving(project.jurisdiction_code) if may["name_banks"] else [],
-        progress=progress_of(project, definition),
+        progress=progress_of(project, definition, reported="progress" in present),
         designations=tags_of(project) if "designations" in present else [],
-        subsidies=[claim for claim, _p in claims_for(user, project_id=project.id)],
+        subsidies=[claim for claim, _p in claims_for(user, project_id=project.id)]
+        if "subsidies" in present else [],
     )
 
 
