@@ -191,20 +191,20 @@ def choose_cycles(candidates: list, clients: int, *, tokens: bool) -> list[dict]
     from app.models import Organization, OrgKind, User
     from app.workflow import workflows
 
-    agencies: dict[str, list] = {}
+    agencies: dict[tuple[str, str], list] = {}
     cycles, used = [], set()
     for project in candidates:
         if len(cycles) == clients:
             break
         if project.enterprise_id in used:
             continue
-        province = project.province_code
-        if province not in agencies:
-            agencies[province] = list(db.session.scalars(
+        places = (project.province_code, project.city_code)  # the seed areas' agencies
+        if places not in agencies:
+            agencies[places] = list(db.session.scalars(
                 select(User).join(Organization, User.organization_id == Organization.id)
                 .where(Organization.kind == OrgKind.AGENCY,
-                       Organization.jurisdiction_code == province)))
-        officer = next((u for u in agencies[province] if any(
+                       Organization.jurisdiction_code.in_(places))))
+        officer = next((u for u in agencies[places] if any(
             a.trigger == "return" and a.ready
             for a in workflows().available_triggers(project, u))), None)
         owner = db.session.scalar(select(User).where(
