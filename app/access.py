@@ -36,7 +36,12 @@ from .models import (
     china_today,
 )
 from .models.org import LEVEL_PREFIX
-from .rules.roles import covered, duty_denial, hold_denial, one_person, role_denial
+from .rules.roles import (
+    duty_denial,
+    hold_denial,
+    one_person_and_covered,
+    role_denial,
+)
 from .workflow import Available, workflows
 from .workflow.joint import open_joint_steps
 
@@ -138,14 +143,14 @@ def owed_condition(user: User, today: date | None = None):
     event = _EVENT
     # (the step owed, a step its maker took): the maker may not take the step owed
     apart = [(trigger, made) for trigger, steps in workflows().apart_pairs() for made in steps]
-    people = one_person(user, today)
+    people, stood_in_for = one_person_and_covered(user, today)
     made = exists().where(event.project_id == Deadline.project_id,
                           or_(event.actor_id.in_(people), event.on_behalf_of_id.in_(people)),
                           tuple_(Deadline.trigger, event.trigger).in_(apart)) if apart else false()
     linked = exists().where(OrgLink.agency_id == org.id,
                             OrgLink.enterprise_id == Project.enterprise_id)
     held = or_(Deadline.holder_id.is_(None),
-               Deadline.holder_id.in_({user.id, *covered(user, today)}))
+               Deadline.holder_id.in_({user.id, *stood_in_for}))
     return (Deadline.met_at.is_(None) & Deadline.org_id.is_(None) & (Deadline.role == org.role)
             & or_(Deadline.level == "", Deadline.level.contains(level))
             & visible_condition(user) & held & ~linked & ~made)

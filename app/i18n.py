@@ -6,7 +6,7 @@ from datetime import date
 from babel import Locale
 from babel.dates import format_date
 from flask import g, has_request_context, request, session
-from flask_babel import get_translations
+from flask_babel import get_locale, get_translations
 from flask_babel.speaklater import LazyString
 
 LANG_PARAM = {"zh": "zh_CN", "zh_CN": "zh_CN", "zh-CN": "zh_CN", "en": "en"}
@@ -22,6 +22,14 @@ def select_locale() -> Locale:
 def _chosen() -> str:
     if not has_request_context():  # CLI and background work speak the default language
         return SUPPORTED[0]
+    # A page asks for every date it writes: the request's answer is kept on the request.
+    chosen = getattr(request, "jigai_locale", None)
+    if chosen is None:
+        chosen = request.jigai_locale = _choose()
+    return chosen
+
+
+def _choose() -> str:
     requested = LANG_PARAM.get(request.args.get("lang", ""))
     api = request.path.startswith("/api/")
     if requested:
@@ -52,6 +60,17 @@ def catalogue():
     context = g._flask_babel  # made by the lookup above when it was missing
     context.jigai_catalogue = (getattr(context, "babel_locale", None), found)
     return found
+
+
+def reader_locale() -> Locale | None:
+    """flask-babel's locale in force (the request's, or one forced), read from its context
+    once known — flask-babel's `get_locale` makes a dozen lookups each time it is asked."""
+    try:
+        context = g.get("_flask_babel")
+    except RuntimeError:  # no application context
+        return get_locale()
+    locale = getattr(context, "babel_locale", None)
+    return locale if locale is not None else get_locale()
 
 
 def gettext(string: str, **variables) -> str:

@@ -3,9 +3,8 @@
 from functools import cache
 from pathlib import Path
 
-from flask_babel import get_locale
-
 from .i18n import lazy_gettext as _l
+from .i18n import reader_locale
 
 
 @cache
@@ -18,7 +17,7 @@ def key_industries() -> tuple[str, ...]:
 
 def english() -> bool:
     """Whether the reader reads English (else Chinese, the default)."""
-    return str(get_locale()) == "en"
+    return str(reader_locale()) == "en"
 
 
 def book_title(title: str) -> str:

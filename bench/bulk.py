@@ -4,9 +4,10 @@ targets are ≤ 1 s on PostgreSQL and ≤ 2 s on SQLite (a benchmark figure, not
 `prepare(url, count)` chooses, with the application's own rules, an agency officer and
 `count` declared projects of its jurisdiction that it may return now (a return with one
 reason is possible on every declared project, where acceptance may wait for a batch), and
-issues the officer a token; `measure(base_url, token, items)` sends the one request and
-answers its seconds (the runner sends a few first, untimed, so that the worker measured
-has loaded the definitions and compiled its statements). The projects are returned by it,
+issues the officer a token; `timed(base_url, token, items)` sends the one request and
+answers its seconds (a few are sent first, untimed, so that the worker measured has loaded
+the definitions and compiled its statements); `measure(pg_url=, sqlite_url=, args=)` gives
+`make bench` its rows, one per database. The projects are returned by it,
 so each run prepares fresh ones (a benchmark database of 10⁵ projects holds thousands
 declared).
 
@@ -69,8 +70,8 @@ def prepare(url: str, count: int = 500) -> Batch:
         raise SystemExit(f"no agency officer may return {count} declared projects at {url}")
 
 
-def measure(base_url: str, token: str, items: list[dict], trigger: str = TRIGGER,
-            comment: str = COMMENT) -> float:
+def timed(base_url: str, token: str, items: list[dict], trigger: str = TRIGGER,
+          comment: str = COMMENT) -> float:
     """Seconds for one bulk request deciding `items` (every one must be done)."""
     body = json.dumps({"trigger": trigger, "comment": comment, "items": items}).encode()
     request = urllib.request.Request(
@@ -86,29 +87,41 @@ def measure(base_url: str, token: str, items: list[dict], trigger: str = TRIGGER
     return elapsed
 
 
-def figure(url: str, base_url: str, count: int = 500) -> float:
-    """The benchmark's figure against a server already serving `url` at `base_url`: seconds
-    for one bulk decision of `count` projects (after an untimed warm-up of a few; with
-    several workers, the warm-up may meet another one than the figure)."""
+def seconds_on(url: str, port: int, count: int) -> float:
+    """One bulk decision of `count` projects of the database at `url`, by a server of one
+    worker (so that the untimed warm-up of a few meets the worker that is timed)."""
+    from bench.run import server
+
     batch = prepare(url, count + WARM_UP)
-    measure(base_url, batch.token, batch.items[:WARM_UP])
-    return measure(base_url, batch.token, batch.items[WARM_UP:])
+    base = f"http://127.0.0.1:{port}"
+    with server("wsgi:app", port, {"DATABASE_URL": url}, workers=1, threads=1):
+        timed(base, batch.token, batch.items[:WARM_UP])  # a worker's first request loads more
+        return timed(base, batch.token, batch.items[WARM_UP:])
+
+
+def measure(pg_url: str, sqlite_url: str, args) -> list[tuple[str, str, str, bool | None]]:
+    """The runner's rows: a bulk decision on each database, with its target (500 projects;
+    100 in --quick, reported without a verdict, the target being for 500)."""
+    count = 100 if getattr(args, "quick", False) else 500
+    rows = []
+    for backend, label, url in (("postgresql", "PostgreSQL", pg_url),
+                                ("sqlite", "SQLite", sqlite_url)):
+        seconds = seconds_on(url, args.port + 3, count)
+        target = TARGET_SECONDS[backend]
+        rows.append((f"bulk decision of {count} projects in one request, {label}",
+                     f"{seconds:.2f} s", f"≤ {target:g} s for 500",
+                     seconds <= target if count == 500 else None))
+    return rows
 
 
 def main(argv=None) -> None:
-    from bench.run import server
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", required=True, help="a generated benchmark database")
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--port", type=int, default=8791)
     args = parser.parse_args(argv)
-    batch = prepare(args.url, args.count + WARM_UP)
     backend = "sqlite" if args.url.startswith("sqlite") else "postgresql"
-    base = f"http://127.0.0.1:{args.port}"
-    with server("wsgi:app", args.port, {"DATABASE_URL": args.url}, workers=1, threads=1):
-        measure(base, batch.token, batch.items[:WARM_UP])  # a worker's first request loads more
-        seconds = measure(base, batch.token, batch.items[WARM_UP:])
+    seconds = seconds_on(args.url, args.port, args.count)
     target = TARGET_SECONDS[backend]
     print(f"bulk decision of {args.count} projects on {backend}: {seconds:.2f} s "
           f"(target ≤ {target:g} s: {'met' if seconds <= target else 'not met'})")

@@ -35,6 +35,8 @@ class Client:
         elif isinstance(body, str):
             payload = body.encode()
             all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif isinstance(body, bytes):  # its Content-Type given in `headers`
+            payload = body
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         for attempt in (1, 2):  # a server may close an idle keep-alive connection
@@ -64,10 +66,17 @@ class Outcome:
     latencies: list[float]
     errors: dict[str, int]
     percentiles: dict[float, float] | None = None  # ms, when the generator reports them
+    cpu: dict[str, float] | None = None  # CPU seconds by process group, when metered
 
     @property
     def rate(self) -> float:
         return self.done / self.seconds
+
+    def cpu_ms(self, group: str) -> float:
+        """CPU milliseconds the process group spent per unit of work done."""
+        if not self.cpu or not self.done:
+            return float("nan")
+        return self.cpu[group] * 1000 / self.done
 
     def percentile(self, p: float) -> float:
         if self.percentiles is not None:

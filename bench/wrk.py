@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import urllib.parse
 from pathlib import Path
 
 from bench.load import Outcome
@@ -54,3 +55,42 @@ def run(port: int, clients: list[dict], seconds: float, *, kind: str,
     return Outcome(done=answers.get(200, 0), seconds=figures["duration"] / 1e6, latencies=[],
                    errors=errors, percentiles={50: figures["p50"] / 1000,
                                                95: figures["p95"] / 1000})
+
+
+WEB_SCRIPT = Path(__file__).with_name("web.lua")
+
+
+def run_web(port: int, clients: list[dict], seconds: float, comment: str) -> Outcome:
+    """Web decisions (bench/web.lua): each client (a dict with `project`, `version`,
+    `status` and each side's `cookie` and `csrf`) returns and resubmits its project through
+    the project page's forms for `seconds`; counts decisions (POST, redirect, page), not
+    requests. The clients' versions and statuses are updated to where the run left them."""
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as listing:
+        for c in clients:
+            listing.write("\t".join(str(v) for v in (
+                c["project"], c["version"], c["status"], c["agency_cookie"], c["agency_csrf"],
+                c["enterprise_cookie"], c["enterprise_csrf"])) + "\n")
+    try:
+        done = subprocess.run(
+            ["wrk", "-t", str(len(clients)), "-c", str(len(clients)), "-d", f"{seconds:g}s",
+             "--timeout", "30s", "-s", str(WEB_SCRIPT), f"http://127.0.0.1:{port}"],
+            env={**os.environ, "JIGAI_CLIENTS": listing.name,
+                 "JIGAI_COMMENT": urllib.parse.quote(comment)},
+            check=True, capture_output=True, text=True).stdout
+    finally:
+        os.unlink(listing.name)
+    answers: dict[str, int] = {}
+    figures = {}
+    for line in done.splitlines():
+        fields = line.split("\t")
+        if fields[0] == "client":
+            slot, version, status = int(fields[1]), int(fields[2]), fields[3]
+            clients[slot - 1].update(version=version, status=status)
+        elif fields[0] == "answers":
+            answers[fields[1]] = answers.get(fields[1], 0) + int(fields[2])
+        elif fields[0] in ("duration", "decisions", "p50", "p95"):
+            figures[fields[0]] = float(fields[1])
+    errors = {key: n for key, n in answers.items() if key not in ("post 302", "get 200")}
+    return Outcome(done=int(figures["decisions"]), seconds=figures["duration"] / 1e6,
+                   latencies=[], errors=errors,
+                   percentiles={50: figures["p50"], 95: figures["p95"]})

@@ -141,8 +141,8 @@ def projects_transition(project_id):
                              comment=body.comment, data=body.data)
     if _prefers_minimal():
         return project_state(moved), 200, {"Preference-Applied": "return=minimal"}
-    try:
-        return project_detail(get_project(api_user(), moved.public_id, whole=True), api_user())
+    try:  # as the caller read with the step (access takes it as it takes a user)
+        return project_detail(get_project(who, moved.public_id, whole=True), who)
     except NotFound:  # the step (a change filing) moved it beyond the caller's jurisdiction
         return {**project_state(moved), "jurisdiction": moved.jurisdiction_code,
                 "message": _("Done. The project now lies outside your jurisdiction.")}

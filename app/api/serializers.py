@@ -4,6 +4,7 @@ from .. import access
 from ..labels import ROLE_LABELS
 from ..models import Deadline, Project, User, WorkflowEvent, china_today
 from ..projects.designations import tags_of
+from ..projects.page import children_present
 from ..rules.calendar import working_days_left
 from ..rules.guards import (
     PROCEDURE_OF_ROLE,
@@ -70,6 +71,7 @@ def project_summary(project: Project) -> dict:
 
 def project_detail(project: Project, user: User) -> dict:
     definition = workflows().for_project(project) if project.workflow_key else None
+    present = children_present(project)  # one query says which of its own rows to read
     body = project_summary(project)
     body.update({
         "enterprise": {**_org(project.enterprise),
@@ -98,7 +100,7 @@ def project_detail(project: Project, user: User) -> dict:
         "investment_completed": project.investment_completed,
         "percent_complete": project.percent_complete,
         "stall_reason": project.stall_reason,
-        "designations": tags_of(project),
+        "designations": tags_of(project) if "designations" in present else [],
         "energy_tce": project.energy_tce,
         "electricity_kwh": project.electricity_kwh,
         "matchmaking_ended_at": project.matchmaking_ended_at,
@@ -129,8 +131,9 @@ def project_detail(project: Project, user: User) -> dict:
                         "organization": o.organization.name, "verdict": o.verdict.value,
                         "reference": o.reference, "decided_on": o.decided_on,
                         "comment": o.comment, "at": o.recorded_at}
-                       for o in procedures_recorded(project).values()],
-        "pending_change": _change(pending_change_of(project)),
+                       for o in (procedures_recorded(project) if "opinions" in present
+                                 else {}).values()],
+        "pending_change": _change(pending_change_of(project) if "changes" in present else None),
         "available_triggers": [{
             "trigger": a.trigger, "label": a.label, "requires": list(a.requires),
             "ready": a.ready, "reasons": a.reasons,

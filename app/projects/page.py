@@ -4,8 +4,9 @@ plain: progress over the five stages, timeline, actions, files, comments, deadli
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import exists, select
+from sqlalchemy import Integer, bindparam, exists, select
 
 from .. import access
 from ..errors import Invalid
@@ -20,6 +21,7 @@ from ..models import (
     BankClaim,
     ChangeRequest,
     Comment,
+    Designation,
     Engagement,
     IntendedBank,
     Jurisdiction,
@@ -28,8 +30,10 @@ from ..models import (
     Opinion,
     Organization,
     OrgKind,
+    ProgressReport,
     Project,
     Status,
+    SubsidyClaim,
     User,
     WorkflowEvent,
     ancestor_codes,
@@ -161,18 +165,25 @@ def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
 # them; one query saying which spares a query for each of the others.
 CHILDREN = {"comments": Comment, "attachments": Attachment, "opinions": Opinion,
             "changes": ChangeRequest, "intended_banks": IntendedBank, "lists": ListEntry,
-            "claims": BankClaim, "engagements": Engagement, "loans": Loan}
+            "claims": BankClaim, "engagements": Engagement, "loans": Loan,
+            "designations": Designation, "progress": ProgressReport, "subsidies": SubsidyClaim}
 
 
 def children_present(project: Project) -> set[str]:
-    row = db.session.execute(select(*[
-        exists().where(model.project_id == project.id).label(name)
-        for name, model in CHILDREN.items()])).one()
+    row = db.session.execute(_children_query(), {"project_id": project.id}).one()
     return {name for name, found in row._mapping.items() if found}
 
 
 # Events that send a project back to its enterprise with reasons (the last one's are shown).
 RETURNS = frozenset({"return", ITEMS_LAPSED})
+
+
+@cache
+def _children_query():
+    """Built once: building its ten subqueries cost more than running them."""
+    key = bindparam("project_id", type_=Integer)
+    return select(*[exists().where(model.project_id == key).label(name)
+                    for name, model in CHILDREN.items()])
 
 
 def project_page(user: User, project: Project) -> ProjectPage:
@@ -218,9 +229,10 @@ def project_page(user: User, project: Project) -> ProjectPage:
         may=may,
         finance=financing(user, project, present),
         banks=banks_serving(project.jurisdiction_code) if may["name_banks"] else [],
-        progress=progress_of(project, definition),
-        designations=tags_of(project),
-        subsidies=[claim for claim, _p in claims_for(user, project_id=project.id)],
+        progress=progress_of(project, definition, reported="progress" in present),
+        designations=tags_of(project) if "designations" in present else [],
+        subsidies=[claim for claim, _p in claims_for(user, project_id=project.id)]
+        if "subsidies" in present else [],
         joint=access.joint_steps(user, project),
         items_to_follow=items_of(project),
     )

@@ -23,10 +23,13 @@ class Progress:
     report_day: Figure | None = None  # N of "the Nth working day of the next month"
 
 
-def progress_of(project: Project, definition, today: date | None = None) -> Progress:
+def progress_of(project: Project, definition, today: date | None = None, *,
+                reported: bool = True) -> Progress:
+    """`reported`: False when the caller knows the project has no reports (no query)."""
     today = today or china_today()
     reports = list(db.session.scalars(select(ProgressReport).where(
-        ProgressReport.project_id == project.id).order_by(ProgressReport.month.desc())))
+        ProgressReport.project_id == project.id).order_by(ProgressReport.month.desc()))) \
+        if reported else []
     found = Progress(reports=reports)
     if definition is None or REPORT_SETTING not in definition.settings:
         return found

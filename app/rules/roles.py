@@ -34,12 +34,18 @@ def covered(user, today: date | None = None) -> set[int]:
 def one_person(user, today: date | None = None) -> set[int]:
     """Who counts as `user` for maker-checker today: themselves, the officers they stand in
     for and the deputies standing in for them."""
+    return one_person_and_covered(user, today)[0]
+
+
+def one_person_and_covered(user, today: date | None = None) -> tuple[set[int], set[int]]:
+    """`one_person` and `covered` together, read with one query (a queue asks both)."""
     if user.organization.kind != OrgKind.AGENCY:
-        return {user.id}
+        return {user.id}, set()
     rows = db.session.execute(select(Delegation.officer_id, Delegation.deputy_id).where(
         or_(Delegation.deputy_id == user.id, Delegation.officer_id == user.id),
-        _in_force(today or china_today())))
-    return {user.id, *(person for row in rows for person in row)}
+        _in_force(today or china_today()))).all()
+    return ({user.id, *(person for row in rows for person in row)},
+            {officer for officer, deputy in rows if deputy == user.id})
 
 
 def hold_denial(user, spec, project, today: date | None = None) -> str | None:

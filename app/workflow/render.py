@@ -3,6 +3,8 @@ file name), each number with its basis, a table of steps, and a Mermaid state di
 
 from dataclasses import dataclass
 
+from flask import g, has_app_context
+
 from ..i18n import gettext as _
 from ..labels import (
     ASSUMED_LABELS,
@@ -11,6 +13,7 @@ from ..labels import (
     SEND_BACK_LABELS,
     STATUS_LABELS,
     book_title,
+    english,
     join_list,
     paren,
 )
@@ -76,9 +79,20 @@ def cite_stored(definition: Definition | None, stored: str | None) -> Citation |
 
 
 def cite_event(event) -> Citation | None:
-    """An audit event's clause, cited from the definition it was decided under."""
+    """An audit event's clause, cited from the definition it was decided under (the same
+    citation once per request: a timeline cites a few clauses many times)."""
     if not event.clause:
         return None
+    if not has_app_context():
+        return _cite_event(event)
+    kept = g.setdefault("jigai_citations", {})
+    key = (event.workflow_key, event.workflow_version, event.clause, english())
+    if key not in kept:
+        kept[key] = _cite_event(event)
+    return kept[key]
+
+
+def _cite_event(event) -> Citation | None:
     try:
         definition = workflows().get(event.workflow_key, event.workflow_version)
     except KeyError:
