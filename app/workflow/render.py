@@ -156,17 +156,6 @@ def figures(definition: Definition, parameters, fdate=str) -> list[dict]:
                       + (_(" or so") if target.approximate else ""),
                       "basis": basis_text(Basis("document", target.clause, target.quote),
                                           definition), "quote": target.quote})
-    for programme in definition.programmes:  # the numbers no document states: its agency's
-        for number in programme.numbers.values():
-            if number.basis is None:
-                continue  # a dated parameter, listed above
-            rows_.append({"kind": "programme", "name": number.key(programme.key),
-                          "label": f"{programme.label}：{number.label}", "value": "—",
-                          "basis": _("Local setting without default, entered by the "
-                                     "%(owner)s for its jurisdiction",
-                                     owner=ROLE_LABELS.get(number.basis.owner,
-                                                           number.basis.owner)),
-                          "quote": None})
     for name, (clause, quote) in definition.dated.items():
         day = definition.effective if name == "effective" else definition.expires
         rows_.append({"kind": "date", "name": name, "label": str(ASSUMED_LABELS[name]),
