@@ -33,8 +33,8 @@ def refusal() -> str | None:
 
 
 def restart_postgres() -> None:
-    """Restart the machine's cluster (as tests/test_faults.py does) and wait until it
-    accepts connections."""
+    """Restart the machine's cluster and return once it accepts connections again; if the
+    restart fails, start it anyway (tests/test_faults.py restarts it so too)."""
     version = sorted(os.listdir("/etc/postgresql"))[-1]
     cluster = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]
     try:

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Project, WorkflowEvent
 from app.workflow.verify import verify_trail
+from bench.cold import restart_postgres
 from tests.helpers import Cast, gunicorn, project_payload
 
 ROOT = Path(__file__).parent.parent
@@ -27,21 +28,6 @@ PATH = [("submit", "ent", {}), ("accept", "miit", {}),
         ("sign_commitment", "ent", {"commitment_accepted": True}),
         ("file", "ndrc", {"filing_number": "备1"}),
         ("whitelist", "miit", {"list": "relending", "batch": "2026-1"})]
-
-
-def restart_postgres() -> None:
-    """Restart the machine's server and return once it accepts connections again; if the
-    restart fails, start it anyway, so that the rest of the suite still has its database."""
-    version = sorted(os.listdir("/etc/postgresql"))[-1]
-    cluster = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]
-    try:
-        subprocess.run([*cluster, "restart"], check=True, capture_output=True, timeout=120)
-    finally:
-        ready = subprocess.run(["pg_isready", "-h", "127.0.0.1", "-t", "60"], capture_output=True)
-        if ready.returncode != 0:
-            subprocess.run([*cluster, "start"], capture_output=True, timeout=120)
-            subprocess.run(["pg_isready", "-h", "127.0.0.1", "-t", "60"], check=True,
-                           capture_output=True)
 
 
 class Load:
