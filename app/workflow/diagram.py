@@ -23,6 +23,7 @@ MAIN = ["draft", "declared", "commitment_filing", "financing_matchmaking",
 SIDE = {"withdrawn": 0, "returned": 1, "rejected": 2, "failed": 3, "exited": 4}
 BOX_W, BOX_H, GAP_X = 150, 44, 40
 MARK_R = 9
+REVERSE_GAP = 12  # half the distance between two arrows joining neighbours both ways
 
 
 @dataclass
@@ -77,7 +78,7 @@ def svg_diagram(definition: Definition) -> Markup:
 
     parts, legend = [], []
     for number, edge in enumerate(edges.values(), start=1):
-        parts.append(_edge(layout, edge, number))
+        parts.append(_edge(layout, edge, number, (edge.dest, edge.source) in edges))
         legend.append(
             f'<li value="{number}"><span class="wf-legend__path">'
             f'{escape(STATUS_LABELS[edge.source])} → {escape(STATUS_LABELS[edge.dest])}</span>'
@@ -104,14 +105,17 @@ def svg_diagram(definition: Definition) -> Markup:
             for state, steps in inner.items() if steps) + "</dl>")
 
 
-def _edge(layout: _Layout, edge: _Edge, number: int) -> str:
+def _edge(layout: _Layout, edge: _Edge, number: int, both_ways: bool = False) -> str:
     (x1, y1), (x2, y2) = layout.centre(edge.source), layout.centre(edge.dest)
     if y1 == y2:  # along a row: box edge to box edge, arched when skipping a box
         direction = 1 if x2 > x1 else -1
         x1 += direction * BOX_W / 2
         x2 -= direction * BOX_W / 2
         lift = _lift(edge.source, edge.dest)
-        y1 = y2 = layout.box(edge.source)[1] + (BOX_H / 2 if not lift else 0)
+        # Neighbours joined both ways (a step and its send-back): forward above the middle,
+        # backward below it, so that the two arrows and their numbers stay apart.
+        apart = (-REVERSE_GAP if direction == 1 else REVERSE_GAP) if both_ways else 0
+        y1 = y2 = layout.box(edge.source)[1] + (BOX_H / 2 + apart if not lift else 0)
         path = f"M{x1},{y1} Q{(x1 + x2) / 2},{y1 - 2 * lift} {x2},{y2}"
         mx, my = (x1 + x2) / 2, y1 - lift
     else:
