@@ -27,19 +27,9 @@ def run(port: int, clients: list[dict], seconds: float, *, kind: str,
     """Each client (a dict with `path`, `version`, `status` and, for the API, `agency` and
     `enterprise` tokens) steps its project back and forth for `seconds`; the clients' versions
     and statuses are updated to where the run left them."""
-    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as listing:
-        for c in clients:
-            listing.write("\t".join(str(v) for v in (
-                c["path"], c["version"], c["status"], kind, c.get("agency", "-"),
-                c.get("enterprise", "-"))) + "\n")
-    try:
-        done = subprocess.run(
-            ["wrk", "-t", str(len(clients)), "-c", str(len(clients)), "-d", f"{seconds:g}s",
-             "--timeout", "30s", "-s", str(SCRIPT), f"http://127.0.0.1:{port}"],
-            env={**os.environ, "JIGAI_CLIENTS": listing.name, "JIGAI_PREFER": prefer},
-            check=True, capture_output=True, text=True).stdout
-    finally:
-        os.unlink(listing.name)
+    done = _wrk(SCRIPT, port, seconds, [(c["path"], c["version"], c["status"], kind,
+                                         c.get("agency", "-"), c.get("enterprise", "-"))
+                                        for c in clients], JIGAI_PREFER=prefer)
     answers: dict[int, int] = {}
     figures = {}
     for line in done.splitlines():
@@ -65,20 +55,10 @@ def run_web(port: int, clients: list[dict], seconds: float, comment: str) -> Out
     `status` and each side's `cookie` and `csrf`) returns and resubmits its project through
     the project page's forms for `seconds`; counts decisions (POST, redirect, page), not
     requests. The clients' versions and statuses are updated to where the run left them."""
-    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as listing:
-        for c in clients:
-            listing.write("\t".join(str(v) for v in (
-                c["project"], c["version"], c["status"], c["agency_cookie"], c["agency_csrf"],
-                c["enterprise_cookie"], c["enterprise_csrf"])) + "\n")
-    try:
-        done = subprocess.run(
-            ["wrk", "-t", str(len(clients)), "-c", str(len(clients)), "-d", f"{seconds:g}s",
-             "--timeout", "30s", "-s", str(WEB_SCRIPT), f"http://127.0.0.1:{port}"],
-            env={**os.environ, "JIGAI_CLIENTS": listing.name,
-                 "JIGAI_COMMENT": urllib.parse.quote(comment)},
-            check=True, capture_output=True, text=True).stdout
-    finally:
-        os.unlink(listing.name)
+    done = _wrk(WEB_SCRIPT, port, seconds,
+                [(c["project"], c["version"], c["status"], c["agency_cookie"], c["agency_csrf"],
+                  c["enterprise_cookie"], c["enterprise_csrf"]) for c in clients],
+                JIGAI_COMMENT=urllib.parse.quote(comment))
     answers: dict[str, int] = {}
     figures = {}
     for line in done.splitlines():
@@ -94,3 +74,19 @@ def run_web(port: int, clients: list[dict], seconds: float, comment: str) -> Out
     return Outcome(done=int(figures["decisions"]), seconds=figures["duration"] / 1e6,
                    latencies=[], errors=errors,
                    percentiles={50: figures["p50"], 95: figures["p95"]})
+
+
+def _wrk(script: Path, port: int, seconds: float, rows: list[tuple], **env: str) -> str:
+    """Run wrk with `script`, one connection per row; each row, a line of the file named by
+    JIGAI_CLIENTS, is what its connection knows. Returns what the script printed."""
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as listing:
+        for row in rows:
+            listing.write("\t".join(str(v) for v in row) + "\n")
+    try:
+        return subprocess.run(
+            ["wrk", "-t", str(len(rows)), "-c", str(len(rows)), "-d", f"{seconds:g}s",
+             "--timeout", "30s", "-s", str(script), f"http://127.0.0.1:{port}"],
+            env={**os.environ, "JIGAI_CLIENTS": listing.name, **env},
+            check=True, capture_output=True, text=True).stdout
+    finally:
+        os.unlink(listing.name)
