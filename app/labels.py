@@ -203,6 +203,23 @@ def step_label(trigger: str) -> str:
     return str(STEP_LABELS.get(trigger) or EVENT_LABELS.get(trigger, trigger))
 
 
+# How a timeline entry is marked: sent back, ended, or a milestone reached.
+WARN_EVENTS = frozenset({"return", "refuse_change", "decline_claim", "send_back", "items_lapsed"})
+DANGER_EVENTS = frozenset({"reject", "withdraw"})
+MILESTONE_EVENTS = frozenset({"accept", "file", "designate_lead_bank"})
+
+
+def event_tone(trigger: str, to_state: str) -> str:
+    """The timeline's mark for an event: "warn", "danger", "success" or none."""
+    if trigger in WARN_EVENTS:
+        return "warn"
+    if trigger in DANGER_EVENTS:
+        return "danger"
+    if to_state == "completed" or trigger in MILESTONE_EVENTS:
+        return "success"
+    return ""
+
+
 EVENT_LABELS = {
     "create": _l("Created the draft"),
     "edit": _l("Edited"),
