@@ -26,6 +26,7 @@ from app.models import (
     AgencyKind,
     BankClaim,
     Deadline,
+    DefinitionSnapshot,
     Engagement,
     EquipmentItem,
     Jurisdiction,
@@ -111,6 +112,17 @@ def _write(table, rows: list[dict]) -> None:
         connection.execute(insert(table), rows)
 
 
+def _keep_definitions(definitions) -> None:
+    """The text of each definition the projects are frozen on, as the engine keeps it on a
+    project's first step: a later version on disk must not strand them."""
+    for definition in definitions:
+        if db.session.get(DefinitionSnapshot, (definition.key, definition.version)) is None:
+            db.session.add(DefinitionSnapshot(
+                key=definition.key, version=definition.version, sha256=definition.sha256,
+                source_text=definition.text))
+    db.session.flush()
+
+
 def _pg(value):
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
@@ -169,6 +181,7 @@ def generate(total: int, *, seed: int = 2024, today: date | None = None) -> dict
     password = hash_password("jigai-bench")
     industries = list(key_industries())[:12]
     casts = [_cast(area, i, max(5, total // 40), password) for i, area in enumerate(AREAS)]
+    _keep_definitions({(c.definition.key, c.definition.version): c.definition for c in casts}.values())
     ids = {model: _next_id(model) for model in (Project, EquipmentItem, WorkflowEvent, ListEntry,
                                                 BankClaim, Engagement, Loan, Deadline, StageTime)}
     counts = dict.fromkeys(("projects", "events", "equipment", "loans"), 0)

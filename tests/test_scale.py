@@ -217,3 +217,16 @@ def test_a_step_reads_its_projects_deadlines_by_index(clean_app):
             plan = " ".join(str(r) for r in db.session.execute(text("EXPLAIN QUERY PLAN " + sql)))
             assert "SCAN deadlines" not in plan and "deadlines USING INDEX" in plan, plan
         db.session.rollback()
+
+
+def test_generated_projects_keep_the_text_of_their_definition(clean_app):
+    """Generated projects are frozen on a definition version like declared ones: its text is
+    kept, so a later version on disk still lets them be stepped."""
+    from app.models import DefinitionSnapshot
+
+    with clean_app.app_context():
+        generate(40, seed=9)
+        frozen = set(db.session.execute(select(Project.workflow_key, Project.workflow_version)
+                                        .where(Project.workflow_key.is_not(None)).distinct()))
+        kept = set(db.session.execute(select(DefinitionSnapshot.key, DefinitionSnapshot.version)))
+        assert frozen and frozen <= kept
