@@ -66,6 +66,8 @@ def prepare(url: str, count: int = 500) -> Batch:
             if len(chosen) == count:
                 batch = Batch(accounts.issue_token(officer), chosen, officer.username)
                 db.session.remove()
+                for engine in db.engines.values():  # none left open: the deadline day
+                    engine.dispose()                # copies this database after it
                 return batch
         raise SystemExit(f"no agency officer may return {count} declared projects at {url}")
 
