@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 
+from .errors import DomainError
 from .extensions import db
 
 _write_intent: ContextVar[bool] = ContextVar("jigai_write_intent", default=False)
@@ -210,19 +211,26 @@ class StepBatch:
     exactly what it would leave alone: one change per project, with its own audit event.
     Callbacks (`after_commit`) run once the steps' transaction has committed.
 
-    On the API's autocommit connection (PostgreSQL) the transaction and savepoints are sent
-    in psycopg's pipeline mode, with the step's statement: one round trip a step."""
+    On the API's autocommit connection (PostgreSQL) the steps are sent in psycopg's pipeline
+    mode and their results read only at the commit (`defer`): PostgreSQL writes one step while
+    the next is composed. A step whose version had moved on writes nothing (its statement is
+    conditional), so it needs no savepoint: it is told when its result is read. A statement
+    that fails aborts the transaction; then the transaction's steps are taken again one by one,
+    each in a savepoint and read afresh (`take`), so only the failing one is refused."""
 
     def __init__(self, seconds: float):
         self.seconds = seconds
         self.driver = g.get(_AUTOCOMMIT)
         self.raw = self.driver.connection.driver_connection if self.driver else None
+        self.deferring = self.raw is not None
         self.pipeline = self._pipelined = None
         self.unit = None
         self.connection = None  # the session's, in its unit of work
         self.started = 0.0
         self.pending: list | None = None
         self._token = None
+        self.taken: list[tuple[Callable, Callable]] = []  # this transaction's (run, refuse)
+        self.deferred: list[tuple] = []  # (cursor, resolve, refuse) whose results wait
 
     def begin(self) -> None:
         if self.raw is not None:
@@ -237,11 +245,39 @@ class StepBatch:
             self.connection = db.session.connection()
         self.started = time.monotonic()
 
+    def take(self, run: Callable[[bool], None], refuse: Callable[[Exception], None]) -> None:
+        """Take one listed item: `run(fresh)` fires its step and tells the item how it went
+        (`fresh`: read the project again first); `refuse(error)` tells it later, when its
+        deferred result shows that it wrote nothing."""
+        if not self.deferring:
+            run(False)
+        else:
+            self.taken.append((run, refuse))
+            try:
+                run(False)
+            except psycopg.Error:
+                self._take_again()
+                self.begin()
+        self.checkpoint()
+
+    def defer(self, cursor, resolve: Callable[[list], None]) -> None:
+        """A step's statement was sent on the pipeline: `resolve(rows)` once it has run (it
+        may raise a DomainError, which refuses the item being taken)."""
+        self.deferred.append((cursor, resolve, self.taken[-1][1]))
+
     def commit(self) -> None:
         if self.raw is not None:
-            self.raw.execute("COMMIT")
-            self.pipeline = None
-            self._pipelined.__exit__(None, None, None)  # sent, and waited for
+            try:
+                self.raw.execute("COMMIT")
+                self.pipeline = None
+                self._pipelined.__exit__(None, None, None)  # sent, and waited for
+            except psycopg.Error:
+                if not self.deferring:
+                    raise
+                self._take_again()
+                return
+            self._resolve()
+            self.taken = []
             _on_commit.reset(self._token)
             pending, self.pending = self.pending, None
             for callback in pending:
@@ -250,15 +286,47 @@ class StepBatch:
             unit, self.unit = self.unit, None
             unit.__exit__(None, None, None)
 
+    def _resolve(self) -> None:
+        deferred, self.deferred = self.deferred, []
+        for cursor, resolve, refuse in deferred:
+            try:
+                resolve(cursor.fetchall())
+            except DomainError as err:
+                refuse(err)
+            finally:
+                cursor.close()
+
+    def _take_again(self) -> None:
+        """A deferred statement failed, so the open transaction is aborted: roll it back and
+        take its steps again one by one (each in a savepoint, read afresh), then commit."""
+        self._abandon()
+        taken, self.taken = self.taken, []
+        self.deferring = False
+        try:
+            self.begin()
+            for run, _refuse in taken:
+                run(True)
+            self.commit()
+        finally:
+            self.deferring = True
+
+    def _abandon(self) -> None:
+        """Leave the pipeline and roll the transaction back, forgetting its deferred results
+        and callbacks."""
+        if self.pipeline is not None:
+            self.pipeline = None
+            with suppress(psycopg.Error):  # the failure being handled, or what it aborted
+                self._pipelined.__exit__(None, None, None)
+        self.raw.execute("ROLLBACK")
+        for cursor, _resolve, _refuse in self.deferred:
+            cursor.close()
+        self.deferred = []
+        _on_commit.reset(self._token)
+        self.pending = None
+
     def rollback(self, error: BaseException) -> None:
         if self.raw is not None:
-            with suppress(psycopg.Error):  # the failure being handled
-                self.pipeline.sync()
-            self.raw.execute("ROLLBACK")
-            self.pipeline = None
-            self._pipelined.__exit__(None, None, None)
-            _on_commit.reset(self._token)
-            self.pending = None
+            self._abandon()
         elif self.unit is not None:
             unit, self.unit = self.unit, None
             unit.__exit__(type(error), error, error.__traceback__)
@@ -272,6 +340,9 @@ class StepBatch:
 
     @contextmanager
     def savepoint(self) -> Iterator:
+        if self.deferring:  # a deferred step is undone with its whole transaction, if at all
+            yield self.driver
+            return
         # by hand on the driver: the session's own nested transactions cost more than a step
         connection = self.driver or self.connection
         raw = connection.connection.driver_connection
@@ -306,6 +377,12 @@ def step_batch(seconds: float) -> Iterator[StepBatch]:
         raise
     _batch.reset(token)
     batch.commit()
+
+
+def deferring_batch() -> StepBatch | None:
+    """The batch whose steps' results are read at its commit (see `StepBatch`), if any."""
+    batch = _batch.get()
+    return batch if batch is not None and batch.deferring else None
 
 
 def release_step_connection(_error=None) -> None:
@@ -419,6 +496,14 @@ class Prepared:
 def bind_processor(type_, dialect: Dialect):
     """How values of this column type are sent to the dialect's driver (None: as they are)."""
     return type_.dialect_impl(dialect).bind_processor(dialect)
+
+
+def send_prepared(driver_connection, sql: str, values: list):
+    """Send `sql` as `run_prepared` runs it, on a connection in pipeline mode; its cursor,
+    whose rows are read (and which is closed) later."""
+    cursor = psycopg.RawCursor(driver_connection)
+    cursor.execute(sql, values, prepare=True, binary=True)
+    return cursor
 
 
 def run_prepared(driver_connection, sql: str, values: list) -> list:

@@ -67,6 +67,34 @@ def web_stepper(app, cycle: dict):
     return step
 
 
+def print_statements(step) -> None:
+    """The SQL of two steps (a return and a submit), numbered, as the driver sends it (the
+    steps' own statements go to psycopg directly, past SQLAlchemy's events)."""
+    import psycopg
+
+    statements = []
+    originals = {kind: kind.execute for kind in (psycopg.Cursor, psycopg.Connection)}
+
+    def recording(execute):
+        def run(self, query, *args, **kwargs):
+            text = query if isinstance(query, str) else repr(query)
+            statements.append(" ".join(text.split()))
+            return execute(self, query, *args, **kwargs)
+        return run
+
+    for kind, execute in originals.items():
+        kind.execute = recording(execute)
+    try:
+        for _ in range(2):
+            statements.append("-- step")
+            step()
+    finally:
+        for kind, execute in originals.items():
+            kind.execute = execute
+    for number, statement in enumerate(statements, 1):
+        print(f"{number:3} {statement}")
+
+
 def main(argv=None) -> None:
     from pyinstrument import Profiler
 
@@ -78,6 +106,8 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--warm-up", type=int, default=30)
     parser.add_argument("--html", help="also write pyinstrument's HTML report here")
+    parser.add_argument("--sql", action="store_true",
+                        help="no profiler: the statements of one step of each kind, in order")
     parser.add_argument("--cpu", action="store_true",
                         help="no profiler: the app's CPU time per step (this process; the "
                              "database's is not in it)")
@@ -90,6 +120,9 @@ def main(argv=None) -> None:
             else api_stepper(app.test_client(), cycle, args.path == "minimal"))
     for _ in range(args.warm_up):
         step()
+    if args.sql:
+        print_statements(step)
+        return
     if args.cpu:
         began = time.process_time()
         for _ in range(args.steps):

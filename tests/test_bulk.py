@@ -19,6 +19,7 @@ from app.models import Project
 from app.projects.operations import create_project, take_step
 from app.review import bulk as bulk_ops
 from app.rules.project_input import ProjectCreate
+from app.workflow.engine import Workflows
 from tests.helpers import Cast, counts, project_payload
 from tests.web import csrf_token, signed_in, text_of
 
@@ -223,6 +224,34 @@ def test_a_project_changed_meanwhile_is_refused_alone(clean_app, client, cast, m
     assert [r["http_status"] for r in answer.json["items"]] == [200, 409, 200]
     assert counts(clean_app, moved["id"]) == ("returned", moved["version"] + 1,
                                               moved["version"] + 1)
+    for p in (first, last):
+        assert counts(clean_app, p["id"]) == ("commitment_filing", p["version"] + 1,
+                                              p["version"] + 1)
+    verified(clean_app)
+
+
+def test_a_step_the_database_refuses_is_refused_alone(clean_app, client, cast, monkeypatch):
+    """A listed project whose write the database refuses (here a check constraint, as a
+    unique index would refuse a concurrent winner's twin): it is a conflict and unchanged;
+    the projects before and after it in the same transaction are done, once each (on
+    PostgreSQL, where results are read at the commit, the transaction's steps are taken
+    again one by one)."""
+    first, broken, last = declared(clean_app, cast, COUNTY_A, 3)
+    compose = Workflows._compose
+
+    def compose_breaking_one(self, state, *args, **kwargs):
+        changes, step = compose(self, state, *args, **kwargs)
+        if str(state.public_id) == broken["id"]:
+            changes.project["total_investment_yuan"] = -1  # amounts_not_negative
+        return changes, step
+
+    monkeypatch.setattr(Workflows, "_compose", compose_breaking_one)
+    answer = cast.api(client, "miit").post("/bulk-transitions", {"trigger": "accept", "items": [
+        {"id": p["id"], "version": p["version"]} for p in (first, broken, last)]})
+    assert answer.status_code == 200, answer.json
+    assert [r["http_status"] for r in answer.json["items"]] == [200, 409, 200]
+    assert counts(clean_app, broken["id"]) == ("declared", broken["version"],
+                                               broken["version"])
     for p in (first, last):
         assert counts(clean_app, p["id"]) == ("commitment_filing", p["version"] + 1,
                                               p["version"] + 1)

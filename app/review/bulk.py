@@ -12,6 +12,7 @@ each in its own savepoint: `database.step_batch`.)"""
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 from flask import current_app
 from sqlalchemy import select
@@ -57,6 +58,9 @@ class Outcome:
     state: ProjectState | None = None  # after the step, when done
     error: DomainError | None = None
     public_id: uuid.UUID | None = None  # a project the person may see, to link to
+
+    def refuse(self, error: DomainError) -> None:
+        self.state, self.error = None, error
 
     @property
     def done(self) -> bool:
@@ -151,6 +155,18 @@ def decide(user, trigger: str, items: list[tuple[str | uuid.UUID, int]], *,
             keys.append(None)
     states = read_states({k for k in keys if k is not None}, user)
     engine, seen, outcomes = workflows(), set(), []
+
+    def take(outcome: Outcome, key: uuid.UUID, version: int, fresh: bool) -> None:
+        state = read_states({key}, user).get(key) if fresh else states[key]
+        outcome.state = outcome.error = None
+        try:
+            if refusal := access.see_refusal(user, state):
+                raise refusal
+            outcome.state = engine.fire(state, trigger, user, version=version,
+                                        comment=comment, data=data, today=today)
+        except DomainError as err:
+            outcome.refuse(err)
+
     with step_batch(current_app.config["BULK_CHUNK_SECONDS"]) as batch:
         for (given, version), key in zip(items, keys, strict=True):
             outcome = Outcome(str(given), str(given))
@@ -165,10 +181,5 @@ def decide(user, trigger: str, items: list[tuple[str | uuid.UUID, int]], *,
                                            "decided once."))
                 continue
             seen.add(key)
-            try:
-                outcome.state = engine.fire(state, trigger, user, version=version,
-                                            comment=comment, data=data, today=today)
-            except DomainError as err:
-                outcome.error = err
-            batch.checkpoint()
+            batch.take(partial(take, outcome, key, version), outcome.refuse)
     return outcomes

@@ -27,7 +27,7 @@ from sqlalchemy import Table, inspect
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
 
-from ..database import bind_processor, run_prepared
+from ..database import bind_processor, run_prepared, send_prepared
 from ..models import Organization, Project, User
 
 
@@ -221,15 +221,30 @@ def write(connection: Connection, changes: ChangeSet) -> Written:
     writes = [gate, *changes.writes]
     if dialect.name == "postgresql":
         sql, names = _combined_sql(dialect, tuple(w.shape() for w in writes))
-        rows = _execute_raw(connection, sql, list(_params(writes, names).values()))
-        if not rows:
-            return Written(moved=False)
-        notified = [(email, kind, params) for _id, email, kind, params in rows if email]
-        return Written(moved=True, notified=notified)
+        return written(_execute_raw(connection, sql, list(_params(writes, names).values())))
     sql, names = _single_sql(dialect, gate.shape())
     if _driver_rows(connection, sql, _params([gate], names)) == []:
         return Written(moved=False)
     return Written(moved=True, notified=run(connection, changes.writes))
+
+
+def send(connection, changes: ChangeSet):
+    """PostgreSQL, in a batch's pipeline: the change set's statement sent, not waited for;
+    its cursor, whose rows `written()` reads once it has run. A failure is psycopg's own
+    error, raised by a later command of the pipeline (the batch takes its steps again)."""
+    writes = [_gate(changes), *changes.writes]
+    sql, names = _combined_sql(connection.dialect, tuple(w.shape() for w in writes))
+    return send_prepared(connection.connection.driver_connection, sql,
+                         list(_params(writes, names).values()))
+
+
+def written(rows: list) -> Written:
+    """What the combined statement's rows say: nothing when the version had moved on, else
+    who was notified (with an e-mail address)."""
+    if not rows:
+        return Written(moved=False)
+    return Written(moved=True,
+                   notified=[(email, kind, params) for _id, email, kind, params in rows if email])
 
 
 def _execute_raw(connection: Connection, sql: str, values: list) -> list:

@@ -34,7 +34,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from transitions import Machine, MachineError
 
-from ..database import after_commit, step_transaction
+from ..database import after_commit, deferring_batch, step_transaction
 from ..errors import Conflict, DomainError, Forbidden, GuardFailed, Invalid, NotFound
 from ..extensions import db
 from ..i18n import format_day
@@ -56,7 +56,17 @@ from ..rules.roles import duty_denial, hold_denial, role_denial
 from ..validation import jsonable, validation_fields
 from . import joint
 from .audit import GENESIS, event_hash
-from .changeset import ChangeSet, Delete, Insert, column_values, row_values, write
+from .changeset import (
+    ChangeSet,
+    Delete,
+    Insert,
+    Written,
+    column_values,
+    row_values,
+    send,
+    write,
+    written,
+)
 from .deadlines import close_stay, deadline_writes, reschedule
 from .definitions import Definition, TransitionSpec, parse_text
 from .effects import EFFECTS
@@ -484,7 +494,7 @@ def _commit(project, state: ProjectState, changes: ChangeSet, step: Step) -> Pro
                 _write(connection, changes, step)
             break
         except (DBAPIError, psycopg.Error) as err:
-            if _sqlstate(err) not in RETRYABLE:
+            if _sqlstate(err) not in RETRYABLE or deferring_batch() is not None:
                 raise
             if attempt == retries:
                 raise Conflict(_("Another change to the same records was being written at "
@@ -505,17 +515,26 @@ def _sqlstate(err: Exception) -> str | None:
 
 
 def _write(connection, changes: ChangeSet, step: Step) -> None:
-    """The change set, written; the hooks act once its transaction has committed."""
+    """The change set, written; the hooks act once its transaction has committed. In a
+    batch that reads its results at the commit, sent now and judged then."""
+    batch = deferring_batch()
+    if batch is not None:
+        batch.defer(send(connection, changes), lambda rows: _judged(written(rows), step))
+        return
     try:
-        written = write(connection, changes)
+        done = write(connection, changes)
     except IntegrityError as err:
         if "project_code" in str(err.orig):
             raise Invalid(_("Please correct the marked fields."), fields={
                 "project_code": _("Another project already has this code.")}) from err
         raise Conflict(_(ACTED_FIRST)) from err  # a unique index saw a concurrent winner
-    if not written.moved:
+    _judged(done, step)
+
+
+def _judged(done: Written, step: Step) -> None:
+    if not done.moved:
         raise Conflict(_(ACTED_FIRST))
-    after_commit(partial(_written, step, written.notified))
+    after_commit(partial(_written, step, done.notified))
 
 
 def _written(step: Step, notified: list) -> None:
