@@ -6,8 +6,9 @@ The projects are read in one query (one snapshot for all); then each is decided 
 exactly as a single step would be — the same visibility check (404), the engine's version,
 role, input and guard checks, and the step writer's one atomic change with its audit event,
 deadlines and rollup — each project its own transaction, so a refusal or a lost race on one
-leaves every other as it is. (The steps are committed together every BULK_CHUNK_SECONDS,
-each in its own savepoint: `database.step_batch`.)"""
+leaves every other as it is. (The steps are committed together every BULK_CHUNK_SECONDS, each
+undone alone if it fails — in its own savepoint, or on PostgreSQL by taking the transaction's
+steps again one by one: `database.StepBatch`.)"""
 
 import uuid
 from dataclasses import dataclass
