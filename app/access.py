@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, false, or_, select, true, tuple_
+from sqlalchemy import and_, exists, false, or_, select, true, tuple_
 from sqlalchemy.orm import aliased
 
 from .errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -55,6 +55,18 @@ def within(jurisdiction):
         return true()
     column = {2: Project.province_code, 4: Project.city_code, 6: Project.jurisdiction_code}[digits]
     return column == jurisdiction.code
+
+
+def owed_within(jurisdiction):
+    """SQL condition: the owed row (`Deadline`) lies in `jurisdiction` or below, by the place
+    the row keeps beside its project's (`DeadlineRow.locate`) — so the open rows of a place are
+    found by their own index (`ix_deadlines_open_place`, province first), not by reading every
+    open row of the role and joining its project. Said beside `within`, never instead."""
+    digits = LEVEL_PREFIX[jurisdiction.level]
+    code = jurisdiction.code
+    places = [(2, Deadline.province_code, code[:2] + "0000"),
+              (4, Deadline.city_code, code[:4] + "00"), (6, Deadline.jurisdiction_code, code)]
+    return and_(true(), *[column == value for size, column, value in places if size <= digits])
 
 
 # Aliases, so that subqueries correlate with projects only, even inside queries that select
@@ -144,16 +156,19 @@ def owed_condition(user: User, today: date | None = None):
     # (the step owed, a step its maker took): the maker may not take the step owed
     apart = [(trigger, made) for trigger, steps in workflows().apart_pairs() for made in steps]
     people, stood_in_for = one_person_and_covered(user, today)
-    made = exists().where(event.project_id == Deadline.project_id,
-                          or_(event.actor_id.in_(people), event.on_behalf_of_id.in_(people)),
-                          tuple_(Deadline.trigger, event.trigger).in_(apart)) if apart else false()
+    # asked only of the rows whose step has a maker to keep apart (a few kinds of step), so
+    # that the trail is not read for every owed row
+    made = (Deadline.trigger.in_({trigger for trigger, _made in apart}) & exists().where(
+        event.project_id == Deadline.project_id,
+        or_(event.actor_id.in_(people), event.on_behalf_of_id.in_(people)),
+        tuple_(Deadline.trigger, event.trigger).in_(apart))) if apart else false()
     linked = exists().where(OrgLink.agency_id == org.id,
                             OrgLink.enterprise_id == Project.enterprise_id)
     held = or_(Deadline.holder_id.is_(None),
                Deadline.holder_id.in_({user.id, *stood_in_for}))
     return (Deadline.met_at.is_(None) & Deadline.org_id.is_(None) & (Deadline.role == org.role)
             & or_(Deadline.level == "", Deadline.level.contains(level))
-            & visible_condition(user) & held & ~linked & ~made)
+            & owed_within(org.jurisdiction) & visible_condition(user) & held & ~linked & ~made)
 
 
 def owed_rows(user: User, project, today: date | None = None) -> list[Deadline]:
