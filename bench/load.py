@@ -119,12 +119,14 @@ def run_clients(scripts: list[Callable[[], str | None]], seconds: float) -> Outc
     return Outcome(len(latencies), time.perf_counter() - began, latencies, errors)
 
 
-def sample_latencies(client: Client, paths: list[str]) -> tuple[float, float]:
-    """One client, one request after another: (p50, p95) in milliseconds."""
+def sample_latencies(client: Client | None, paths: list) -> tuple[float, float]:
+    """One request after another, by `client` or each path's own ((client, path) pairs):
+    (p50, p95) in milliseconds."""
     timings = []
     for path in paths:
+        by, path = (client, path) if client is not None else path
         began = time.perf_counter()
-        status, _body = client.request("GET", path)
+        status, _body = by.request("GET", path)
         timings.append((time.perf_counter() - began) * 1000)
         if status != 200:
             raise RuntimeError(f"GET {path} answered {status}")

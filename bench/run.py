@@ -1,8 +1,8 @@
 """The whole benchmark in one command (`make bench`): every figure side by side in one run.
 
-1. Pages a user waits for — filtered project list, project page, name search, dashboard —
-   p50/p95 at each PostgreSQL size and on SQLite, and the app workers' peak memory; measured
-   first, before the write-heavy runs below.
+1. Pages a user waits for — filtered project list, project page, name search, dashboard, an
+   officer's queue — p50/p95 at each PostgreSQL size and on SQLite, and the app workers' peak
+   memory; measured first, before the write-heavy runs below.
 2. PostgreSQL's own limit: pgbench TPC-B on the same server (a reference).
 3. Transitions under concurrent clients on PostgreSQL, served by gunicorn with the repo's
    settings, in alternating rounds (median reported): a bare Flask endpoint doing the SQL of
@@ -184,6 +184,8 @@ def prepare(url: str, clients: int) -> Actors:
             engine.dispose()
     if len(cycles) < clients:
         raise SystemExit(f"only {len(cycles)} declared projects with distinct enterprises")
+    # the officers who decide these projects, for their queue page (a clerk's first page)
+    samples["officers"] = list(dict.fromkeys(c["agency_user"] for c in cycles))[:4]
     return Actors(cycles, bare, samples)
 
 
@@ -463,6 +465,13 @@ def page_latencies(port: int, samples: dict, requests: int) -> dict[str, tuple[f
                         ("dashboard", dashboards)):
         sample_latencies(client, paths)
         found[name] = sample_latencies(client, paths)
+    # the queue, as the officers deciding the benchmark's projects see it (their own owed
+    # steps: each officer's page differs), all of it or what is overdue
+    officers = [signed_in(port, name, BENCH_PASSWORD) for name in samples["officers"]]
+    queues = [(officers[i % len(officers)], "/queue" if i % 2 else "/queue?overdue=1")
+              for i in range(requests)]
+    sample_latencies(None, queues)
+    found["queue"] = sample_latencies(None, queues)
     return found
 
 
@@ -907,7 +916,7 @@ def main(argv=None) -> None:
     if "deadline" in results:
         for figure, value, target, met in bench_deadline.rows(results["deadline"]):
             row(figure, value, target, met)
-    targets = {"list": 30, "project": 30, "search": 100, "dashboard": 200}
+    targets = {"list": 30, "project": 30, "search": 100, "dashboard": 200, "queue": 100}
     largest = ("PostgreSQL", sizes[-1])
     for (backend, size), figures in pages.items():
         for name, (p50, p95) in figures.items():

@@ -255,4 +255,13 @@ def test_a_step_the_database_refuses_is_refused_alone(clean_app, client, cast, m
     for p in (first, last):
         assert counts(clean_app, p["id"]) == ("commitment_filing", p["version"] + 1,
                                               p["version"] + 1)
+    monkeypatch.setattr(Workflows, "_compose", compose)
+    # the connection goes on serving: the next decisions (bulk and single) are written
+    more = declared(clean_app, cast, COUNTY_A, 4)
+    miit = cast.api(client, "miit")
+    again = miit.post("/bulk-transitions", {"trigger": "accept", "items": [
+        {"id": p["id"], "version": p["version"]} for p in more[:3]]})
+    assert [r["http_status"] for r in again.json["items"]] == [200, 200, 200]
+    assert miit.fire(more[3]["id"], "accept", more[3]["version"],
+                     comment="同意入库").status_code == 200
     verified(clean_app)
