@@ -275,3 +275,24 @@ def test_two_projects_claiming_at_once_never_pass_the_enterprise_cap(
     events = [e for w in worlds for e in w.api(ent).get(f"/projects/{w.pid}/events").json["items"]
               if e["trigger"] == "claim_subsidy"]
     assert len(events) == 1
+
+
+def test_one_bulk_claim_for_two_projects_keeps_within_the_enterprise_cap(clean_app, client):
+    """A bulk decision writes its steps in one transaction: the second project's claim counts
+    the first's, not yet committed, against the enterprise's cap."""
+    steps = ["submit", "accept", "sign_commitment", "file"]
+    pid, tokens, seeing = area_world(clean_app, "liaocheng", steps)
+    pid2 = area_world(clean_app, "liaocheng", steps, name="轴承热处理线改造项目")[0]
+    worlds = [World(client, pid, tokens, seeing), World(client, pid2, tokens, seeing)]
+    set_city(clean_app, "liaocheng-treasury", "programme:lc-equipment-grant:cap_per_enterprise",
+             "60")
+    ent = "liaocheng-enterprise1"
+    answer = worlds[0].api(ent).post("/bulk-transitions", {
+        "trigger": "claim_subsidy", "data": {"amount": "40"},
+        "items": [{"id": w.pid, "version": w.version()} for w in worlds]})
+    assert answer.status_code == 200, answer.json
+    first, second = answer.json["items"]
+    assert (first["result"], second["http_status"]) == ("done", 422), answer.json
+    assert "单个企业奖补上限（万元，该企业各项目合计）" in second["message"]
+    assert [D(w.claim(ent)["claimed"]) for w in worlds[:1]] == [D(40)]
+    assert worlds[1].api(ent).get("/subsidies", project=worlds[1].pid).json["items"] == []
