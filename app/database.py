@@ -3,7 +3,8 @@
 A change to a project is written by the workflow engine's step writer in `step_transaction`
 (one statement in autocommit on PostgreSQL through the API, else the session's unit of
 work); other rows — users, tokens, the security log, notifications read — are written in a
-`unit_of_work`.
+`unit_of_work`. A step whose decision reads what steps on other projects write is decided
+and written in one `serialised_step`.
 
 SQLite is the zero-setup default, so it gets the settings that make it behave under
 concurrent writers: WAL (readers never block the writer), a busy timeout, foreign keys, and
@@ -13,10 +14,11 @@ once with "database is locked", whatever the busy timeout.
 """
 
 import fcntl
+import hashlib
 import select
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -215,14 +217,20 @@ class StepBatch:
     mode and their results read only at the commit (`defer`): PostgreSQL writes one step while
     the next is composed. A step whose version had moved on writes nothing (its statement is
     conditional), so it needs no savepoint: it is told when its result is read. A statement
-    that fails aborts the transaction; then the transaction's steps are taken again one by one,
-    each in a savepoint and read afresh (`take`), so only the failing one is refused."""
+    that fails aborts the transaction; then it is rolled back outside the pipeline, and its
+    steps are taken again one by one, each in a savepoint and read afresh (`take`), so only
+    the failing one is refused.
 
-    def __init__(self, seconds: float):
+    A `serialised_step` is a batch of one step, whose transaction first takes its locks;
+    not pipelined, since the step reads on the connection as it decides (and psycopg loses
+    its prepared statements when a transaction is rolled back in pipeline mode)."""
+
+    def __init__(self, seconds: float, pipelined: bool = True):
         self.seconds = seconds
+        self.pipelined = pipelined
         self.driver = g.get(_AUTOCOMMIT)
         self.raw = self.driver.connection.driver_connection if self.driver else None
-        self.deferring = self.raw is not None
+        self.deferring = self.raw is not None and pipelined
         self.pipeline = self._pipelined = None
         self.unit = None
         self.connection = None  # the session's, in its unit of work
@@ -236,8 +244,9 @@ class StepBatch:
         if self.raw is not None:
             self.pending = []
             self._token = _on_commit.set(self.pending)
-            self._pipelined = self.raw.pipeline()
-            self.pipeline = self._pipelined.__enter__()
+            if self.pipelined:
+                self._pipelined = self.raw.pipeline()
+                self.pipeline = self._pipelined.__enter__()
             self.raw.execute("BEGIN")
         else:
             self.unit = unit_of_work()
@@ -269,8 +278,7 @@ class StepBatch:
         if self.raw is not None:
             try:
                 self.raw.execute("COMMIT")
-                self.pipeline = None
-                self._pipelined.__exit__(None, None, None)  # sent, and waited for
+                self._end_pipeline()  # sent, and waited for
             except psycopg.Error:
                 if not self.deferring:
                     raise
@@ -313,10 +321,10 @@ class StepBatch:
     def _abandon(self) -> None:
         """Leave the pipeline and roll the transaction back, forgetting its deferred results
         and callbacks."""
-        if self.pipeline is not None:
-            self.pipeline = None
-            with suppress(psycopg.Error):  # the failure being handled, or what it aborted
-                self._pipelined.__exit__(None, None, None)
+        with suppress(psycopg.Error):  # the failure being handled, or what it aborted
+            self._end_pipeline()
+        # outside the pipeline: a rollback inside it makes psycopg lose track of which
+        # statements the server still has prepared
         self.raw.execute("ROLLBACK")
         for cursor, _resolve, _refuse in self.deferred:
             cursor.close()
@@ -331,12 +339,31 @@ class StepBatch:
             unit, self.unit = self.unit, None
             unit.__exit__(type(error), error, error.__traceback__)
 
+    def _end_pipeline(self) -> None:
+        if self.pipeline is not None:
+            self.pipeline = None
+            self._pipelined.__exit__(None, None, None)
+
     def checkpoint(self) -> None:
         """Between two steps: commit what ran for long enough, and go on in a new
         transaction."""
         if time.monotonic() - self.started >= self.seconds:
             self.commit()
             self.begin()
+
+    def lock(self, keys: Iterable[str]) -> None:
+        """Hold each key until the transaction ends; a step holding one waits for no other
+        step on it (PostgreSQL: transaction-scoped advisory locks, in the keys' order so
+        that two steps never wait for each other; SQLite: the write lock the transaction
+        took at BEGIN holds everything)."""
+        connection = self.driver or self.connection
+        if connection.dialect.name != "postgresql":
+            return
+        raw = connection.connection.driver_connection
+        for key in sorted(set(keys)):
+            raw.execute("SELECT pg_advisory_xact_lock(%s)", [lock_number(key)])
+        if self.pipeline is not None:
+            self.pipeline.sync()  # held once this returns, whichever connection reads next
 
     @contextmanager
     def savepoint(self) -> Iterator:
@@ -363,10 +390,10 @@ _batch: ContextVar[StepBatch | None] = ContextVar("jigai_step_batch", default=No
 
 
 @contextmanager
-def step_batch(seconds: float) -> Iterator[StepBatch]:
+def step_batch(seconds: float, pipelined: bool = True) -> Iterator[StepBatch]:
     """Steps taken in the block are written in a `StepBatch`; call its `checkpoint()`
     between them."""
-    batch = StepBatch(seconds)
+    batch = StepBatch(seconds, pipelined)
     batch.begin()
     token = _batch.set(batch)
     try:
@@ -383,6 +410,31 @@ def deferring_batch() -> StepBatch | None:
     """The batch whose steps' results are read at its commit (see `StepBatch`), if any."""
     batch = _batch.get()
     return batch if batch is not None and batch.deferring else None
+
+
+@contextmanager
+def serialised_step(keys: Iterable[str]) -> Iterator[None]:
+    """Decide and write one step in a transaction that holds `keys` from before the decision
+    reads anything: for a step whose decision reads rows that steps on other projects write
+    (an enterprise's claims under its caps), which the version check on its own project
+    cannot guard. Two such steps on one key are decided one after the other, the second on
+    what the first wrote. The transaction is a `StepBatch` of one step (within a batch, the
+    batch's own), so the write still goes through `step_transaction` and is retried alone
+    if it loses a deadlock; the step's reads of those rows go through `step_connection`."""
+    batch = _batch.get()
+    if batch is not None:
+        batch.lock(keys)
+        yield
+        return
+    with step_batch(seconds=0, pipelined=False) as batch:
+        batch.lock(keys)
+        yield
+
+
+def lock_number(key: str) -> int:
+    """A key's number for PostgreSQL's advisory locks (a signed 64-bit integer)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big",
+                          signed=True)
 
 
 def release_step_connection(_error=None) -> None:

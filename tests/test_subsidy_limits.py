@@ -4,17 +4,23 @@ room the tightest cap leaves (an interest claim) or refused naming the cap (a gr
 more), and a quarter's claims close that many days after it ends."""
 
 import re
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal as D
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import select
 
+from app.database import QueuedWriterConnection
 from app.errors import DomainError
 from app.extensions import db
 from app.models import Project, User
+from app.rules import subsidy
 from app.workflow import workflows
+from tests.helpers import Api, wait_until
 from tests.test_subsidy import HLJ, claims, hlj, owes, set_local  # noqa: F401 (hlj: a fixture)
 from tests.test_subsidy_routing import World, area_world
 from tests.test_subsidy_routing import set_local as set_city
@@ -157,3 +163,136 @@ def test_a_quarter_closes_the_days_the_agency_set_after_it_ends(clean_app, clien
                                             comment="已补正", period="2025Q3")
     assert again.status_code == 200, again.json
     assert claims(cast, client)["2025Q3"]["status"] == "submitted"
+
+
+class HeldAtTheCaps:
+    """Holds the first claim right after it read what its enterprise has claimed, until the
+    other claim has read that too (both then decide on the same total: the race at its
+    worst) or waits on the database (queued behind the first: serialised), whichever comes
+    first. Either way the outcome no longer depends on how the threads happen to run."""
+
+    def __init__(self, read, others_wait):
+        self.read, self.others_wait = read, others_wait
+        self.first = None
+        self.second_read = threading.Event()
+        self.mutex = threading.Lock()
+
+    def __call__(self, *args, **kwargs):
+        found = self.read(*args, **kwargs)
+        me = threading.get_ident()
+        with self.mutex:
+            holding = self.first is None
+            if holding:
+                self.first = me
+        if me != self.first:
+            self.second_read.set()
+        elif holding:
+            wait_until(lambda: self.second_read.is_set() or self.others_wait(me),
+                       "the other claim to read the enterprise's claims, or to wait for this one")
+        return found
+
+
+def _lock_waits(backend, monkeypatch):
+    """(thread) -> whether a thread other than `thread` waits for a lock in the database:
+    on PostgreSQL a lock not granted, on SQLite the queue for the write lock."""
+    name, url = backend
+    if name == "postgresql":
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+
+        def waiting(_thread):
+            with engine.connect() as conn:
+                return conn.exec_driver_sql(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE NOT l.granted AND a.datname = current_database()").scalar()
+        return waiting
+    queued: set[int] = set()
+    queue = QueuedWriterConnection.queue_for_write
+
+    def queue_and_note(connection):
+        queued.add(threading.get_ident())
+        try:
+            queue(connection)
+        finally:
+            queued.discard(threading.get_ident())
+
+    monkeypatch.setattr(QueuedWriterConnection, "queue_for_write", queue_and_note)
+    return lambda thread: bool(queued - {thread})
+
+
+def _claim_by_service(app, username, pid, version, amount) -> tuple[int, str]:
+    """The claim as a web form takes it: the engine in the request's session (no
+    autocommit connection); the HTTP status the refusal would answer, and its message."""
+    with app.app_context():
+        try:
+            project = db.session.scalar(select(Project).where(
+                Project.public_id == uuid.UUID(pid)))
+            user = db.session.scalar(select(User).where(User.username == username))
+            workflows().fire(project, "claim_subsidy", user, version=version,
+                             data={"amount": amount})
+            return 200, ""
+        except DomainError as err:
+            return err.status, str(err)
+        finally:
+            db.session.remove()
+
+
+@pytest.mark.parametrize("via", ["api", "session"])
+def test_two_projects_claiming_at_once_never_pass_the_enterprise_cap(
+        clean_app, client, backend, monkeypatch, via):
+    """Each project's claim fits the enterprise's cap alone, not both together: fired at the
+    same moment, one is filed and the other refused naming the cap — through the API (on
+    PostgreSQL its steps' autocommit connection) and in a request's session (the web's)."""
+    steps = ["submit", "accept", "sign_commitment", "file"]
+    pid, tokens, seeing = area_world(clean_app, "liaocheng", steps)
+    pid2 = area_world(clean_app, "liaocheng", steps, name="轴承热处理线改造项目")[0]
+    worlds = [World(client, pid, tokens, seeing), World(client, pid2, tokens, seeing)]
+    set_city(clean_app, "liaocheng-treasury", "programme:lc-equipment-grant:cap_per_enterprise",
+             "60")
+    ent = "liaocheng-enterprise1"
+    versions = [w.version() for w in worlds]
+    held = HeldAtTheCaps(subsidy.enterprise_claimed, _lock_waits(backend, monkeypatch))
+    monkeypatch.setattr(subsidy, "enterprise_claimed", held)
+    barrier = threading.Barrier(2)
+
+    def claim(world, version, amount):
+        if via == "session":
+            barrier.wait()  # both at the same moment
+            return _claim_by_service(clean_app, ent, world.pid, version, D(amount))
+        api = Api(clean_app.test_client(), tokens[ent])
+        barrier.wait()
+        answer = api.fire(world.pid, "claim_subsidy", version, amount=amount)
+        return answer.status_code, answer.json["message"] if answer.status_code != 200 else ""
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(claim, worlds, versions, ["50", "30"]))
+
+    assert sorted(code for code, _message in answers) == [200, 422], answers
+    [refused] = [message for code, message in answers if code == 422]
+    assert "单个企业奖补上限（万元，该企业各项目合计）" in refused and "60" in refused
+    claimed = [D(c["claimed"]) for w in worlds
+               for c in w.api(ent).get("/subsidies", project=w.pid).json["items"]]
+    assert claimed == [D(50) if answers[0][0] == 200 else D(30)]  # the winner's, in full
+    events = [e for w in worlds for e in w.api(ent).get(f"/projects/{w.pid}/events").json["items"]
+              if e["trigger"] == "claim_subsidy"]
+    assert len(events) == 1
+
+
+def test_one_bulk_claim_for_two_projects_keeps_within_the_enterprise_cap(clean_app, client):
+    """A bulk decision writes its steps in one transaction: the second project's claim counts
+    the first's, not yet committed, against the enterprise's cap."""
+    steps = ["submit", "accept", "sign_commitment", "file"]
+    pid, tokens, seeing = area_world(clean_app, "liaocheng", steps)
+    pid2 = area_world(clean_app, "liaocheng", steps, name="轴承热处理线改造项目")[0]
+    worlds = [World(client, pid, tokens, seeing), World(client, pid2, tokens, seeing)]
+    set_city(clean_app, "liaocheng-treasury", "programme:lc-equipment-grant:cap_per_enterprise",
+             "60")
+    ent = "liaocheng-enterprise1"
+    answer = worlds[0].api(ent).post("/bulk-transitions", {
+        "trigger": "claim_subsidy", "data": {"amount": "40"},
+        "items": [{"id": w.pid, "version": w.version()} for w in worlds]})
+    assert answer.status_code == 200, answer.json
+    first, second = answer.json["items"]
+    assert (first["result"], second["http_status"]) == ("done", 422), answer.json
+    assert "单个企业奖补上限（万元，该企业各项目合计）" in second["message"]
+    assert [D(w.claim(ent)["claimed"]) for w in worlds[:1]] == [D(40)]
+    assert worlds[1].api(ent).get("/subsidies", project=worlds[1].pid).json["items"] == []

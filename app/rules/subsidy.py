@@ -9,10 +9,13 @@ the days and the parameters give. Caps, where the agency set them, bound the tot
 claims they count: a project's, an enterprise's over all its projects, an enterprise's in a
 year (the claimed quarter's year; a grant's, the year it is claimed). An interest claim is
 limited to the room the tightest cap leaves (the event names that cap); a grant asking for
-more is refused naming it. A claim deadline, where set, closes a quarter's claims that many
-days after it ends (a returned claim may still be corrected). Rates, periods, caps and
-deadlines no document states are the agency's own settings (`local`, no default): until it
-sets a rate or period, claims are refused saying so; an unset cap or deadline does not apply.
+more is refused naming it. Caps counting other projects' claims read them in the claim's own
+transaction, which holds the enterprise's claims under the programme (`cap_keys`): two
+projects claiming at once never pass them together. A claim deadline, where set, closes a
+quarter's claims that many days after it ends (a returned claim may still be corrected).
+Rates, periods, caps and deadlines no document states are the agency's own settings
+(`local`, no default): until it sets a rate or period, claims are refused saying so; an
+unset cap or deadline does not apply.
 """
 
 from collections.abc import Callable
@@ -21,8 +24,9 @@ from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
+from ..database import Prepared, step_connection
 from ..extensions import db
 from ..i18n import format_day
 from ..i18n import gettext as _
@@ -261,21 +265,46 @@ def claim_year(claim) -> int:
     return int(claim.period[:4]) if claim.period != ONCE else china_date(claim.claimed_at).year
 
 
+def _others_statement():
+    c, p = SubsidyClaim.__table__, Project.__table__
+    return (select(c.c.period, c.c.claimed_yuan.label("claimed"), c.c.claimed_at)
+            .select_from(c.join(p, c.c.project_id == p.c.id))
+            .where(p.c.enterprise_id == bindparam("enterprise"), p.c.id != bindparam("project"),
+                   c.c.programme == bindparam("programme"), c.c.status != bindparam("returned")))
+
+
+_OTHERS = Prepared(_others_statement)
+
+
 def enterprise_claimed(project, programme: str, leaving_out: str,
                        year: int | None = None) -> Decimal:
     """What the enterprise's claims under the programme add up to — all its projects', this
     one's as the step leaves them, its claim for `leaving_out` aside, returned ones aside —
-    in `year` only where given."""
-    others = db.session.execute(
-        select(SubsidyClaim.period, SubsidyClaim.claimed, SubsidyClaim.claimed_at)
-        .join(Project, SubsidyClaim.project_id == Project.id)
-        .where(Project.enterprise_id == project.enterprise_id, Project.id != project.id,
-               SubsidyClaim.programme == programme,
-               SubsidyClaim.status != SubsidyStatus.RETURNED)).all()
+    in `year` only where given. The other projects' claims are read on the step's connection:
+    in a claim step, inside the transaction that holds `cap_keys` and writes the claim."""
+    others = [SimpleNamespace(**row) for row in _OTHERS.rows(step_connection(), {
+        "enterprise": project.enterprise_id, "project": project.id, "programme": programme,
+        "returned": SubsidyStatus.RETURNED})]
     own = [c for c in claims_of(project) if c.programme == programme
            and c.status != SubsidyStatus.RETURNED and c.period != leaving_out]
     return sum((c.claimed for c in [*others, *own] if year is None or claim_year(c) == year),
                Decimal(0))
+
+
+CROSS_PROJECT_CAPS = ("cap_per_enterprise", "cap_per_year")  # they count other projects' claims
+
+
+def cap_keys(ctx: RuleContext) -> tuple[str, ...]:
+    """What a claim step is serialised on: its enterprise's claims under the programme, where
+    the agency set a cap that counts them (nothing otherwise: the project's own claims are
+    guarded by its version)."""
+    programme = programme_of(ctx.definition)
+    if programme is None:
+        return ()
+    place = ctx.project.jurisdiction_code
+    if all(number_on(programme, name, place, ctx.today) is None for name in CROSS_PROJECT_CAPS):
+        return ()
+    return (f"subsidy-claims:{programme.key}:{ctx.project.enterprise_id}",)
 
 
 def limits(ctx: RuleContext, programme, period: str, computed: Decimal) -> list[Limit]:

@@ -48,6 +48,7 @@ from ..rules.resend import (
 )
 from ..rules.subsidy import (
     ONCE,
+    cap_keys,
     claim_figures,
     claim_of,
     claim_view,
@@ -61,11 +62,17 @@ from ..rules.subsidy import (
 from .changeset import ChangeSet
 
 EFFECTS: dict[str, Callable[[RuleContext, datetime, ChangeSet], dict]] = {}
+# Triggers whose decision (guards and effect) reads rows that steps on other projects write:
+# the keys such a step is serialised on, from its context — none where it reads nothing of
+# other projects this time (see `database.serialised_step`).
+SERIALISED: dict[str, Callable[[RuleContext], tuple[str, ...]]] = {}
 
 
-def effect(trigger: str):
+def effect(trigger: str, serialised_by: Callable[[RuleContext], tuple[str, ...]] | None = None):
     def register(fn):
         EFFECTS[trigger] = fn
+        if serialised_by is not None:
+            SERIALISED[trigger] = serialised_by
         return fn
     return register
 
@@ -402,7 +409,7 @@ def _defer_batch(ctx, now, changes):
 # -- fiscal support claims (贴息、奖补): rows of their own, the project's status unchanged ----
 
 
-@effect("claim_subsidy")
+@effect("claim_subsidy", serialised_by=cap_keys)
 def _claim_subsidy(ctx, now, changes):
     """A claim for one period, with its loans' days and amounts as computed now; a returned
     claim for the period is corrected in place (its number stays)."""

@@ -17,7 +17,10 @@ kinds; they go the same way, so that every change to a project is decided on a
 its audit event, stay, deadlines, an effect's rows and whatever the registered hooks add
 (the statistics rollup, notifications). The writer makes it one atomic change guarded by a
 conditional UPDATE on the version the actor saw — the serialisation point between
-concurrent actors (on PostgreSQL one statement, see changeset).
+concurrent actors (on PostgreSQL one statement, see changeset). That check guards what the
+decision read of its own project; a step whose decision also reads what steps on other
+projects write (the claims an enterprise's caps count) names the keys they share, and is
+decided and written in one transaction that holds them (`database.serialised_step`).
 """
 
 from collections.abc import Callable
@@ -34,7 +37,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from transitions import Machine, MachineError
 
-from ..database import after_commit, deferring_batch, step_transaction
+from ..database import after_commit, deferring_batch, serialised_step, step_transaction
 from ..errors import Conflict, DomainError, Forbidden, GuardFailed, Invalid, NotFound
 from ..extensions import db
 from ..i18n import format_day
@@ -69,7 +72,7 @@ from .changeset import (
 )
 from .deadlines import close_stay, deadline_writes, reschedule
 from .definitions import Definition, TransitionSpec, parse_text
-from .effects import EFFECTS
+from .effects import EFFECTS, SERIALISED
 from .hooks import HOOKS, Step
 from .state import ProjectState, read_state
 from .vocabulary import TRIGGERS
@@ -316,6 +319,17 @@ class Workflows:
         attempt = Attempt(project=state, actor=actor, definition=definition, today=today,
                           data=self._inputs(trigger, data), comment=comment or None,
                           state=state.status.value, relocation=Relocation(self, today))
+        keys = SERIALISED[trigger](attempt) if trigger in SERIALISED else ()
+        if keys:  # it reads what steps on other projects write: decided under their locks
+            with serialised_step(keys):
+                return self._decide(project, state, definition, attempt, trigger, version,
+                                    today)
+        return self._decide(project, state, definition, attempt, trigger, version, today)
+
+    def _decide(self, project, state: ProjectState, definition: Definition, attempt: Attempt,
+                trigger: str, version: int, today: date) -> ProjectState:
+        """The rest of `fire`: the machine's decision, the change set, its write."""
+        actor = attempt.actor
         try:
             if not self._take(definition, attempt, trigger):
                 _refuse(attempt, trigger, state.status)
