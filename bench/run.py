@@ -263,13 +263,16 @@ def web_sets(url: str, clients: int, sets: int, taken: Actors) -> list[list[dict
 
 
 @contextmanager
-def server(app: str, port: int, env: dict, workers: int, threads: int, code: Path = ROOT):
+def server(app: str, port: int, env: dict, workers: int, threads: int, code: Path = ROOT,
+           nice: int = 0):
     """A gunicorn serving `app` with the gunicorn.conf.py of the checkout at `code` (this
-    repo, or an earlier commit's, to compare with), until the block ends."""
+    repo, or an earlier commit's, to compare with), until the block ends; `nice`: at that
+    lower CPU priority (a pool that yields to another, see deploy/portals.md)."""
     port_free(port)
     log = open(ROOT / "instance" / f"bench-{port}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
-        [str(bin_of(code) / "gunicorn"), "-c", str(code / "gunicorn.conf.py"), app],
+        [*(["nice", "-n", str(nice)] if nice else []),
+         str(bin_of(code) / "gunicorn"), "-c", str(code / "gunicorn.conf.py"), app],
         cwd=code, stdout=log, stderr=subprocess.STDOUT,
         env={**os.environ, **env, "JIGAI_BIND": f"127.0.0.1:{port}",
              "WEB_CONCURRENCY": str(workers), "JIGAI_THREADS": str(threads),
