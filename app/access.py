@@ -59,9 +59,9 @@ def within(jurisdiction):
 
 def owed_within(jurisdiction):
     """SQL condition: the owed row (`Deadline`) lies in `jurisdiction` or below, by the place
-    the row keeps beside its project's (`DeadlineRow.locate`) — so the open rows of a place are
-    found by their own index (`ix_deadlines_open_place`, province first), not by reading every
-    open row of the role and joining its project. Said beside `within`, never instead."""
+    the row keeps beside its project's (`DeadlineRow.locate`: the same, moved with it) — so the
+    open rows of a place are found by their own index (`ix_deadlines_open_place`, province
+    first), not by reading every open row of the role and joining its project."""
     digits = LEVEL_PREFIX[jurisdiction.level]
     code = jurisdiction.code
     places = [(2, Deadline.province_code, code[:2] + "0000"),
@@ -71,8 +71,8 @@ def owed_within(jurisdiction):
 
 # Aliases, so that subqueries correlate with projects only, even inside queries that select
 # from these tables too (a bank's loan book); made once, as building them is not cheap.
-_ENTRY, _CLAIM, _LOAN, _EVENT = (aliased(ListEntry), aliased(BankClaim), aliased(Loan),
-                                 aliased(WorkflowEvent))
+_ENTRY, _CLAIM, _LOAN, _EVENT, _LINKED = (aliased(ListEntry), aliased(BankClaim), aliased(Loan),
+                                          aliased(WorkflowEvent), aliased(Project))
 
 
 def visible_condition(user: User):
@@ -145,7 +145,14 @@ def owed_condition(user: User, today: date | None = None):
     agency's by role, level and place, unclaimed or claimed by them or by an officer they
     stand in for today, never the maker's own check (maker-checker, a deputy and the officer
     as one person) nor on an enterprise the agency is linked to; an enterprise's or a bank's
-    by organisation."""
+    by organisation.
+
+    An agency's is said on the owed row's own columns (its place, kept beside its project's
+    by `DeadlineRow.locate`) and two small lists of ids, never on the project row: so its
+    queue counts a city's thousands of open rows from their index alone, and pages its first
+    rows by due day reading only the projects shown. It asks nothing of the project's status:
+    no agency owes a step on a draft, the only status agencies may not see (each definition is
+    checked for it: only the enterprise acts on a draft)."""
     org = user.organization
     if user.is_admin or org.kind == OrgKind.OPERATOR:
         return false()
@@ -162,13 +169,14 @@ def owed_condition(user: User, today: date | None = None):
         event.project_id == Deadline.project_id,
         or_(event.actor_id.in_(people), event.on_behalf_of_id.in_(people)),
         tuple_(Deadline.trigger, event.trigger).in_(apart))) if apart else false()
-    linked = exists().where(OrgLink.agency_id == org.id,
-                            OrgLink.enterprise_id == Project.enterprise_id)
+    # the projects of enterprises the agency is linked to: a short list, read once
+    linked = Deadline.project_id.in_(select(_LINKED.id).where(_LINKED.enterprise_id.in_(
+        select(OrgLink.enterprise_id).where(OrgLink.agency_id == org.id))))
     held = or_(Deadline.holder_id.is_(None),
                Deadline.holder_id.in_({user.id, *stood_in_for}))
     return (Deadline.met_at.is_(None) & Deadline.org_id.is_(None) & (Deadline.role == org.role)
             & or_(Deadline.level == "", Deadline.level.contains(level))
-            & owed_within(org.jurisdiction) & visible_condition(user) & held & ~linked & ~made)
+            & owed_within(org.jurisdiction) & held & ~linked & ~made)
 
 
 def owed_rows(user: User, project, today: date | None = None) -> list[Deadline]:

@@ -95,6 +95,7 @@ def sqlite_connect_args(path: str | None, busy_timeout_seconds: float) -> dict:
 def configure_engine(engine: Engine, busy_timeout_seconds: float) -> None:
     if engine.dialect.name == "postgresql":
         event.listen(engine, "checkout", _refuse_dead_connection)
+        event.listen(engine, "connect", _without_jit)
     if engine.dialect.name != "sqlite":
         return
     database = engine.url.database
@@ -141,6 +142,16 @@ def configure_step_engine(engine: Engine) -> None:
     def _wide_integers(dbapi_connection, _record):
         dbapi_connection.adapters.register_dumper(int, Int8Dumper)
         dbapi_connection.adapters.register_dumper(int, Int8BinaryDumper)
+
+
+def _without_jit(dbapi_connection, _record) -> None:
+    """No just-in-time compilation of queries: PostgreSQL starts it for any plan it expects
+    to be costly, and compiling costs hundreds of milliseconds — more than the short queries
+    of a page it would speed up (seen on the agencies' queue at 10⁶ projects: 0.5 s of 1.4).
+    A setting of the session, so that the stock server needs no change (deploy/postgresql.conf
+    sets it for the whole server)."""
+    dbapi_connection.execute("SET jit = off")
+    dbapi_connection.commit()
 
 
 def _refuse_dead_connection(dbapi_connection, _record, _proxy) -> None:

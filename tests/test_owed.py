@@ -200,3 +200,20 @@ def test_the_maker_is_told_why_a_colleague_must_check(clean_app, client):
     waiting = cast.api(client, maker).get(f"/projects/{p['id']}").json["waiting_for"]
     [verify] = [w for w in waiting if w["trigger"] == "verify_completion"]
     assert verify["yours"] is False and "colleague" in verify["why_not_yours"]
+
+
+def test_no_definition_lets_an_agency_act_on_a_draft():
+    """The agencies' queue asks nothing of a project's status because no agency ever owes a
+    step on a draft (the one status they may not see): `workflows check` refuses a
+    definition in which anyone but the enterprise acts on one."""
+    from pathlib import Path
+
+    from app.workflow.definitions import DefinitionError, parse_text
+
+    path = Path(__file__).parent.parent / "workflows" / "liaocheng-2024-draft.toml"
+    text = path.read_text(encoding="utf-8")
+    old = 'trigger = "accept"\nsource = "declared"\n'
+    assert old in text
+    parse_text(text, path)  # as it stands
+    with pytest.raises(DefinitionError, match="only the enterprise acts on a draft"):
+        parse_text(text.replace(old, old.replace('"declared"', '["draft", "declared"]')), path)

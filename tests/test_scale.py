@@ -2,6 +2,7 @@
 rows behind it, a dashboard that reads the rollup (not projects or the audit trail), indexed
 name search on both backends, and a rollup that a recount confirms and repairs."""
 
+import re
 from contextlib import contextmanager
 
 import pytest
@@ -230,3 +231,39 @@ def test_generated_projects_keep_the_text_of_their_definition(clean_app):
                                         .where(Project.workflow_key.is_not(None)).distinct()))
         kept = set(db.session.execute(select(DefinitionSnapshot.key, DefinitionSnapshot.version)))
         assert frozen and frozen <= kept
+
+
+def test_an_agencys_queue_reads_its_rows_not_every_project(clean_app):
+    """A city officer's queue counts its owed rows from their own place index and pages its
+    first rows before reading any project: at a million projects a city holds tens of
+    thousands of open rows, and reading each one's project cost the page seconds."""
+    from app.models import AgencyKind, Organization, OrgKind, User, china_today
+    from app.review import queue as owed
+
+    with clean_app.app_context():
+        generate(40, seed=10)
+        officer = db.session.scalar(
+            select(User).join(Organization, User.organization_id == Organization.id)
+            .where(Organization.kind == OrgKind.AGENCY,
+                   Organization.agency_kind == AgencyKind.MIIT,
+                   Organization.jurisdiction_code.like("____00"),
+                   Organization.jurisdiction_code.not_like("%0000")))
+        filters, today = owed.QueueFilter(), china_today()
+        assert owed.step_counts(officer, filters, today)  # the city owes something
+        counts = owed._base(officer, filters, today, with_step=False, projects=False)
+        counting = str(counts.compile(db.engine, compile_kwargs={"literal_binds": True}))
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = " ".join(db.session.execute(text("EXPLAIN " + counting)).scalars())
+            by_index = "Seq Scan on deadlines" not in plan  # (which index: the data's size)
+            read = re.search(r" on projects(?! projects_1)", plan)  # _1: linked enterprises'
+        else:
+            plan = " ".join(str(r) for r in db.session.execute(
+                text("EXPLAIN QUERY PLAN " + counting)))
+            by_index = "deadlines USING INDEX ix_deadlines_open_place" in plan
+            read = re.search(r"(SCAN|SEARCH) projects(?!_1)", plan)
+        assert by_index and read is None, plan
+        rows, _next = owed.queue(officer, filters, today)
+        assert rows and all(row.project.city_code == officer.organization.jurisdiction_code
+                            for row in rows)
+        db.session.rollback()

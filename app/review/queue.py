@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import contains_eager, joinedload
 
-from ..access import owed_condition, within
+from ..access import is_agency, owed_condition, within
 from ..errors import Invalid
 from ..extensions import db
 from ..i18n import gettext as _
@@ -67,9 +67,13 @@ def _sort(user: User, name: str):
     return columns
 
 
-def _base(user: User, filters: QueueFilter, today: date, *, with_step: bool = True):
-    query = (select(Deadline).join(Project, Deadline.project_id == Project.id)
-             .where(owed_condition(user, today)))
+def _base(user: User, filters: QueueFilter, today: date, *, with_step: bool = True,
+          projects: bool = True):
+    """The owed rows the filters select; `projects=False`: joined to their projects only
+    where a filter or the owed condition asks of them (an agency's need not)."""
+    query = select(Deadline).where(owed_condition(user, today))
+    if projects or _asks_of_projects(user, filters):
+        query = query.join(Project, Deadline.project_id == Project.id)
     if with_step and filters.step:
         query = query.where(Deadline.trigger == filters.step)
     if filters.industry:
@@ -87,15 +91,28 @@ def _base(user: User, filters: QueueFilter, today: date, *, with_step: bool = Tr
     return query
 
 
+def _asks_of_projects(user: User, filters: QueueFilter) -> bool:
+    return not is_agency(user) or bool(filters.industry or filters.year or filters.region)
+
+
 def queue(user: User, filters: QueueFilter, today: date, *, limit: int = 50,
           cursor: str | None = None) -> tuple[list[Deadline], str | None]:
     columns, descending = _sort(user, filters.sort)
-    query = _base(user, filters, today)
+    # ordered by the owed rows' own columns, and nothing asked of their projects: the page's
+    # rows are chosen from the rows alone, and only their projects read (at 10⁶ projects a
+    # city's queue holds tens of thousands of rows)
+    own_rows = not _asks_of_projects(user, filters) and all(
+        c.table is Deadline.__table__ for c in columns)
+    query = _base(user, filters, today, projects=not own_rows)
     if cursor:
         values = tuple(decode(cursor, columns[0]))
         after = tuple_(*columns) < values if descending else tuple_(*columns) > values
         query = query.where(after)
     order = [c.desc() for c in columns] if descending else list(columns)
+    if own_rows:
+        page = query.with_only_columns(Deadline.id).order_by(*order).limit(limit + 1).subquery()
+        query = (select(Deadline).join(page, Deadline.id == page.c.id)
+                 .join(Project, Deadline.project_id == Project.id))
     query = (query.options(contains_eager(Deadline.project).joinedload(Project.enterprise),
                            joinedload(Deadline.project, Project.jurisdiction))
              .order_by(*order).limit(limit + 1))
@@ -122,7 +139,7 @@ def late_reports(project_ids, today: date) -> set[int]:
 
 def step_counts(user: User, filters: QueueFilter, today: date) -> list[tuple[str, int, int]]:
     """(step, owed, overdue) for the filters other than the step itself."""
-    base = _base(user, filters, today, with_step=False).subquery()
+    base = _base(user, filters, today, with_step=False, projects=False).subquery()
     rows = db.session.execute(select(
         base.c.trigger, func.count(), func.sum((base.c.due_on < today).cast(db.Integer)))
         .group_by(base.c.trigger).order_by(base.c.trigger))

@@ -322,11 +322,22 @@ def parse_text(text: str, path: Path) -> Definition:
     if missing:
         _fail(path, f"clause(s) {', '.join(missing)} cited but not listed under [clauses]")
     _check_reachability(path, definition)
+    _check_drafts_are_the_enterprises(path, definition)
     _check_change_filing_route(path, definition)
     _check_joint_steps(path, definition)
     _check_send_backs(path, definition)
     _check_programmes(path, definition)
     return definition
+
+
+def _check_drafts_are_the_enterprises(path: Path, definition: Definition) -> None:
+    """A draft is the enterprise's own until declared: only the enterprise acts on one, so no
+    agency ever owes a step on a draft (which the agencies' queue relies on, see
+    access.owed_condition)."""
+    for spec in definition.transitions:
+        if "draft" in spec.sources and spec.role != "enterprise":
+            _fail(path, f"'{spec.trigger}' leaves 'draft' by '{spec.role}': only the "
+                        "enterprise acts on a draft")
 
 
 def _check_send_backs(path: Path, definition: Definition) -> None:
