@@ -228,17 +228,16 @@ class StepBatch:
     mode and their results read only at the commit (`defer`): PostgreSQL writes one step while
     the next is composed. A step whose version had moved on writes nothing (its statement is
     conditional), so it needs no savepoint: it is told when its result is read. A statement
-    that fails aborts the transaction; then it is rolled back outside the pipeline, and its
-    steps are taken again one by one, each in a savepoint and read afresh (`take`), so only
-    the failing one is refused.
+    that fails aborts the transaction; then it is rolled back (out of the pipeline: a rollback
+    inside it makes psycopg lose track of which statements the server has prepared) and its
+    steps are taken again one by one as single steps, each read afresh (`take`), so only the
+    failing one is refused.
 
     A `serialised_step` is a batch of one step, whose transaction first takes its locks;
-    not pipelined, since the step reads on the connection as it decides (and psycopg loses
-    its prepared statements when a transaction is rolled back in pipeline mode)."""
+    not pipelined, since the step reads on the connection as it decides."""
 
     def __init__(self, seconds: float, pipelined: bool = True):
         self.seconds = seconds
-        self.pipelined = pipelined
         self.driver = g.get(_AUTOCOMMIT)
         self.raw = self.driver.connection.driver_connection if self.driver else None
         self.deferring = self.raw is not None and pipelined
@@ -255,7 +254,7 @@ class StepBatch:
         if self.raw is not None:
             self.pending = []
             self._token = _on_commit.set(self.pending)
-            if self.pipelined:
+            if self.deferring:
                 self._pipelined = self.raw.pipeline()
                 self.pipeline = self._pipelined.__enter__()
             self.raw.execute("BEGIN")
@@ -317,17 +316,16 @@ class StepBatch:
 
     def _take_again(self) -> None:
         """A deferred statement failed, so the open transaction is aborted: roll it back and
-        take its steps again one by one (each in a savepoint, read afresh), then commit."""
+        take its steps again one by one, each read afresh and written as a single step is —
+        one statement that commits on its own — so only the failing one is refused."""
         self._abandon()
         taken, self.taken = self.taken, []
-        self.deferring = False
+        token = _batch.set(None)
         try:
-            self.begin()
             for run, _refuse in taken:
                 run(True)
-            self.commit()
         finally:
-            self.deferring = True
+            _batch.reset(token)
 
     def _abandon(self) -> None:
         """Leave the pipeline and roll the transaction back, forgetting its deferred results
@@ -388,9 +386,6 @@ class StepBatch:
         try:
             yield connection
         except BaseException:
-            if self.pipeline is not None:  # past the failed statement (the rest was skipped)
-                with suppress(psycopg.Error):  # the failure being handled
-                    self.pipeline.sync()
             raw.execute("ROLLBACK TO SAVEPOINT step")
             raw.execute("RELEASE SAVEPOINT step")
             raise

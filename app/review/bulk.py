@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import access
-from ..database import step_batch
+from ..database import autocommit_statements, step_batch
 from ..errors import Conflict, DomainError, Invalid, NotFound
 from ..extensions import db
 from ..i18n import gettext as _
@@ -154,6 +154,7 @@ def decide(user, trigger: str, items: list[tuple[str | uuid.UUID, int]], *,
             keys.append(parse_public_id(key))
         except NotFound:
             keys.append(None)
+    autocommit_statements()  # the web's bulk bar writes as the API does (PostgreSQL)
     states = read_states({k for k in keys if k is not None}, user)
     engine, seen, outcomes = workflows(), set(), []
 
