@@ -276,7 +276,8 @@ def act(project_id, trigger):
         # the step (a change filing) moved it beyond the clerk's jurisdiction
         flash(_("The project now lies outside your jurisdiction."), "info")
         return redirect(url_for("review.queue"))
-    return redirect(url_for("projects.show", project_id=project.public_id))
+    # the step's state, not the ORM object it expired: reading that would load it again
+    return redirect(url_for("projects.show", project_id=moved.public_id))
 
 
 @bp.post("/projects/<project_id>/steps/<step_id>/<action>")
