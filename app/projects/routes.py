@@ -221,9 +221,12 @@ def show(project_id):
 
 
 def _render_show(project, *, action_error=None, status=200):
-    page = project_page(current_user, project)
+    # the user itself: the page asks access about it for every line of the timeline, and
+    # each read through the `current_user` proxy looks the user up again
+    user = current_user._get_current_object()
+    page = project_page(user, project)
     return render_template("projects/show.html", page=page, p=project, inputs_for=inputs_for,
-                           colleagues=people.colleagues(current_user)
+                           colleagues=people.colleagues(user)
                            if any(h.reassign for h in page.panel.handling) else [],
                            action_error=action_error, comment_form=CommentForm(),
                            attachment_form=AttachmentForm()), status
