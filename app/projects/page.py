@@ -123,7 +123,7 @@ class ProjectPage:
     definition: object
     stages: list[Stage]
     actions: list
-    events: list[WorkflowEvent]
+    events: list  # rows of workflow_events, newest first, as the reader may see them
     comments: list
     attachments: list
     deadlines: list[Waiting]
@@ -186,12 +186,20 @@ def _children_query():
                     for name, model in CHILDREN.items()])
 
 
+@cache
+def _events_query():
+    """A project's audit trail in order, as rows (each with the event's attributes by
+    name): the page only reads them, and a long trail built as ORM objects cost more than
+    the rest of the page."""
+    events = WorkflowEvent.__table__
+    return (select(*events.c).where(events.c.project_id == bindparam("project_id", type_=Integer))
+            .order_by(events.c.seq))
+
+
 def project_page(user: User, project: Project) -> ProjectPage:
     engine = workflows()
     present = children_present(project)
-    events = list(db.session.scalars(select(WorkflowEvent)
-                                     .where(WorkflowEvent.project_id == project.id)
-                                     .order_by(WorkflowEvent.seq)))
+    events = db.session.execute(_events_query(), {"project_id": project.id}).all()
     return_reason = None
     if project.status == Status.RETURNED:
         returns = [e for e in events if e.trigger in RETURNS]
