@@ -57,10 +57,11 @@ def init_web(app: Flask) -> None:
     @app.context_processor
     def _page_globals():
         english = str(get_locale()) == "en"
-        signed_in = current_user.is_authenticated
+        user = current_user._get_current_object()  # not the proxy: it looks the user up again
+        signed_in = user.is_authenticated
         return {"html_lang": "en" if english else "zh-CN", "english": english,
-                "unread": unread_count(current_user) if signed_in else 0,
-                "sections": access.sections(current_user) if signed_in else {}}
+                "unread": unread_count(user) if signed_in else 0,
+                "sections": access.sections(user) if signed_in else {}}
 
     @app.before_request
     def _refuse_nul_characters():
