@@ -208,8 +208,10 @@ class Panel:
 
 
 def action_panel(user: User, project, today: date | None = None) -> Panel:
-    actions = available_steps(user, project, today)
+    # what the project waits for first: it reads the project's deadlines with which of them
+    # the reader owes, in one query, and the steps' rules then read the same rows
     waits = awaited(user, project, today)
+    actions = available_steps(user, project, today)
     owed = {w.row.trigger for w in waits if w.mine}
     return Panel(owed=[a for a in actions if a.ready and a.trigger in owed],
                  other=[a for a in actions if a.ready and a.trigger not in owed],
