@@ -16,6 +16,7 @@ from datetime import date
 
 from sqlalchemy import and_, exists, false, or_, select, true, tuple_
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from .extensions import db
@@ -186,6 +187,21 @@ def owed_rows(user: User, project, today: date | None = None) -> list[Deadline]:
                                           owed_condition(user, today)).order_by(Deadline.id)))
 
 
+def deadlines_and_owed(user: User, project, today: date | None = None) -> tuple[list, set[int]]:
+    """`project.deadlines` and the ids of those `user` owes now (`owed_rows`), read with one
+    query when the project's rows are not loaded yet: each row with `owed_condition` as a
+    column, which is true exactly where `owed_rows` would select the row. The rows then
+    become the project's loaded `deadlines` (in their order, due date first)."""
+    if "deadlines" in project.__dict__:  # loaded already (or a step's state)
+        return project.deadlines, {row.id for row in owed_rows(user, project, today)}
+    rows = db.session.execute(
+        select(Deadline, owed_condition(user, today).label("owed"))
+        .join(Project, Deadline.project_id == Project.id)
+        .where(Deadline.project_id == project.id).order_by(Deadline.due_on, Deadline.id)).all()
+    set_committed_value(project, "deadlines", [row[0] for row in rows])
+    return project.deadlines, {row[0].id for row in rows if row.owed}
+
+
 @dataclass(frozen=True)
 class Panel:
     """A reader's actions on a project, in the order they need them: what they owe (the
@@ -200,8 +216,10 @@ class Panel:
 
 
 def action_panel(user: User, project, today: date | None = None) -> Panel:
-    actions = available_steps(user, project, today)
+    # what the project waits for first: it reads the project's deadlines with which of them
+    # the reader owes, in one query, and the steps' rules then read the same rows
     waits = awaited(user, project, today)
+    actions = available_steps(user, project, today)
     owed = {w.row.trigger for w in waits if w.mine}
     return Panel(owed=[a for a in actions if a.ready and a.trigger in owed],
                  other=[a for a in actions if a.ready and a.trigger not in owed],
@@ -255,10 +273,10 @@ def awaited(user: User, project, today: date | None = None) -> list[Awaited]:
     if not can_see(user, project):
         return []
     org = user.organization
-    mine = {row.id for row in owed_rows(user, project, today)}
+    deadlines, mine = deadlines_and_owed(user, project, today)
     definition = workflows().for_project(project) if project.workflow_key else None
     found = []
-    for row in project.deadlines:
+    for row in deadlines:
         if row.met_at is not None:
             continue
         if org.kind == OrgKind.BANK and row.org_id not in (None, org.id, project.enterprise_id):

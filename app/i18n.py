@@ -2,6 +2,7 @@
 ?lang=en (remembered in the session); API clients may ask with Accept-Language."""
 
 from datetime import date
+from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date
@@ -102,4 +103,11 @@ def format_day(value: date | str | None) -> str:
         return "—"
     if isinstance(value, str):
         value = date.fromisoformat(value)
-    return format_date(value, "medium", locale=select_locale())
+    return _day_text(value, _chosen())
+
+
+@lru_cache(maxsize=4096)
+def _day_text(value: date, locale: str) -> str:
+    """Kept: a page writes the same few days many times (a timeline, a line each), and
+    babel formats each afresh."""
+    return format_date(value, "medium", locale=LOCALES[locale])

@@ -4,7 +4,7 @@ the unread-notification count, error pages, and security headers."""
 import json
 from datetime import date, datetime
 
-from flask import Flask, render_template, request, send_from_directory
+from flask import Flask, render_template, request, send_from_directory, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale
 from flask_login import current_user
@@ -49,7 +49,7 @@ def init_web(app: Flask) -> None:
                                  lead_bank_label=render.lead_bank_label,
                                  basis_text=lambda *a, **k: render.basis_text(
                                      *a, fdate=fdate, **k),
-                                 project_status=status_name,
+                                 project_status=status_name, workflow_url=workflow_url,
                                  submit_required=frozenset((*DECLARATION_FIELDS, "jurisdiction")))
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -57,10 +57,11 @@ def init_web(app: Flask) -> None:
     @app.context_processor
     def _page_globals():
         english = str(get_locale()) == "en"
-        signed_in = current_user.is_authenticated
+        user = current_user._get_current_object()  # not the proxy: it looks the user up again
+        signed_in = user.is_authenticated
         return {"html_lang": "en" if english else "zh-CN", "english": english,
-                "unread": unread_count(current_user) if signed_in else 0,
-                "sections": access.sections(current_user) if signed_in else {}}
+                "unread": unread_count(user) if signed_in else 0,
+                "sections": access.sections(user) if signed_in else {}}
 
     @app.before_request
     def _refuse_nul_characters():
@@ -173,6 +174,16 @@ def _field_holding_nul() -> str | None:
     except ValueError:
         return None  # not JSON at all: the view says so
     return "body" if any(isinstance(v, str) and "\x00" in v for v in json_walk(body)) else None
+
+
+def workflow_url(key: str) -> str:
+    """The page of a workflow definition, built once per key and request: a timeline links
+    the same few documents on every line, and building a URL is not cheap."""
+    kept = request.__dict__.setdefault("jigai_workflow_urls", {})
+    url = kept.get(key)
+    if url is None:
+        url = kept[key] = url_for("admin.workflow", key=key)
+    return url
 
 
 def fdate(value: date | None) -> str:

@@ -93,6 +93,36 @@ def test_project_page_queries_do_not_grow_with_its_trail(clean_app, cast):
     assert page_queries(clean_app, clerk, path) == before
 
 
+def _deadline_reads(seen: list[str]) -> int:
+    return sum("FROM deadlines" in s for s in seen)
+
+
+def _link_reads(seen: list[str]) -> int:
+    """Statements asking whether an agency is linked to an enterprise, on their own."""
+    return sum("org_links" in s and "deadlines" not in s for s in seen)
+
+
+def test_a_project_read_for_its_page_or_answer_reads_its_deadlines_once(clean_app, cast):
+    """The project page and the API's whole answer after a step read the project's deadlines
+    with which of them the reader owes in one statement, and an agency's page asks once
+    whether the agency is linked to the enterprise — not once per step it may take — while
+    still offering those steps."""
+    api = cast.api(clean_app.test_client(), "ent_a")
+    project = api.post("/projects", project_payload()).json
+    with statements(clean_app) as seen:
+        answer = api.fire(project["id"], "submit", project["version"])
+    assert answer.status_code == 200 and answer.json["waiting_for"]
+    assert _deadline_reads(seen) == 1
+    clerk = signed_in(clean_app, "miit")
+    with statements(clean_app) as seen:
+        page = clerk.get(f"/projects/{project['id']}")
+    assert page.status_code == 200
+    offered = page.get_data(as_text=True)
+    assert all(f'id="action-{step}"' in offered for step in ("return", "reject", "accept"))
+    assert _deadline_reads(seen) == 1
+    assert _link_reads(seen) == 1
+
+
 def test_dashboard_reads_the_rollup_not_projects_or_events(clean_app, cast):
     with clean_app.app_context():
         generate(60, seed=5)

@@ -72,6 +72,8 @@ def project_summary(project: Project) -> dict:
 def project_detail(project: Project, user: User) -> dict:
     definition = workflows().for_project(project) if project.workflow_key else None
     present = children_present(project)  # one query says which of its own rows to read
+    # first: it reads the project's deadlines together with which of them the caller owes
+    waits = access.awaited(user, project)
     body = project_summary(project)
     body.update({
         "enterprise": {**_org(project.enterprise),
@@ -121,7 +123,7 @@ def project_detail(project: Project, user: User) -> dict:
         # everything the project waits for, as the caller sees it
         "waiting_for": [{**deadline_json(a.row), "id": a.row.id, "owed_by": a.owed_by,
                          "held_by": a.holder, "yours": a.mine,
-                         "why_not_yours": a.reason} for a in access.awaited(user, project)],
+                         "why_not_yours": a.reason} for a in waits],
         # joint steps (会签 all_of / 或签 any_of): who has signed, who is awaited
         "joint_steps": [{"trigger": j.trigger, "mode": j.mode, "signers": [{
             "role": s.role, "owed_by": s.owed_by, "signed": s.signed_at is not None,

@@ -5,6 +5,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask import has_request_context, request
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -89,11 +90,17 @@ class ProjectFacts:
 
     def linked_to(self, agency_id: int) -> bool:
         """Whether the agency is registered as linked to the project's enterprise (its
-        supervising department or shareholder), which bars it from deciding here."""
+        supervising department or shareholder), which bars it from deciding here.
+
+        Asked once per step the agency may take (its role rule); read once per request."""
         from ..extensions import db
 
-        return bool(db.session.scalar(select(exists().where(
-            OrgLink.agency_id == agency_id, OrgLink.enterprise_id == self.enterprise_id))))
+        key = (agency_id, self.enterprise_id)
+        kept = request.__dict__.setdefault("jigai_links", {}) if has_request_context() else {}
+        if key not in kept:
+            kept[key] = bool(db.session.scalar(select(exists().where(
+                OrgLink.agency_id == agency_id, OrgLink.enterprise_id == self.enterprise_id))))
+        return kept[key]
 
 
 class Project(ProjectFacts, Base):

@@ -9,8 +9,9 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
-from sqlalchemy import Select, column, exists, func, select, table
+from sqlalchemy import Select, bindparam, column, exists, func, select, table
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access
@@ -51,14 +52,21 @@ def get_project(user: User, public_id: str | uuid.UUID, *, whole=False) -> Proje
     """The project with this public id if `user` may see it; NotFound otherwise.
 
     `whole`: with its enterprise, place and equipment, for the pages that show them all."""
-    query = select(Project).where(Project.public_id == parse_public_id(public_id))
-    if whole:
-        query = query.options(joinedload(Project.enterprise), joinedload(Project.jurisdiction),
-                              selectinload(Project.equipment))
-    project = db.session.scalar(query)
+    project = db.session.scalar(_project_query(whole), {"key": parse_public_id(public_id)})
     if refusal := access.see_refusal(user, project):
         raise refusal
     return project
+
+
+@cache
+def _project_query(whole: bool) -> Select:
+    """Built once: building the statement and its loader options, and the cache key
+    SQLAlchemy derives from them on each execution, cost more than running it."""
+    query = select(Project).where(Project.public_id == bindparam("key"))
+    if whole:
+        query = query.options(joinedload(Project.enterprise), joinedload(Project.jurisdiction),
+                              selectinload(Project.equipment))
+    return query
 
 
 def parse_public_id(public_id: str | uuid.UUID) -> uuid.UUID:

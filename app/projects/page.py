@@ -14,7 +14,16 @@ from ..extensions import db
 from ..financing.operations import Financing, banks_serving, financing
 from ..financing.subsidies import claims_for
 from ..i18n import gettext as _
-from ..labels import FIELD_LABELS, POLICY_CLASS_LABELS, ROLE_LABELS, TASK_LABELS, join_list
+from ..labels import (
+    FIELD_LABELS,
+    POLICY_CLASS_LABELS,
+    ROLE_LABELS,
+    TASK_LABELS,
+    event_tone,
+    join_list,
+    paren,
+    step_label,
+)
 from ..models import (
     STAGES,
     Attachment,
@@ -47,12 +56,14 @@ from ..rules.guards import (
     pending_change_of,
     procedure_needed,
     procedures_recorded,
+    status_name,
 )
 from ..rules.money import format_wan
 from ..rules.project_values import values_before
 from ..rules.resend import items_of
 from ..workflow import workflows
 from ..workflow.deadlines import time_limit
+from ..workflow.render import cite_event
 from ..workflow.vocabulary import ITEMS_LAPSED
 from .attachments import attachments_of
 from .comments import comments_of
@@ -111,6 +122,39 @@ class Revision:
 
 
 @dataclass
+class Line:
+    """A timeline line: the event and the words that introduce it."""
+
+    event: object
+    tone: str  # "warn", "danger", "success" or none
+    role: str  # the actor's role, as a parenthetical
+    step: str
+    status: str | None  # the state the step moved the project to, if it moved it
+    citation: object  # the clause it was taken under (render.Citation), if any
+
+
+def timeline(project: Project, events: list) -> list[Line]:
+    """The timeline's lines: each label worked out once per page, not once per line (a
+    long trail repeats a few steps, roles and states many times)."""
+    roles, steps, statuses, lines = {}, {}, {}, []
+    for e in events:
+        role = roles.get(e.actor_role)
+        if role is None:
+            role = roles[e.actor_role] = paren(ROLE_LABELS.get(e.actor_role, e.actor_role))
+        step = steps.get(e.trigger)
+        if step is None:
+            step = steps[e.trigger] = step_label(e.trigger)
+        status = None
+        if e.from_state != e.to_state:
+            status = statuses.get(e.to_state)
+            if status is None:
+                status = statuses[e.to_state] = status_name(project, e.to_state)
+        lines.append(Line(e, event_tone(e.trigger, e.to_state), role, step, status,
+                          cite_event(e)))
+    return lines
+
+
+@dataclass
 class Stage:
     status: Status
     state: str  # done | current | todo | side | danger
@@ -123,7 +167,7 @@ class ProjectPage:
     definition: object
     stages: list[Stage]
     actions: list
-    events: list[WorkflowEvent]
+    events: list  # rows of workflow_events, newest first, as the reader may see them
     comments: list
     attachments: list
     deadlines: list[Waiting]
@@ -144,6 +188,7 @@ class ProjectPage:
     subsidies: list = field(default_factory=list)  # the claims the reader may see
     joint: list = field(default_factory=list)  # joint steps: who has signed, who is awaited
     items_to_follow: list[str] = field(default_factory=list)  # 容缺: documents still owed
+    timeline: list[Line] = field(default_factory=list)  # the events shown, newest first
 
 
 def stages_of(project: Project, events: list[WorkflowEvent]) -> list[Stage]:
@@ -186,12 +231,20 @@ def _children_query():
                     for name, model in CHILDREN.items()])
 
 
+@cache
+def _events_query():
+    """A project's audit trail in order, as rows (each with the event's attributes by
+    name): the page only reads them, and a long trail built as ORM objects cost more than
+    the rest of the page."""
+    events = WorkflowEvent.__table__
+    return (select(*events.c).where(events.c.project_id == bindparam("project_id", type_=Integer))
+            .order_by(events.c.seq))
+
+
 def project_page(user: User, project: Project) -> ProjectPage:
     engine = workflows()
     present = children_present(project)
-    events = list(db.session.scalars(select(WorkflowEvent)
-                                     .where(WorkflowEvent.project_id == project.id)
-                                     .order_by(WorkflowEvent.seq)))
+    events = db.session.execute(_events_query(), {"project_id": project.id}).all()
     return_reason = None
     if project.status == Status.RETURNED:
         returns = [e for e in events if e.trigger in RETURNS]
@@ -210,13 +263,15 @@ def project_page(user: User, project: Project) -> ProjectPage:
            "designate": access.can_designate(user, project)}
     panel = access.action_panel(user, project)
     pending_change = pending_change_of(project) if "changes" in present else None
+    shown = [e for e in reversed(events) if access.event_visible(user, e)]
     return ProjectPage(
         project=project,
         definition=definition,
         stages=stages_of(project, events),
         actions=panel.owed + panel.other + panel.blocked,
         panel=panel,
-        events=[e for e in reversed(events) if access.event_visible(user, e)],
+        events=shown,
+        timeline=timeline(project, shown),
         comments=comments_of(project) if "comments" in present else [],
         attachments=attachments,
         deadlines=waiting(definition, project),

@@ -221,9 +221,12 @@ def show(project_id):
 
 
 def _render_show(project, *, action_error=None, status=200):
-    page = project_page(current_user, project)
+    # the user itself: the page asks access about it for every line of the timeline, and
+    # each read through the `current_user` proxy looks the user up again
+    user = current_user._get_current_object()
+    page = project_page(user, project)
     return render_template("projects/show.html", page=page, p=project, inputs_for=inputs_for,
-                           colleagues=people.colleagues(current_user)
+                           colleagues=people.colleagues(user)
                            if any(h.reassign for h in page.panel.handling) else [],
                            action_error=action_error, comment_form=CommentForm(),
                            attachment_form=AttachmentForm()), status
@@ -276,7 +279,8 @@ def act(project_id, trigger):
         # the step (a change filing) moved it beyond the clerk's jurisdiction
         flash(_("The project now lies outside your jurisdiction."), "info")
         return redirect(url_for("review.queue"))
-    return redirect(url_for("projects.show", project_id=project.public_id))
+    # the step's state, not the ORM object it expired: reading that would load it again
+    return redirect(url_for("projects.show", project_id=moved.public_id))
 
 
 @bp.post("/projects/<project_id>/steps/<step_id>/<action>")
