@@ -16,6 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
 
+OPEN_PROGRESS = "met_at IS NULL AND trigger IN ('report_progress', 'answer_problem')"
+
 
 class Deadline(Base):
     """A step owed on a project now — by an agency role at some level of the project's place,
@@ -51,6 +53,10 @@ class Deadline(Base):
         Index("ix_deadlines_open_place", "province_code", "city_code", "jurisdiction_code",
               "due_on", "role", "level", "batch_year", postgresql_where=text("met_at IS NULL"),
               sqlite_where=text("met_at IS NULL")),
+        # The dashboard's late monthly reports and open problems, counted from this alone.
+        Index("ix_deadlines_open_progress", "trigger", "province_code", "city_code",
+              "jurisdiction_code", "due_on", postgresql_where=text(OPEN_PROGRESS),
+              sqlite_where=text(OPEN_PROGRESS)),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
