@@ -557,8 +557,8 @@ def bind_processor(type_, dialect: Dialect):
 
 
 def send_prepared(driver_connection, sql: str, values: list):
-    """Send `sql` as `run_prepared` runs it, on a connection in pipeline mode; its cursor,
-    whose rows are read (and which is closed) later."""
+    """Send `sql` as `run_prepared` runs it; its cursor, whose rows are read (and which is
+    closed) by the caller — later, on a connection in pipeline mode."""
     cursor = psycopg.RawCursor(driver_connection)
     cursor.execute(sql, values, prepare=True, binary=True)
     return cursor
@@ -567,8 +567,7 @@ def send_prepared(driver_connection, sql: str, values: list):
 def run_prepared(driver_connection, sql: str, values: list) -> list:
     """Run `sql`, with $n placeholders, on psycopg's raw cursor: no placeholder parsing on
     each call, prepared once per connection, values and rows in binary."""
-    with psycopg.RawCursor(driver_connection) as cursor:
-        cursor.execute(sql, values, prepare=True, binary=True)
+    with send_prepared(driver_connection, sql, values) as cursor:
         return cursor.fetchall()
 
 

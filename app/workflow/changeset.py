@@ -217,11 +217,9 @@ def write(connection: Connection, changes: ChangeSet) -> Written:
     """Make the change set's writes; `moved` is False when the project's version had moved
     on (then nothing is written — on SQLite the caller's transaction is left to roll back)."""
     dialect = connection.dialect
-    gate = _gate(changes)
-    writes = [gate, *changes.writes]
     if dialect.name == "postgresql":
-        sql, names = _combined_sql(dialect, tuple(w.shape() for w in writes))
-        return written(_execute_raw(connection, sql, list(_params(writes, names).values())))
+        return written(_execute_raw(connection, *_combined(dialect, changes)))
+    gate = _gate(changes)
     sql, names = _single_sql(dialect, gate.shape())
     if _driver_rows(connection, sql, _params([gate], names)) == []:
         return Written(moved=False)
@@ -232,10 +230,16 @@ def send(connection, changes: ChangeSet):
     """PostgreSQL, in a batch's pipeline: the change set's statement sent, not waited for;
     its cursor, whose rows `written()` reads once it has run. A failure is psycopg's own
     error, raised by a later command of the pipeline (the batch takes its steps again)."""
+    return send_prepared(connection.connection.driver_connection,
+                         *_combined(connection.dialect, changes))
+
+
+def _combined(dialect: Dialect, changes: ChangeSet) -> tuple[str, list]:
+    """PostgreSQL: the change set as one statement (the project's gate first, every other
+    write reading it) and its values in order."""
     writes = [_gate(changes), *changes.writes]
-    sql, names = _combined_sql(connection.dialect, tuple(w.shape() for w in writes))
-    return send_prepared(connection.connection.driver_connection, sql,
-                         list(_params(writes, names).values()))
+    sql, names = _combined_sql(dialect, tuple(w.shape() for w in writes))
+    return sql, list(_params(writes, names).values())
 
 
 def written(rows: list) -> Written:
