@@ -136,22 +136,12 @@ class Line:
 def timeline(project: Project, events: list) -> list[Line]:
     """The timeline's lines: each label worked out once per page, not once per line (a
     long trail repeats a few steps, roles and states many times)."""
-    roles, steps, statuses, lines = {}, {}, {}, []
-    for e in events:
-        role = roles.get(e.actor_role)
-        if role is None:
-            role = roles[e.actor_role] = paren(ROLE_LABELS.get(e.actor_role, e.actor_role))
-        step = steps.get(e.trigger)
-        if step is None:
-            step = steps[e.trigger] = step_label(e.trigger)
-        status = None
-        if e.from_state != e.to_state:
-            status = statuses.get(e.to_state)
-            if status is None:
-                status = statuses[e.to_state] = status_name(project, e.to_state)
-        lines.append(Line(e, event_tone(e.trigger, e.to_state), role, step, status,
-                          cite_event(e)))
-    return lines
+    role = cache(lambda name: paren(ROLE_LABELS.get(name, name)))
+    step = cache(step_label)
+    status = cache(lambda state: status_name(project, state))
+    return [Line(e, event_tone(e.trigger, e.to_state), role(e.actor_role), step(e.trigger),
+                 status(e.to_state) if e.from_state != e.to_state else None, cite_event(e))
+            for e in events]
 
 
 @dataclass
